@@ -1,0 +1,229 @@
+//! Everything progenitor 0.15 cannot take from Box's contract as it is, in one place.
+//!
+//! The committed fragment (`openapi/docgen.json`) stays faithful to Box. [`normalize`] rewrites the parsed
+//! document in memory just before generation, and [`settings`] adds the generation settings that go with the
+//! rewrites. Each rewrite names the upstream limitation it works around; drop it when upstream fixes that.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::{Map, Value};
+
+use crate::open_enum::OpenEnum;
+
+/// Rewrites the fragment in place and returns the string enums it hoisted out of line.
+pub(crate) fn normalize(spec: &mut Value) -> Result<Vec<OpenEnum>, String> {
+    let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("the fragment has no `paths`")?;
+    for item in paths.values_mut() {
+        for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+            read_responses_in_the_facade(operation);
+        }
+    }
+    let schemas = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .ok_or("the fragment has no `components.schemas`")?;
+    for schema in schemas.values_mut() {
+        optional_instead_of_null_schema(schema);
+    }
+    Ok(hoist_string_enums(schemas))
+}
+
+/// Rewrite 1: responses are left to the facade.
+///
+/// - An operation with more than one success body (Box's `default: ClientError` counts as one, and the
+///   template tags operation has 200 and 202) panics the generator: `assertion failed: response_types.len() <= 1`
+///   (oxidecomputer/progenitor#344, #950).
+/// - When a body does not decode, the generated code returns `Error::InvalidResponsePayload` without the HTTP
+///   status or headers (so no `Retry-After`), and it buffers bodies of any size.
+///
+/// With no responses declared, progenitor hands every 2xx back as a raw body stream with its status and
+/// headers, and every other status as the raw `reqwest::Response`. The facade reads the body (bounded), and
+/// decodes it into the generated types (`DocGenJob`, `ClientError`, ...), which are still generated from
+/// `components.schemas`.
+fn read_responses_in_the_facade(operation: &mut Value) {
+    if let Some(responses) = operation.get_mut("responses") {
+        *responses = Value::Object(Map::new());
+    }
+}
+
+/// Rewrite 3: Box's "OpenAPI 3.0 null schema" idiom becomes a plain optional field.
+///
+/// Box writes a nullable reference as `oneOf: [{$ref: T}, {title: "OpenAPI 3.0 null schema type", nullable: true,
+/// ...}]`. typify renders that as an untagged enum over `T` and `Option<an empty struct>`, so users would match on
+/// a wrapper to reach `T`. For a property that is not required, the arm is replaced by the `$ref` alone: typify
+/// then generates `Option<T>`, and serde reads both `null` and an absent field as `None`.
+fn optional_instead_of_null_schema(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        if let Some(items) = schema.as_array_mut() {
+            items.iter_mut().for_each(optional_instead_of_null_schema);
+        }
+        return;
+    };
+    let required: Vec<String> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(|name| name.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            if !required.contains(name) {
+                replace_null_one_of(property);
+            }
+        }
+    }
+    object.values_mut().for_each(optional_instead_of_null_schema);
+}
+
+/// Replaces `{oneOf: [{$ref}, null schema]}`, here or in an `allOf` arm, by `{$ref}`.
+fn replace_null_one_of(property: &mut Value) {
+    if let Some(arms) = property.get_mut("allOf").and_then(Value::as_array_mut) {
+        arms.iter_mut().for_each(replace_null_one_of);
+        return;
+    }
+    let Some([reference, null]) = property.get("oneOf").and_then(Value::as_array).map(Vec::as_slice) else {
+        return;
+    };
+    let is_null_schema = null.get("nullable") == Some(&Value::Bool(true))
+        && null.get("properties").is_none()
+        && null.get("additionalProperties") == Some(&Value::Bool(false));
+    if reference.get("$ref").is_some() && is_null_schema {
+        *property = reference.clone();
+    }
+}
+
+/// Rewrite 2: string enums become open enums.
+///
+/// typify (under progenitor) turns `enum` lists into closed Rust enums, so a value Box adds later (a new job
+/// status, an error code missing from Box's own list such as `rate_limit_exceeded`) fails the whole response.
+/// `with_replacement` only applies to named schemas (oxidecomputer/typify has no "open enum" setting), so
+/// every inline string enum under a property is moved to a named component here and replaced, in
+/// [`settings`], by an enum generated in [`crate::open_enum`] that keeps unknown values as `Unknown(String)`.
+fn hoist_string_enums(schemas: &mut Map<String, Value>) -> Vec<OpenEnum> {
+    let mut hoisted = Vec::new();
+    for (name, schema) in schemas.iter_mut() {
+        hoist_in(&pascal_case(name), schema, &mut hoisted);
+    }
+    for open in &hoisted {
+        schemas.insert(open.name.clone(), open.schema.clone());
+    }
+    hoisted
+}
+
+fn hoist_in(owner: &str, schema: &mut Value, hoisted: &mut Vec<OpenEnum>) {
+    match schema {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                if key == "properties" {
+                    for (property, property_schema) in child.as_object_mut().into_iter().flatten() {
+                        let name = format!("{owner}{}", pascal_case(property));
+                        if let Some(open) = OpenEnum::from_schema(&name, property_schema) {
+                            *property_schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+                            hoisted.push(open);
+                        } else {
+                            hoist_in(&name, property_schema, hoisted);
+                        }
+                    }
+                } else {
+                    hoist_in(owner, child, hoisted);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| hoist_in(owner, item, hoisted)),
+        _ => {}
+    }
+}
+
+/// `DocGenJob--Base` + `template_file` → `DocGenJobBaseTemplateFile`, as typify names types.
+fn pascal_case(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The generation settings that go with the rewrites.
+pub(crate) fn settings(open_enums: &[OpenEnum]) -> progenitor::GenerationSettings {
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Positional)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_derive("schemars::JsonSchema")
+        // Setting 1: headers the facade adds to every request (Authorization, marked sensitive).
+        // progenitor ignores `securitySchemes` (oxidecomputer/progenitor#420), so auth is the caller's job.
+        .with_inner_type(quote!(::reqwest::header::HeaderMap))
+        // Setting 2: the generated code sends `api-version: <info.version>` on every request, with no setting
+        // to turn it off; Box does not document that header. The hook drops it and adds the facade's headers.
+        .with_pre_hook(pre_hook());
+    for open in open_enums {
+        settings.with_replacement(
+            &open.name,
+            format!("crate::open_enums::{}", open.name),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    settings
+}
+
+fn pre_hook() -> TokenStream {
+    quote! {
+        |headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pascal_case_matches_typify() {
+        assert_eq!(pascal_case("DocGenJob--Base"), "DocGenJobBase");
+        assert_eq!(pascal_case("status"), "Status");
+        assert_eq!(pascal_case("template_file"), "TemplateFile");
+    }
+
+    #[test]
+    fn hoists_inline_string_enums_and_leaves_plain_strings() {
+        let mut spec = serde_json::json!({
+            "paths": { "/x": { "get": { "responses": { "200": {}, "default": {} } } } },
+            "components": { "schemas": { "Job--Base": { "type": "object", "properties": {
+                "status": { "type": "string", "enum": ["a", "b"] },
+                "output_type": { "type": "string" },
+                "nested": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["k"] } } }
+            } } } }
+        });
+        let hoisted = normalize(&mut spec).expect("normalizes");
+        let names: Vec<_> = hoisted.iter().map(|open| open.name.as_str()).collect();
+        assert_eq!(names, ["JobBaseStatus", "JobBaseNestedKind"]);
+        assert_eq!(spec["paths"]["/x"]["get"]["responses"], serde_json::json!({}));
+        let properties = &spec["components"]["schemas"]["Job--Base"]["properties"];
+        assert_eq!(properties["status"], serde_json::json!({ "$ref": "#/components/schemas/JobBaseStatus" }));
+        assert_eq!(properties["output_type"], serde_json::json!({ "type": "string" }));
+        assert_eq!(spec["components"]["schemas"]["JobBaseStatus"]["enum"], serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn null_schema_one_of_becomes_the_reference_when_optional() {
+        let null_schema = serde_json::json!({ "type": "object", "nullable": true, "additionalProperties": false });
+        let nullable_ref = serde_json::json!({ "allOf": [
+            { "oneOf": [{ "$ref": "#/components/schemas/File" }, null_schema] },
+            { "description": "d" }
+        ] });
+        let mut schema = serde_json::json!({ "type": "object", "required": ["kept"], "properties": {
+            "output": nullable_ref, "kept": nullable_ref
+        } });
+        optional_instead_of_null_schema(&mut schema);
+        assert_eq!(
+            schema["properties"]["output"],
+            serde_json::json!({ "allOf": [{ "$ref": "#/components/schemas/File" }, { "description": "d" }] })
+        );
+        assert_eq!(schema["properties"]["kept"], nullable_ref);
+    }
+}

@@ -1,0 +1,60 @@
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! - `codegen`: regenerates the committed snapshot of the generated client and prints what changed.
+//! - `codegen --check`: changes nothing; prints the diff and fails when the snapshot is stale.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const SPEC: &str = "openapi/docgen.json";
+const SNAPSHOT: &str = "crates/box-docgen-generated/generated/client.rs";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["codegen"] => codegen(false),
+        ["codegen", "--check"] => codegen(true),
+        _ => Err("usage: cargo xtask codegen [--check]".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn codegen(check: bool) -> Result<(), String> {
+    let root = workspace_root();
+    let spec = std::fs::read_to_string(root.join(SPEC)).map_err(|e| format!("reading {SPEC}: {e}"))?;
+    let code = box_docgen_codegen::generate(&spec).map_err(|e| format!("generating from {SPEC}: {e}"))?;
+    ensure_file_contents(&root, SNAPSHOT, &code, check)
+}
+
+/// Makes `path` hold `contents`, or with `check` only reports (with a unified diff) that it does not.
+/// Writing and checking share this one code path.
+fn ensure_file_contents(root: &Path, path: &str, contents: &str, check: bool) -> Result<(), String> {
+    let full = root.join(path);
+    let old = std::fs::read_to_string(&full).unwrap_or_default();
+    if old == contents {
+        eprintln!("{path} is up to date");
+        return Ok(());
+    }
+    let diff = similar::TextDiff::from_lines(old.as_str(), contents);
+    print!("{}", diff.unified_diff().context_radius(3).header(&format!("a/{path}"), &format!("b/{path}")));
+    if check {
+        return Err(format!("{path} is stale: run `cargo xtask codegen` and commit the result"));
+    }
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    std::fs::write(&full, contents).map_err(|e| format!("writing {path}: {e}"))?;
+    eprintln!("updated {path}");
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
