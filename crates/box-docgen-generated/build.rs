@@ -14,7 +14,8 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
 
     let text = std::fs::read_to_string(&spec).unwrap_or_else(|e| panic!("reading {}: {e}", spec.display()));
-    let code = box_docgen_codegen::generate(&text).unwrap_or_else(|e| panic!("generating from {}: {e}", spec.display()));
+    let code =
+        box_docgen_codegen::generate(&text).unwrap_or_else(|e| panic!("generating from {}: {e}", spec.display()));
     let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("client.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
 }

@@ -41,3 +41,27 @@ pub fn generate(spec_json: &str) -> Result<String, Error> {
         .map_err(|e| Error(format!("the generated tokens do not parse: {e}")))?;
     Ok(format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)))
 }
+
+#[cfg(test)]
+mod tests {
+    const FRAGMENT: &str = include_str!("../../../openapi/docgen.json");
+
+    #[test]
+    fn generates_the_fragment_with_the_workarounds_applied() {
+        let code = super::generate(FRAGMENT).expect("generates");
+        assert!(code.starts_with(super::PREAMBLE));
+        assert!(code.contains("pub async fn get_docgen_jobs_id_v2025_0"));
+        assert!(code.contains(r#"request.headers_mut().remove("api-version")"#));
+        assert!(code.contains("pub status: crate::open_enums::DocGenJobStatus"));
+        assert!(code.contains("pub output_file: ::std::option::Option<FileReference>"));
+    }
+
+    #[test]
+    fn a_property_added_to_the_fragment_reaches_the_generated_type() {
+        let mut spec: serde_json::Value = serde_json::from_str(FRAGMENT).expect("JSON");
+        spec["components"]["schemas"]["DocGenJob"]["allOf"][1]["properties"]["priority"] =
+            serde_json::json!({ "type": "integer", "format": "int32" });
+        let code = super::generate(&spec.to_string()).expect("generates");
+        assert!(code.contains("pub priority: ::std::option::Option<i32>"));
+    }
+}

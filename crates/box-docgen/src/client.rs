@@ -1,0 +1,244 @@
+//! The client, its builder, and the operations.
+
+use std::fmt;
+use std::time::Duration;
+
+use box_docgen_generated::types::GetDocgenJobsIdV20250BoxVersion;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::decode;
+use crate::{DocGenJob, Error};
+
+/// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
+pub const DEFAULT_BASE_URL: &str = "https://api.box.com/2.0";
+
+/// Box's SDKs wait this long to connect.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Box's SDKs wait this long for a response.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A Box Doc Gen client.
+///
+/// Every request carries `Authorization: Bearer <token>` (marked sensitive, so it is left out of `Debug`
+/// output) and `box-version: 2025.0`. Cloning is cheap: clones share one connection pool.
+///
+/// ```
+/// let client = box_docgen::Client::new("my-access-token")?;
+/// // The token never shows up in Debug output.
+/// assert!(!format!("{client:?}").contains("my-access-token"));
+/// # Ok::<(), box_docgen::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    api: box_docgen_generated::Client,
+    base_url: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.base_url).field("token", &"[redacted]").finish()
+    }
+}
+
+impl Client {
+    /// A client for `https://api.box.com/2.0` with an access token (a developer token, or one your app
+    /// obtained) and default settings.
+    ///
+    /// Fails with [`Error::InvalidInput`] when the token is empty or holds characters a header cannot carry.
+    pub fn new(token: impl Into<String>) -> Result<Self, Error> {
+        Self::builder(token).build()
+    }
+
+    /// A builder, to set the base URL, timeouts, user agent or the `reqwest::Client` to use.
+    pub fn builder(token: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            token: SecretString::from(token.into()),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: None,
+            http: None,
+        }
+    }
+
+    /// The API root requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Gets a Doc Gen job: `GET /docgen_jobs/{job_id}`.
+    ///
+    /// The id is sent percent-encoded as one path segment. An empty or blank id, `.` or `..`, or an id with a
+    /// backslash (which URL parsers read as `/`) is rejected with [`Error::InvalidInput`] before any request.
+    ///
+    /// ```no_run
+    /// # async fn run(client: box_docgen::Client) -> Result<(), box_docgen::Error> {
+    /// let job = client.get_job("12345").await?;
+    /// if job.status.is_terminal() {
+    ///     println!("done: {}", job.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// # use box_docgen::JobStatusExt;
+    /// ```
+    pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
+        let job_id = path_segment("job_id", job_id)?;
+        let raw = self.api.get_docgen_jobs_id_v2025_0(job_id, GetDocgenJobsIdV20250BoxVersion::X20250).await;
+        let (status, body) = decode::success_body(raw).await?;
+        decode::json(status, &body)
+    }
+}
+
+/// Checks that an id can travel as exactly one path segment once percent-encoded.
+fn path_segment<'a>(argument: &'static str, id: &'a str) -> Result<&'a str, Error> {
+    if id.trim().is_empty() {
+        return Err(Error::invalid_input(argument, "must not be empty or blank"));
+    }
+    // URL parsers resolve `.` and `..` (even percent-encoded) and read `\` as `/` in http(s) URLs, so these
+    // would reach another path; Box ids never look like that.
+    if id == "." || id == ".." || id.contains('\\') {
+        return Err(Error::invalid_input(argument, format!("{id:?} cannot be sent as one URL path segment")));
+    }
+    Ok(id)
+}
+
+/// Settings for a [`Client`]; from [`Client::builder`].
+pub struct ClientBuilder {
+    token: SecretString,
+    base_url: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: Option<String>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("custom_http_client", &self.http.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The API root, `https://api.box.com/2.0` by default. Must be `http` or `https`, with no query or fragment.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// How long to wait for a connection; 10 s by default. Ignored with [`http_client`](Self::http_client).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take, body included; 60 s by default. Ignored with
+    /// [`http_client`](Self::http_client).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header; `box-docgen-rust/<version>` by default. Ignored with
+    /// [`http_client`](Self::http_client).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = check_base_url(&self.base_url)?;
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(AUTHORIZATION, bearer(&self.token)?);
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout)
+                .user_agent(
+                    self.user_agent
+                        .unwrap_or_else(|| concat!("box-docgen-rust/", env!("CARGO_PKG_VERSION")).to_owned()),
+                )
+                .build()
+                .map_err(|e| Error::Transport(Box::new(e)))?,
+        };
+        Ok(Client { api: box_docgen_generated::Client::new_with_client(&base_url, http, headers), base_url })
+    }
+}
+
+/// `Bearer <token>`, marked sensitive.
+fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
+    let token = token.expose_secret();
+    if token.trim().is_empty() {
+        return Err(Error::invalid_input("token", "must not be empty or blank"));
+    }
+    // Never echo the token: say what is wrong, not where.
+    if token.chars().any(|c| c.is_control() || !c.is_ascii() || c == ' ') {
+        return Err(Error::invalid_input("token", "must be printable ASCII with no spaces or control characters"));
+    }
+    let mut value = HeaderValue::try_from(format!("Bearer {token}"))
+        .map_err(|_| Error::invalid_input("token", "cannot be sent in a header"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn check_base_url(base_url: &str) -> Result<String, Error> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::invalid_input("base_url", format!("{base_url:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid_input("base_url", format!("{base_url:?} is not http or https")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_input("base_url", format!("{base_url:?} must not have a query or fragment")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_checked_and_trimmed() {
+        assert_eq!(check_base_url("http://127.0.0.1:1/2.0/").ok().as_deref(), Some("http://127.0.0.1:1/2.0"));
+        for bad in ["ftp://x", "not a url", "https://api.box.com/2.0?x=1", "https://api.box.com/2.0#f"] {
+            assert!(matches!(check_base_url(bad), Err(Error::InvalidInput(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens_with_control_characters_are_rejected_without_echoing_them() {
+        for bad in ["", "   ", "abc\ndef", "abc\0", "tok en", "tök"] {
+            let error = bearer(&SecretString::from(bad)).expect_err(bad);
+            assert!(matches!(&error, Error::InvalidInput(input) if input.argument == "token"));
+            if !bad.trim().is_empty() {
+                assert!(!error.to_string().contains(bad));
+            }
+        }
+        assert!(bearer(&SecretString::from("abc.DEF-123")).expect("valid").is_sensitive());
+    }
+
+    #[test]
+    fn ids_that_cannot_be_one_segment_are_rejected() {
+        for bad in ["", " ", "\t\n", ".", "..", "a\\b"] {
+            assert!(matches!(path_segment("job_id", bad), Err(Error::InvalidInput(_))), "{bad:?}");
+        }
+        for good in ["12345", "a/b", "..x", "../etc", "é ?#%"] {
+            assert_eq!(path_segment("job_id", good).ok(), Some(good));
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The one error type of the client.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::ErrorCode;
+
+/// Everything that can go wrong when talking to Box Doc Gen.
+///
+/// Match on the variant to tell what happened. None of them, in `Display` or `Debug`, contains the access
+/// token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Box answered with a status other than 2xx.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request could not be sent, or the connection failed before the whole response arrived.
+    #[error("could not talk to Box")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// No response within the configured timeout.
+    #[error("the request to Box timed out")]
+    Timeout(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A 2xx response whose body is not what Box documents.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// An argument was rejected before any request was made.
+    #[error(transparent)]
+    InvalidInput(InvalidInput),
+}
+
+impl Error {
+    /// The HTTP status, when the error came with a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(decode) => Some(decode.status),
+            _ => None,
+        }
+    }
+
+    /// Box's request id, when the error body carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_input(argument: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput(InvalidInput { argument, reason: reason.into() })
+    }
+}
+
+/// An error status from Box, with what its `ClientError` body said.
+///
+/// When the body is not a Box error (an HTML page from a proxy, an empty body), the Box fields are `None` and
+/// [`body_excerpt`](Self::body_excerpt) holds the start of what came back.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// Box's error code, such as `not_found` or `rate_limit_exceeded`.
+    pub code: Option<ErrorCode>,
+    /// Box's explanation.
+    pub message: Option<String>,
+    /// Box's identifier of the request; quote it to Box support.
+    pub request_id: Option<String>,
+    /// A page about the error.
+    pub help_url: Option<String>,
+    /// How long Box asks to wait before trying again (`Retry-After`, sent with 429).
+    pub retry_after: Option<Duration>,
+    /// The start of the body, when it was not a Box error.
+    pub body_excerpt: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Box answered HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(f, " (request id {request_id})")?;
+        }
+        if let Some(retry_after) = self.retry_after {
+            write!(f, "; retry after {} s", retry_after.as_secs())?;
+        }
+        if let Some(excerpt) = &self.body_excerpt {
+            write!(f, "; body: {excerpt:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A 2xx response whose body does not decode as the documented type.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status of the response.
+    pub status: StatusCode,
+    /// Where in the JSON decoding failed, such as `output_file.id` (`.` for the whole body).
+    pub path: String,
+    /// What was wrong there.
+    pub message: String,
+    /// The start of the body.
+    pub body_excerpt: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not decode Box's HTTP {} response at `{}`: {}; body: {:?}",
+            self.status, self.path, self.message, self.body_excerpt
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// An argument rejected before any request was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidInput {
+    /// The argument, such as `job_id` or `token`.
+    pub argument: &'static str,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.argument, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidInput {}

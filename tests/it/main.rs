@@ -1,0 +1,7 @@
+//! Integration tests: the `box-docgen` facade against httpmock servers on 127.0.0.1.
+
+mod errors;
+mod get_job;
+mod job_ids;
+mod secrets;
+mod support;

@@ -1,0 +1,26 @@
+//! Shared fixtures.
+
+use box_docgen::Client;
+use httpmock::MockServer;
+
+/// The access token the tests use.
+pub const TOKEN: &str = "test-token-0123456789";
+
+/// The example job from Box's reference page for `GET /docgen_jobs/{job_id}`.
+pub const SEED_JOB: &str = include_str!("../fixtures/docgen_job.json");
+
+/// A client for `server`, with Box's `/2.0` root.
+pub fn client(server: &MockServer) -> Client {
+    Client::builder(TOKEN).base_url(server.url("/2.0")).build().expect("valid settings")
+}
+
+/// The seed job with `field` set to `value` (or removed, for `None`).
+pub fn job_with(field: &str, value: Option<serde_json::Value>) -> serde_json::Value {
+    let mut job: serde_json::Value = serde_json::from_str(SEED_JOB).expect("fixture is JSON");
+    let object = job.as_object_mut().expect("fixture is an object");
+    match value {
+        Some(value) => object.insert(field.to_owned(), value),
+        None => object.remove(field),
+    };
+    job
+}
