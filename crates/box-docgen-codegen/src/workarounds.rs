@@ -25,7 +25,31 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Vec<OpenEnum>, String> {
     for schema in schemas.values_mut() {
         optional_instead_of_null_schema(schema);
     }
-    Ok(hoist_string_enums(schemas))
+    let open_enums = hoist_string_enums(schemas);
+    share_parameter_schemas(spec);
+    Ok(open_enums)
+}
+
+/// Rewrite 4: a shared parameter gets one shared type.
+///
+/// progenitor names the type of a parameter after the operation, so the one `box-version` parameter that every
+/// operation `$ref`s becomes one identical enum per operation. Moving the parameter's schema to
+/// `components.schemas` (named after the parameter) makes them all use one `BoxVersionHeader` enum. It stays a
+/// closed enum: it is only ever sent, never received.
+fn share_parameter_schemas(spec: &mut Value) {
+    let Some(parameters) = spec.pointer_mut("/components/parameters").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut moved = Vec::new();
+    for (name, parameter) in parameters.iter_mut() {
+        if let Some(schema) = parameter.get_mut("schema").filter(|schema| schema.get("$ref").is_none()) {
+            let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            moved.push((name.clone(), std::mem::replace(schema, reference)));
+        }
+    }
+    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(moved);
+    }
 }
 
 /// Rewrite 1: responses are left to the facade.
@@ -207,6 +231,21 @@ mod tests {
         assert_eq!(properties["status"], serde_json::json!({ "$ref": "#/components/schemas/JobBaseStatus" }));
         assert_eq!(properties["output_type"], serde_json::json!({ "type": "string" }));
         assert_eq!(spec["components"]["schemas"]["JobBaseStatus"]["enum"], serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn a_shared_parameter_schema_becomes_one_named_schema() {
+        let mut spec = serde_json::json!({ "components": {
+            "parameters": { "BoxVersionHeader": { "name": "box-version", "in": "header",
+                "schema": { "type": "string", "enum": ["2025.0"] } } },
+            "schemas": {}
+        } });
+        share_parameter_schemas(&mut spec);
+        assert_eq!(
+            spec["components"]["parameters"]["BoxVersionHeader"]["schema"],
+            serde_json::json!({ "$ref": "#/components/schemas/BoxVersionHeader" })
+        );
+        assert_eq!(spec["components"]["schemas"]["BoxVersionHeader"]["enum"], serde_json::json!(["2025.0"]));
     }
 
     #[test]

@@ -8,6 +8,58 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`BoxVersionHeader`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum BoxVersionHeader {
+        #[serde(rename = "2025.0")]
+        X20250,
+    }
+    impl ::std::fmt::Display for BoxVersionHeader {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::X20250 => f.write_str("2025.0"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BoxVersionHeader {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "2025.0" => Ok(Self::X20250),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BoxVersionHeader {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BoxVersionHeader {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The body Box returns with an error status.
     #[derive(
         ::serde::Deserialize,
@@ -53,6 +105,52 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::DocGenBatchBaseType,
+    }
+    ///What to generate: a template, a destination, and one data set per document.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenBatchCreateRequest {
+        pub destination_folder: DocGenBatchCreateRequestDestinationFolder,
+        pub document_generation_data: ::std::vec::Vec<DocGenDocumentGenerationData>,
+        pub file: FileReference,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_version: ::std::option::Option<FileVersionBase>,
+        ///Where the data comes from; `api` for data sent in this request.
+        pub input_source: ::std::string::String,
+        ///Format of the generated files, such as `docx` or `pdf`.
+        pub output_type: ::std::string::String,
+    }
+    ///`DocGenBatchCreateRequestDestinationFolder`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenBatchCreateRequestDestinationFolder {
+        ///Identifier of the folder.
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::DocGenBatchCreateRequestDestinationFolderType,
+    }
+    ///The data for one generated document.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenDocumentGenerationData {
+        ///Name of the generated file.
+        pub generated_file_name: ::std::string::String,
+        pub user_input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///One document being generated: its template, its batch, its state and its output.
     #[derive(
@@ -109,6 +207,229 @@ pub mod types {
         ///Problems that did not stop generation.
         pub warnings: ::std::vec::Vec<::std::string::String>,
     }
+    ///A Doc Gen job with who started it, when, and from where.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenJobFull {
+        pub batch: DocGenBatchBase,
+        ///When the job was created.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        pub created_by: UserBase,
+        pub enterprise: EnterpriseReference,
+        ///What went wrong or looked suspicious while generating; `null` when there is nothing to report.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub failures: ::std::option::Option<DocGenJobFullFailures>,
+        ///Identifier of the job.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_file: ::std::option::Option<FileReference>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub output_file_version: ::std::option::Option<FileVersionBase>,
+        ///Format of the generated file, such as `docx` or `pdf`.
+        pub output_type: ::std::string::String,
+        ///Where the job was started from, such as `api`.
+        pub source: ::std::string::String,
+        pub status: crate::open_enums::DocGenJobStatus,
+        pub template_file: FileReference,
+        pub template_file_version: FileVersionBase,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::DocGenJobBaseType,
+    }
+    ///What went wrong or looked suspicious while generating; `null` when there is nothing to report.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenJobFullFailures {
+        ///Problems that stopped or damaged generation.
+        pub errors: ::std::vec::Vec<::std::string::String>,
+        ///Problems that did not stop generation.
+        pub warnings: ::std::vec::Vec<::std::string::String>,
+    }
+    ///A page of Doc Gen jobs.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenJobs {
+        ///The jobs on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<DocGenJob>,
+        ///Most entries this page could hold.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        ///Pass as `marker` to get the next page; `null` on the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_marker: ::std::option::Option<::std::string::String>,
+        ///Pass as `marker` to get the previous page; `null` on the first page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prev_marker: ::std::option::Option<::std::string::String>,
+    }
+    ///A page of Doc Gen jobs with full details.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenJobsFull {
+        ///The jobs on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<DocGenJobFull>,
+        ///Most entries this page could hold.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        ///Pass as `marker` to get the next page; `null` on the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_marker: ::std::option::Option<::std::string::String>,
+        ///Pass as `marker` to get the previous page; `null` on the first page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prev_marker: ::std::option::Option<::std::string::String>,
+    }
+    ///A tag found in a template: a place the data fills in.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTag {
+        ///The paths in the input data that the tag reads.
+        pub json_paths: ::std::vec::Vec<::std::string::String>,
+        ///The tag as written in the template.
+        pub tag_content: ::std::string::String,
+        pub tag_type: crate::open_enums::DocGenTagTagType,
+    }
+    ///A page of template tags.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTags {
+        ///The tags on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<DocGenTag>,
+        ///Most entries this page could hold.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        ///Pass as `marker` to get the next page; `null` on the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_marker: ::std::option::Option<::std::string::String>,
+        ///Pass as `marker` to get the previous page; `null` on the first page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prev_marker: ::std::option::Option<::std::string::String>,
+    }
+    ///Box has not finished reading the template tags.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTagsProcessingMessage {
+        ///What Box says about it.
+        pub message: ::std::string::String,
+    }
+    ///A Doc Gen template.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTemplate {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file: ::std::option::Option<FileReference>,
+        ///Name of the template file.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_name: ::std::option::Option<::std::string::String>,
+    }
+    ///Points to a Doc Gen template.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTemplateBase {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file: ::std::option::Option<FileReference>,
+    }
+    ///Which file to mark as a template.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTemplateCreateRequest {
+        pub file: FileReference,
+    }
+    ///A page of Doc Gen templates.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct DocGenTemplates {
+        ///The templates on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<DocGenTemplate>,
+        ///Most entries this page could hold.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        ///Pass as `marker` to get the next page; `null` on the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_marker: ::std::option::Option<::std::string::String>,
+        ///Pass as `marker` to get the previous page; `null` on the first page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prev_marker: ::std::option::Option<::std::string::String>,
+    }
+    ///Points to a Box enterprise.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct EnterpriseReference {
+        ///Identifier of the enterprise.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::EnterpriseReferenceType>,
+    }
     ///Points to a file by its identifier.
     #[derive(
         ::serde::Deserialize,
@@ -137,58 +458,19 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileVersionBaseType,
     }
-    ///`GetDocgenJobsIdV20250BoxVersion`
+    ///Points to a Box user.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
         schemars::JsonSchema
     )]
-    pub enum GetDocgenJobsIdV20250BoxVersion {
-        #[serde(rename = "2025.0")]
-        X20250,
-    }
-    impl ::std::fmt::Display for GetDocgenJobsIdV20250BoxVersion {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::X20250 => f.write_str("2025.0"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetDocgenJobsIdV20250BoxVersion {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "2025.0" => Ok(Self::X20250),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetDocgenJobsIdV20250BoxVersion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetDocgenJobsIdV20250BoxVersion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+    pub struct UserBase {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
     }
     /// Error types.
     pub mod error {
@@ -285,6 +567,256 @@ impl ClientInfo<::reqwest::header::HeaderMap> for Client {
 impl ClientHooks<::reqwest::header::HeaderMap> for &Client {}
 #[allow(clippy::all)]
 impl Client {
+    /**List Doc Gen templates
+
+Lists the files marked as Doc Gen templates that the caller can see, one page at a time.
+
+Sends a `GET` request to `/docgen_templates`
+
+Arguments:
+- `limit`: Most entries to return on one page.
+- `marker`: Where to start: the `next_marker` of the previous page. Absent for the first page.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_templates_v2025_0<'a>(
+        &'a self,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/docgen_templates", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_templates_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Mark a file as a Doc Gen template
+
+Turns an existing file into a Doc Gen template, so batches can generate documents from it.
+
+Sends a `POST` request to `/docgen_templates`
+
+Arguments:
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+- `body`: The file to mark as a template.
+*/
+    pub async fn post_docgen_templates_v2025_0<'a>(
+        &'a self,
+        box_version: types::BoxVersionHeader,
+        body: &'a types::DocGenTemplateCreateRequest,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/docgen_templates", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_docgen_templates_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get a Doc Gen template
+
+Returns one Doc Gen template.
+
+Sends a `GET` request to `/docgen_templates/{template_id}`
+
+Arguments:
+- `template_id`: Identifier of the template file.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_templates_id_v2025_0<'a>(
+        &'a self,
+        template_id: &'a str,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/docgen_templates/{}", self.baseurl, encode_path(& template_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self.client.get(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_templates_id_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Unmark a Doc Gen template
+
+Stops a file from being a Doc Gen template. The file itself stays.
+
+Sends a `DELETE` request to `/docgen_templates/{template_id}`
+
+Arguments:
+- `template_id`: Identifier of the template file.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn delete_docgen_templates_id_v2025_0<'a>(
+        &'a self,
+        template_id: &'a str,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/docgen_templates/{}", self.baseurl, encode_path(& template_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "delete_docgen_templates_id_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the tags of a template
+
+Lists the tags found in a template, one page at a time. Answers 202 while Box is still reading them.
+
+Sends a `GET` request to `/docgen_templates/{template_id}/tags`
+
+Arguments:
+- `template_id`: Identifier of the template file.
+- `limit`: Most entries to return on one page.
+- `marker`: Where to start: the `next_marker` of the previous page. Absent for the first page.
+- `template_version_id`: Identifier of a version of the template file; the current version when absent.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_templates_id_tags_v2025_0<'a>(
+        &'a self,
+        template_id: &'a str,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+        template_version_id: Option<&'a str>,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/docgen_templates/{}/tags", self.baseurl, encode_path(& template_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "template_version_id",
+                    &template_version_id,
+                ),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_templates_id_tags_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**Get a Doc Gen job
 
 Returns one Doc Gen job: where it stands and, once it has finished, which file it produced.
@@ -298,7 +830,7 @@ Arguments:
     pub async fn get_docgen_jobs_id_v2025_0<'a>(
         &'a self,
         job_id: &'a str,
-        box_version: types::GetDocgenJobsIdV20250BoxVersion,
+        box_version: types::BoxVersionHeader,
     ) -> Result<ResponseValue<ByteStream>, Error<()>> {
         let url = format!(
             "{}/docgen_jobs/{}", self.baseurl, encode_path(& job_id.to_string()),
@@ -314,6 +846,211 @@ Arguments:
         let mut request = self.client.get(url).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "get_docgen_jobs_id_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List Doc Gen jobs
+
+Lists every Doc Gen job the caller can see, with who started it and from where, one page at a time.
+
+Sends a `GET` request to `/docgen_jobs`
+
+Arguments:
+- `limit`: Most entries to return on one page.
+- `marker`: Where to start: the `next_marker` of the previous page. Absent for the first page.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_jobs_v2025_0<'a>(
+        &'a self,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/docgen_jobs", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_jobs_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the jobs of a template
+
+Lists the Doc Gen jobs that used a template, one page at a time.
+
+Sends a `GET` request to `/docgen_template_jobs/{template_id}`
+
+Arguments:
+- `template_id`: Identifier of the template file.
+- `limit`: Most entries to return on one page.
+- `marker`: Where to start: the `next_marker` of the previous page. Absent for the first page.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_template_jobs_id_v2025_0<'a>(
+        &'a self,
+        template_id: &'a str,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/docgen_template_jobs/{}", self.baseurl, encode_path(& template_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_template_jobs_id_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the jobs of a batch
+
+Lists the Doc Gen jobs a batch created, one page at a time.
+
+Sends a `GET` request to `/docgen_batch_jobs/{batch_id}`
+
+Arguments:
+- `batch_id`: Identifier of the Doc Gen batch.
+- `limit`: Most entries to return on one page.
+- `marker`: Where to start: the `next_marker` of the previous page. Absent for the first page.
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+*/
+    pub async fn get_docgen_batch_jobs_id_v2025_0<'a>(
+        &'a self,
+        batch_id: &'a str,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+        box_version: types::BoxVersionHeader,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/docgen_batch_jobs/{}", self.baseurl, encode_path(& batch_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_docgen_batch_jobs_id_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            request.headers_mut().remove("api-version");
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Generate documents
+
+Starts a batch that generates one document per entry of `document_generation_data` from a template. Follow its jobs to see them finish.
+
+Sends a `POST` request to `/docgen_batches`
+
+Arguments:
+- `box_version`: API version the request is written against. Doc Gen needs `2025.0`.
+- `body`: The template, where the documents go, and the data for each document.
+*/
+    pub async fn post_docgen_batches_v2025_0<'a>(
+        &'a self,
+        box_version: types::BoxVersionHeader,
+        body: &'a types::DocGenBatchCreateRequest,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/docgen_batches", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("box-version", box_version.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_docgen_batches_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
             request.headers_mut().remove("api-version");
@@ -613,6 +1350,203 @@ Known values: `docgen_batch`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
+    /**Always `folder`.
+
+Known values: `folder`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum DocGenBatchCreateRequestDestinationFolderType {
+        ///`folder`
+        Folder,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl DocGenBatchCreateRequestDestinationFolderType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Folder => "folder",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for DocGenBatchCreateRequestDestinationFolderType {
+        fn from(value: &str) -> Self {
+            match value {
+                "folder" => Self::Folder,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for DocGenBatchCreateRequestDestinationFolderType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "folder" => Self::Folder,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DocGenBatchCreateRequestDestinationFolderType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DocGenBatchCreateRequestDestinationFolderType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for DocGenBatchCreateRequestDestinationFolderType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for DocGenBatchCreateRequestDestinationFolderType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for DocGenBatchCreateRequestDestinationFolderType {
+        fn schema_name() -> ::std::string::String {
+            "DocGenBatchCreateRequestDestinationFolderType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Always `folder`. Known values: `folder`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**What kind of tag it is.
+
+Known values: `text`, `arithmetic`, `conditional`, `for-loop`, `table-loop`, `image`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum DocGenTagTagType {
+        ///`text`
+        Text,
+        ///`arithmetic`
+        Arithmetic,
+        ///`conditional`
+        Conditional,
+        ///`for-loop`
+        ForLoop,
+        ///`table-loop`
+        TableLoop,
+        ///`image`
+        Image,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl DocGenTagTagType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Text => "text",
+                Self::Arithmetic => "arithmetic",
+                Self::Conditional => "conditional",
+                Self::ForLoop => "for-loop",
+                Self::TableLoop => "table-loop",
+                Self::Image => "image",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for DocGenTagTagType {
+        fn from(value: &str) -> Self {
+            match value {
+                "text" => Self::Text,
+                "arithmetic" => Self::Arithmetic,
+                "conditional" => Self::Conditional,
+                "for-loop" => Self::ForLoop,
+                "table-loop" => Self::TableLoop,
+                "image" => Self::Image,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DocGenTagTagType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "text" => Self::Text,
+                "arithmetic" => Self::Arithmetic,
+                "conditional" => Self::Conditional,
+                "for-loop" => Self::ForLoop,
+                "table-loop" => Self::TableLoop,
+                "image" => Self::Image,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DocGenTagTagType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DocGenTagTagType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for DocGenTagTagType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DocGenTagTagType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for DocGenTagTagType {
+        fn schema_name() -> ::std::string::String {
+            "DocGenTagTagType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "What kind of tag it is. Known values: `text`, `arithmetic`, `conditional`, `for-loop`, `table-loop`, `image`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
     /**Always `file`.
 
 Known values: `file`. Any other value decodes as `Unknown`.*/
@@ -773,6 +1707,176 @@ Known values: `file_version`. Any other value decodes as `Unknown`.*/
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
                             "Always `file_version`. Known values: `file_version`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**Always `user`.
+
+Known values: `user`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum UserBaseType {
+        ///`user`
+        User,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl UserBaseType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::User => "user",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for UserBaseType {
+        fn from(value: &str) -> Self {
+            match value {
+                "user" => Self::User,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UserBaseType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "user" => Self::User,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserBaseType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for UserBaseType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for UserBaseType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserBaseType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for UserBaseType {
+        fn schema_name() -> ::std::string::String {
+            "UserBaseType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Always `user`. Known values: `user`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**Always `enterprise`.
+
+Known values: `enterprise`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum EnterpriseReferenceType {
+        ///`enterprise`
+        Enterprise,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl EnterpriseReferenceType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enterprise => "enterprise",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for EnterpriseReferenceType {
+        fn from(value: &str) -> Self {
+            match value {
+                "enterprise" => Self::Enterprise,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for EnterpriseReferenceType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "enterprise" => Self::Enterprise,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EnterpriseReferenceType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for EnterpriseReferenceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for EnterpriseReferenceType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EnterpriseReferenceType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for EnterpriseReferenceType {
+        fn schema_name() -> ::std::string::String {
+            "EnterpriseReferenceType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Always `enterprise`. Known values: `enterprise`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
