@@ -1,6 +1,7 @@
 //! `Client::get_job`: the request on the wire and the decoded job.
 
-use box_docgen::{FileType, JobStatus, JobType};
+use box_docgen::JobStatus;
+use box_docgen::enums::{DocGenJobBaseType, FileReferenceType};
 use httpmock::prelude::*;
 use serde_json::json;
 
@@ -36,10 +37,10 @@ async fn decodes_every_field_of_box_example() {
 
     let job = client(&server).get_job("12345").await.expect("the job");
     assert_eq!(job.id, "12345");
-    assert_eq!(job.type_, JobType::DocgenJob);
+    assert_eq!(job.type_, DocGenJobBaseType::DocgenJob);
     assert_eq!(job.batch.id, "12345");
     assert_eq!(job.template_file.id, "42037322");
-    assert_eq!(job.template_file.type_, FileType::File);
+    assert_eq!(job.template_file.type_, FileReferenceType::File);
     assert_eq!(job.template_file_version.id, "12345");
     assert_eq!(job.status, JobStatus::Completed);
     assert_eq!(job.output_type, "docx");

@@ -2,6 +2,9 @@
 
 mod errors;
 mod get_job;
+mod input_errors;
 mod job_ids;
+mod operations;
 mod secrets;
 mod support;
+mod waiting;

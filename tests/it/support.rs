@@ -24,3 +24,22 @@ pub fn job_with(field: &str, value: Option<serde_json::Value>) -> serde_json::Va
     };
     job
 }
+
+/// Requires the headers every Doc Gen request carries, and no `api-version`.
+pub fn with_box_headers(when: httpmock::When) -> httpmock::When {
+    when.header("authorization", format!("Bearer {TOKEN}"))
+        .header("box-version", "2025.0")
+        .header_missing("api-version")
+}
+
+/// A job of `batch` with `id` and `status`, as Box lists it.
+pub fn job(id: &str, status: &str) -> serde_json::Value {
+    let mut job = job_with("id", Some(serde_json::json!(id)));
+    job["status"] = serde_json::json!(status);
+    job
+}
+
+/// A page of a listing.
+pub fn page(entries: Vec<serde_json::Value>, next_marker: Option<&str>) -> serde_json::Value {
+    serde_json::json!({ "limit": 1000, "next_marker": next_marker, "prev_marker": null, "entries": entries })
+}

@@ -8,18 +8,18 @@
 //! starts a local stand-in server on 127.0.0.1 that knows job `12345`, and says so on stderr.
 //! Exits 0 on success; on any error prints one `error: …` line and exits 1.
 
-mod stand_in;
+mod support;
 
 use std::process::ExitCode;
 
-use box_docgen::{Client, DocGenJob};
+use box_docgen::DocGenJob;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", chain(error.as_ref()));
+            eprintln!("{}", support::error_line(error.as_ref()));
             ExitCode::FAILURE
         }
     }
@@ -33,21 +33,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => return Err("usage: cargo run --example quickstart -- <JOB_ID> [--json]".into()),
     };
 
-    // Keeps the stand-in alive until the end of `run`.
-    let (_stand_in, client) = match std::env::var("BOX_ACCESS_TOKEN") {
-        Ok(token) => {
-            let base_url = std::env::var("BOX_BASE_URL").unwrap_or_else(|_| box_docgen::DEFAULT_BASE_URL.to_owned());
-            (None, Client::builder(token).base_url(base_url).build()?)
-        }
-        Err(_) => {
-            let (server, base_url) = stand_in::start().await;
-            eprintln!(
-                "BOX_ACCESS_TOKEN is not set: using a local stand-in for Box at {base_url} (it knows job {})",
-                stand_in::JOB_ID
-            );
-            (Some(server), Client::builder("stand-in-token").base_url(base_url).build()?)
-        }
-    };
+    // `_stand_in` keeps the local stand-in (when there is one) alive until the end of `run`.
+    let (_stand_in, client) = support::connect().await?;
+    if _stand_in.is_some() {
+        eprintln!("the stand-in knows job {}", support::stand_in::JOB_ID);
+    }
 
     let job = client.get_job(&job_id).await?;
     if json {
@@ -77,16 +67,4 @@ fn print_job(job: &DocGenJob) {
             println!("  warning:       {warning}");
         }
     }
-}
-
-/// The error and its sources on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut line = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }

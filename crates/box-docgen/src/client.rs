@@ -3,12 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use box_docgen_generated::types::GetDocgenJobsIdV20250BoxVersion;
+use box_docgen_generated::types::BoxVersionHeader;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::decode;
-use crate::{DocGenJob, Error};
+use crate::Error;
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
 pub const DEFAULT_BASE_URL: &str = "https://api.box.com/2.0";
@@ -67,34 +66,26 @@ impl Client {
         &self.base_url
     }
 
-    /// Gets a Doc Gen job: `GET /docgen_jobs/{job_id}`.
-    ///
-    /// The id is sent percent-encoded as one path segment. An empty or blank id, `.` or `..`, or an id with a
-    /// backslash (which URL parsers read as `/`) is rejected with [`Error::InvalidInput`] before any request.
-    ///
-    /// ```no_run
-    /// # async fn run(client: box_docgen::Client) -> Result<(), box_docgen::Error> {
-    /// let job = client.get_job("12345").await?;
-    /// if job.status.is_terminal() {
-    ///     println!("done: {}", job.status);
-    /// }
-    /// # Ok(())
-    /// # }
-    /// # use box_docgen::JobStatusExt;
-    /// ```
-    pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
-        let job_id = path_segment("job_id", job_id)?;
-        let raw = self.api.get_docgen_jobs_id_v2025_0(job_id, GetDocgenJobsIdV20250BoxVersion::X20250).await;
-        let (status, body) = decode::success_body(raw).await?;
-        decode::json(status, &body)
+    /// The generated client, for the operation modules.
+    pub(crate) fn api(&self) -> &box_docgen_generated::Client {
+        &self.api
     }
 }
 
-/// Checks that an id can travel as exactly one path segment once percent-encoded.
-fn path_segment<'a>(argument: &'static str, id: &'a str) -> Result<&'a str, Error> {
-    if id.trim().is_empty() {
+/// The only API version Doc Gen has; every request sends it as `box-version`.
+pub(crate) const BOX_VERSION: BoxVersionHeader = BoxVersionHeader::X20250;
+
+/// Checks that a value is not empty or only whitespace.
+pub(crate) fn non_blank<'a>(argument: &'static str, value: &'a str) -> Result<&'a str, Error> {
+    if value.trim().is_empty() {
         return Err(Error::invalid_input(argument, "must not be empty or blank"));
     }
+    Ok(value)
+}
+
+/// Checks that an id can travel as exactly one path segment once percent-encoded.
+pub(crate) fn path_segment<'a>(argument: &'static str, id: &'a str) -> Result<&'a str, Error> {
+    non_blank(argument, id)?;
     // URL parsers resolve `.` and `..` (even percent-encoded) and read `\` as `/` in http(s) URLs, so these
     // would reach another path; Box ids never look like that.
     if id == "." || id == ".." || id.contains('\\') {

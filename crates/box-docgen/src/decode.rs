@@ -43,8 +43,14 @@ pub(crate) async fn success_body(raw: Raw) -> Result<(StatusCode, Bytes), Error>
     }
 }
 
+/// The 2xx JSON body of a raw outcome, decoded.
+pub(crate) async fn json<T: DeserializeOwned>(raw: Raw) -> Result<T, Error> {
+    let (status, body) = success_body(raw).await?;
+    parse(status, &body)
+}
+
 /// Decodes a 2xx JSON body; on failure, names the JSON path that failed.
-pub(crate) fn json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, Error> {
+pub(crate) fn parse<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, Error> {
     // The plain decoder is the fast path; the path-tracking one runs only to explain a failure.
     serde_json::from_slice(body).map_err(|_| {
         let error = serde_path_to_error::deserialize::<_, T>(&mut serde_json::Deserializer::from_slice(body))

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::ErrorCode;
+use crate::wait::WaitTimeout;
 
 /// Everything that can go wrong when talking to Box Doc Gen.
 ///
@@ -29,6 +30,12 @@ pub enum Error {
     /// An argument was rejected before any request was made.
     #[error(transparent)]
     InvalidInput(InvalidInput),
+    /// Box is still reading the tags of a new template (HTTP 202); ask again later.
+    #[error("Box is still reading the template's tags: {0}")]
+    TagsProcessing(String),
+    /// A wait passed its deadline before the jobs were final; carries them as last seen.
+    #[error(transparent)]
+    WaitTimeout(Box<WaitTimeout>),
 }
 
 impl Error {

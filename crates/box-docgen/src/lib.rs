@@ -30,11 +30,24 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod batches;
 mod client;
 mod decode;
 mod error;
+mod jobs;
 mod model;
+mod pagination;
+mod templates;
+mod wait;
 
+pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, DecodeError, Error, InvalidInput};
 pub use model::*;
+pub use templates::TemplateTags;
+pub use wait::{WaitOptions, WaitTimeout};
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

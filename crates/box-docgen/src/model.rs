@@ -1,13 +1,22 @@
-//! The Doc Gen types, as generated from the fragment, under the names users read.
+//! The Doc Gen types, generated from the fragment.
+//!
+//! Structs keep the names of Box's schemas (`DocGenJob--Full` is [`DocGenJobFull`]). String enums are open:
+//! a value Box adds later decodes as `Unknown(String)`; the common ones have short aliases ([`JobStatus`],
+//! [`ErrorCode`], [`TagType`]), and all of them are in [`enums`].
 
-pub use box_docgen_generated::open_enums::{
-    ClientErrorCode as ErrorCode, DocGenBatchBaseType as BatchType, DocGenJobBaseType as JobType,
-    DocGenJobStatus as JobStatus, FileReferenceType as FileType, FileVersionBaseType as FileVersionType,
-};
 pub use box_docgen_generated::types::{
-    DocGenBatchBase as BatchReference, DocGenJob, DocGenJobFailures as JobFailures, FileReference,
-    FileVersionBase as FileVersionReference,
+    DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder, DocGenDocumentGenerationData,
+    DocGenJob, DocGenJobFailures, DocGenJobFull, DocGenJobFullFailures, DocGenJobs, DocGenJobsFull, DocGenTag,
+    DocGenTags, DocGenTagsProcessingMessage, DocGenTemplate, DocGenTemplateBase, DocGenTemplates, EnterpriseReference,
+    FileReference, FileVersionBase, UserBase,
 };
+
+/// Every open enum of the API: known values as variants, anything else as `Unknown(String)`.
+pub mod enums {
+    pub use box_docgen_generated::open_enums::*;
+}
+
+pub use enums::{ClientErrorCode as ErrorCode, DocGenJobStatus as JobStatus, DocGenTagTagType as TagType};
 
 /// What a [`JobStatus`] means for the job.
 ///

@@ -1,0 +1,149 @@
+//! Doc Gen batches: generating documents.
+
+use serde::Serialize;
+
+use crate::client::{BOX_VERSION, non_blank};
+use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
+use crate::{
+    Client, DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder,
+    DocGenDocumentGenerationData, Error, FileReference, FileVersionBase, decode,
+};
+
+/// A checked request to generate documents; built with [`BatchRequest::builder`].
+#[derive(Debug, Clone)]
+pub struct BatchRequest {
+    body: DocGenBatchCreateRequest,
+}
+
+impl BatchRequest {
+    /// Starts a request to generate documents from the template file `template_file_id` into the folder
+    /// `destination_folder_id`, as `output_type` (`docx` or `pdf`).
+    ///
+    /// ```
+    /// use box_docgen::BatchRequest;
+    ///
+    /// let request = BatchRequest::builder("42037322", "0", "pdf")
+    ///     .document("Contract - Acme.pdf", &serde_json::json!({ "customer": { "name": "Acme" } }))
+    ///     .document("Contract - Globex.pdf", &serde_json::json!({ "customer": { "name": "Globex" } }))
+    ///     .build()?;
+    /// assert_eq!(request.documents().len(), 2);
+    ///
+    /// // No documents: refused before any request.
+    /// assert!(BatchRequest::builder("42037322", "0", "pdf").build().is_err());
+    /// # Ok::<(), box_docgen::Error>(())
+    /// ```
+    pub fn builder(
+        template_file_id: impl Into<String>,
+        destination_folder_id: impl Into<String>,
+        output_type: impl Into<String>,
+    ) -> BatchRequestBuilder {
+        BatchRequestBuilder {
+            template_file_id: template_file_id.into(),
+            template_version_id: None,
+            destination_folder_id: destination_folder_id.into(),
+            output_type: output_type.into(),
+            documents: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The documents this request generates.
+    pub fn documents(&self) -> &[DocGenDocumentGenerationData] {
+        &self.body.document_generation_data
+    }
+
+    /// The request body as Box receives it.
+    pub fn body(&self) -> &DocGenBatchCreateRequest {
+        &self.body
+    }
+}
+
+/// Builds a [`BatchRequest`]; nothing is checked until [`build`](Self::build).
+#[derive(Debug)]
+pub struct BatchRequestBuilder {
+    template_file_id: String,
+    template_version_id: Option<String>,
+    destination_folder_id: String,
+    output_type: String,
+    documents: Vec<DocGenDocumentGenerationData>,
+    error: Option<Error>,
+}
+
+impl BatchRequestBuilder {
+    /// Uses this version of the template file instead of the current one.
+    pub fn template_version(mut self, file_version_id: impl Into<String>) -> Self {
+        self.template_version_id = Some(file_version_id.into());
+        self
+    }
+
+    /// Adds a document named `generated_file_name`, filled from `user_input`, which must serialize to a JSON
+    /// object (a struct or a map).
+    pub fn document(mut self, generated_file_name: impl Into<String>, user_input: &impl Serialize) -> Self {
+        let generated_file_name = generated_file_name.into();
+        match serde_json::to_value(user_input) {
+            Ok(serde_json::Value::Object(user_input)) => {
+                self.documents.push(DocGenDocumentGenerationData { generated_file_name, user_input })
+            }
+            Ok(other) => {
+                let kind = match other {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                let reason = format!("the data of {generated_file_name:?} must be a JSON object, not {kind}");
+                self.error.get_or_insert(Error::invalid_input("user_input", reason));
+            }
+            Err(e) => {
+                let reason = format!("the data of {generated_file_name:?} does not serialize to JSON: {e}");
+                self.error.get_or_insert(Error::invalid_input("user_input", reason));
+            }
+        }
+        self
+    }
+
+    /// Checks the request: ids and output type not blank, at least one document, no blank file name, all data
+    /// JSON objects.
+    pub fn build(self) -> Result<BatchRequest, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        non_blank("template_file_id", &self.template_file_id)?;
+        non_blank("destination_folder_id", &self.destination_folder_id)?;
+        non_blank("output_type", &self.output_type)?;
+        if let Some(version) = &self.template_version_id {
+            non_blank("template_version_id", version)?;
+        }
+        if self.documents.is_empty() {
+            return Err(Error::invalid_input("documents", "a batch needs at least one document"));
+        }
+        for document in &self.documents {
+            non_blank("generated_file_name", &document.generated_file_name)?;
+        }
+        Ok(BatchRequest {
+            body: DocGenBatchCreateRequest {
+                file: FileReference { id: self.template_file_id, type_: FileReferenceType::File },
+                file_version: self
+                    .template_version_id
+                    .map(|id| FileVersionBase { id, type_: FileVersionBaseType::FileVersion }),
+                input_source: "api".to_owned(),
+                destination_folder: DocGenBatchCreateRequestDestinationFolder {
+                    id: self.destination_folder_id,
+                    type_: DocGenBatchCreateRequestDestinationFolderType::Folder,
+                },
+                output_type: self.output_type,
+                document_generation_data: self.documents,
+            },
+        })
+    }
+}
+
+impl Client {
+    /// Starts generating documents: `POST /docgen_batches`. Box accepts the batch (HTTP 202) and runs its
+    /// jobs in the background; follow them with [`wait_for_batch`](Self::wait_for_batch) or
+    /// [`list_batch_jobs`](Self::list_batch_jobs).
+    pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
+        decode::json(self.api().post_docgen_batches_v2025_0(BOX_VERSION, &request.body).await).await
+    }
+}

@@ -1,0 +1,112 @@
+//! Doc Gen jobs: one job, and the listings of jobs.
+
+use futures::Stream;
+
+use crate::client::{BOX_VERSION, path_segment};
+use crate::pagination::{self, check_limit};
+use crate::{Client, DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, Error, decode};
+
+impl Client {
+    /// Gets a Doc Gen job: `GET /docgen_jobs/{job_id}`.
+    ///
+    /// The id is sent percent-encoded as one path segment. An empty or blank id, `.` or `..`, or an id with a
+    /// backslash (which URL parsers read as `/`) is rejected with [`Error::InvalidInput`] before any request.
+    ///
+    /// ```no_run
+    /// use box_docgen::JobStatusExt;
+    /// # async fn run(client: box_docgen::Client) -> Result<(), box_docgen::Error> {
+    /// let job = client.get_job("12345").await?;
+    /// if job.status.is_terminal() {
+    ///     println!("done: {}", job.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
+        let job_id = path_segment("job_id", job_id)?;
+        decode::json(self.api().get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION).await).await
+    }
+
+    /// One page of every job the caller can see, with full details: `GET /docgen_jobs`.
+    ///
+    /// `marker` is the previous page's `next_marker` (`None` for the first page); `limit` is 1 to 1000.
+    pub async fn list_jobs_page(&self, marker: Option<&str>, limit: Option<u32>) -> Result<DocGenJobsFull, Error> {
+        let limit = check_limit(limit)?;
+        decode::json(self.api().get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION).await).await
+    }
+
+    /// Every job the caller can see, page after page, fetched as the stream is read.
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    /// # async fn run(client: box_docgen::Client) -> Result<(), box_docgen::Error> {
+    /// let mut jobs = std::pin::pin!(client.list_jobs(Some(1000)));
+    /// while let Some(job) = jobs.try_next().await? {
+    ///     println!("{} {}", job.id, job.status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_jobs(&self, limit: Option<u32>) -> impl Stream<Item = Result<DocGenJobFull, Error>> + Send + 'static {
+        let client = self.clone();
+        pagination::items(move |marker| {
+            let client = client.clone();
+            async move { client.list_jobs_page(marker.as_deref(), limit).await }
+        })
+    }
+
+    /// One page of the jobs of a batch: `GET /docgen_batch_jobs/{batch_id}`.
+    pub async fn list_batch_jobs_page(
+        &self,
+        batch_id: &str,
+        marker: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<DocGenJobs, Error> {
+        let batch_id = path_segment("batch_id", batch_id)?;
+        let limit = check_limit(limit)?;
+        decode::json(self.api().get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION).await).await
+    }
+
+    /// Every job of a batch, page after page, fetched as the stream is read.
+    pub fn list_batch_jobs(
+        &self,
+        batch_id: &str,
+        limit: Option<u32>,
+    ) -> impl Stream<Item = Result<DocGenJob, Error>> + Send + 'static {
+        let client = self.clone();
+        let batch_id = batch_id.to_owned();
+        pagination::items(move |marker| {
+            let client = client.clone();
+            let batch_id = batch_id.clone();
+            async move { client.list_batch_jobs_page(&batch_id, marker.as_deref(), limit).await }
+        })
+    }
+
+    /// One page of the jobs that used a template: `GET /docgen_template_jobs/{template_id}`.
+    pub async fn list_template_jobs_page(
+        &self,
+        template_id: &str,
+        marker: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<DocGenJobs, Error> {
+        let template_id = path_segment("template_id", template_id)?;
+        let limit = check_limit(limit)?;
+        decode::json(self.api().get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION).await)
+            .await
+    }
+
+    /// Every job that used a template, page after page, fetched as the stream is read.
+    pub fn list_template_jobs(
+        &self,
+        template_id: &str,
+        limit: Option<u32>,
+    ) -> impl Stream<Item = Result<DocGenJob, Error>> + Send + 'static {
+        let client = self.clone();
+        let template_id = template_id.to_owned();
+        pagination::items(move |marker| {
+            let client = client.clone();
+            let template_id = template_id.clone();
+            async move { client.list_template_jobs_page(&template_id, marker.as_deref(), limit).await }
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! `wait_for_job` and `wait_for_batch`, on tokio's paused clock: no test sleeps in real time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use box_docgen::{Client, Error, JobStatus, WaitOptions};
+use httpmock::prelude::*;
+use httpmock::{HttpMockRequest, HttpMockResponse};
+use tokio::time::Instant;
+
+use crate::support::{TOKEN, job, page};
+
+/// A client whose HTTP stack sets no timers of its own, so the paused clock moves only for the waits.
+fn paused_clock_client(server: &MockServer) -> Client {
+    let http = reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client");
+    Client::builder(TOKEN).base_url(server.url("/2.0")).http_client(http).build().expect("valid")
+}
+
+/// Answers the n-th request with `answers[n]` (the last one from then on).
+fn in_turn(answers: Vec<(u16, serde_json::Value)>) -> impl Fn(&HttpMockRequest) -> HttpMockResponse {
+    let calls = Arc::new(AtomicUsize::new(0));
+    move |_| {
+        let call = calls.fetch_add(1, Ordering::SeqCst).min(answers.len() - 1);
+        let (status, body) = &answers[call];
+        let mut response = HttpMockResponse::builder().status(*status).header("content-type", "application/json");
+        if *status == 429 {
+            response = response.header("retry-after", "30");
+        }
+        response.body(body.to_string()).build()
+    }
+}
+
+fn options() -> WaitOptions {
+    WaitOptions::default()
+        .first_interval(Duration::from_secs(1))
+        .backoff_factor(2.0)
+        .max_interval(Duration::from_secs(4))
+        .deadline(Duration::from_secs(10))
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_job_polls_until_the_job_is_final() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            then.respond_with(in_turn(vec![
+                (200, job("1", "submitted")),
+                (200, job("1", "pending")),
+                (200, job("1", "completed")),
+            ]));
+        })
+        .await;
+    let job = paused_clock_client(&server).wait_for_job("1", options()).await.expect("the job");
+    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(mock.calls_async().await, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_job_is_returned_not_an_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            then.respond_with(in_turn(vec![(200, job("1", "pending")), (200, job("1", "failed"))]));
+        })
+        .await;
+    let job = paused_clock_client(&server).wait_for_job("1", options()).await.expect("the job");
+    assert_eq!(job.status, JobStatus::Failed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_ends_the_wait_with_the_last_state_seen() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            // A status Box may add later: not final, so the wait goes on.
+            then.respond_with(in_turn(vec![(200, job("1", "pending")), (200, job("1", "queued_somewhere_new"))]));
+        })
+        .await;
+    let error = paused_clock_client(&server).wait_for_job("1", options()).await.expect_err("the deadline");
+    let Error::WaitTimeout(timeout) = &error else { panic!("expected WaitTimeout, got {error:?}") };
+    assert_eq!(timeout.last_seen.len(), 1);
+    assert_eq!(timeout.last_seen[0].status, JobStatus::Unknown("queued_somewhere_new".to_owned()));
+    // Polls at 0, 1, 3 and 7 s (waits of 1, 2, 4 s), and a last one at the 10 s deadline.
+    assert_eq!(mock.calls_async().await, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_waits_for_retry_after() {
+    let server = MockServer::start_async().await;
+    let too_many = serde_json::json!({ "type": "error", "status": 429, "code": "rate_limit_exceeded" });
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            then.respond_with(in_turn(vec![(429, too_many), (200, job("1", "completed"))]));
+        })
+        .await;
+    let start = Instant::now();
+    let job = paused_clock_client(&server)
+        .wait_for_job("1", options().deadline(Duration::from_secs(60)))
+        .await
+        .expect("the job");
+    assert_eq!(job.status, JobStatus::Completed);
+    // The paused clock moved by exactly the Retry-After (30 s), not by the 1 s first interval.
+    assert_eq!(start.elapsed().as_secs(), 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_errors_end_the_wait() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            then.status(404).json_body(serde_json::json!({ "type": "error", "status": 404, "code": "not_found" }));
+        })
+        .await;
+    let error = paused_clock_client(&server).wait_for_job("1", options()).await.expect_err("404");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(404));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_batch_returns_every_job_once_all_are_final() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_batch_jobs/9");
+            then.respond_with(in_turn(vec![
+                (200, page(vec![], None)),
+                (200, page(vec![job("1", "completed"), job("2", "pending")], None)),
+                (200, page(vec![job("1", "completed"), job("2", "completed_with_error")], None)),
+            ]));
+        })
+        .await;
+    let jobs = paused_clock_client(&server).wait_for_batch("9", options()).await.expect("the jobs");
+    let statuses: Vec<_> = jobs.iter().map(|job| job.status.clone()).collect();
+    assert_eq!(statuses, [JobStatus::Completed, JobStatus::CompletedWithError]);
+    assert_eq!(mock.calls_async().await, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_wait_stops_polling() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_jobs/1");
+            then.status(200).json_body(job("1", "pending"));
+        })
+        .await;
+    let client = paused_clock_client(&server);
+    let options = options().deadline(Duration::from_secs(3600));
+    let outcome = tokio::time::timeout(Duration::from_secs(5), client.wait_for_job("1", options)).await;
+    assert!(outcome.is_err(), "still waiting when dropped");
+    let polled = mock.calls_async().await;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(mock.calls_async().await, polled, "no poll after the future was dropped");
+}
