@@ -1,10 +1,15 @@
-//! Integration tests: the `box-docgen` facade against httpmock servers on 127.0.0.1.
+//! Integration tests: the `box-docgen` facade against servers started on 127.0.0.1 (httpmock, and a raw TCP
+//! server for faults httpmock cannot produce).
 
 mod errors;
+mod faults;
+mod forward_compat;
 mod get_job;
+mod id_property;
 mod input_errors;
 mod job_ids;
 mod operations;
+mod raw_server;
 mod secrets;
 mod support;
 mod waiting;

@@ -1,6 +1,6 @@
 //! Shared fixtures.
 
-use box_docgen::Client;
+use box_docgen::{Client, RetryPolicy};
 use httpmock::MockServer;
 
 /// The access token the tests use.
@@ -9,9 +9,20 @@ pub const TOKEN: &str = "test-token-0123456789";
 /// The example job from Box's reference page for `GET /docgen_jobs/{job_id}`.
 pub const SEED_JOB: &str = include_str!("../fixtures/docgen_job.json");
 
-/// A client for `server`, with Box's `/2.0` root.
+/// A client for `server`, with Box's `/2.0` root, that sends each request once (see `faults` for retries).
 pub fn client(server: &MockServer) -> Client {
-    Client::builder(TOKEN).base_url(server.url("/2.0")).build().expect("valid settings")
+    Client::builder(TOKEN)
+        .base_url(server.url("/2.0"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid settings")
+}
+
+/// A client for `base_url` whose HTTP stack sets no timers of its own, for tests on tokio's paused clock:
+/// the clock then moves only for the client's own waits (backoff, polling), never for a pool or a timeout.
+pub fn paused_clock_client(base_url: String, policy: RetryPolicy) -> Client {
+    let http = reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client");
+    Client::builder(TOKEN).base_url(base_url).http_client(http).retry_policy(policy).build().expect("valid")
 }
 
 /// The seed job with `field` set to `value` (or removed, for `None`).
@@ -42,4 +53,51 @@ pub fn job(id: &str, status: &str) -> serde_json::Value {
 /// A page of a listing.
 pub fn page(entries: Vec<serde_json::Value>, next_marker: Option<&str>) -> serde_json::Value {
     serde_json::json!({ "limit": 1000, "next_marker": next_marker, "prev_marker": null, "entries": entries })
+}
+
+/// Answers the n-th request with `answers[n]`, and every later one with the last answer.
+pub fn in_turn(answers: Vec<Response>) -> impl Fn(&httpmock::HttpMockRequest) -> httpmock::HttpMockResponse {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    move |_| {
+        let call = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst).min(answers.len() - 1);
+        answers[call].build()
+    }
+}
+
+/// A canned answer for [`in_turn`].
+#[derive(Debug, Clone)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    /// Adds a header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn build(&self) -> httpmock::HttpMockResponse {
+        let mut response = httpmock::HttpMockResponse::builder().status(self.status);
+        for (name, value) in &self.headers {
+            response = response.header(name, value);
+        }
+        response.body(self.body.clone()).build()
+    }
+}
+
+/// A JSON answer.
+pub fn respond(status: u16, body: &serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        body: body.to_string(),
+    }
+}
+
+/// An answer with any body.
+pub fn respond_raw(status: u16, content_type: &str, body: &str) -> Response {
+    Response { status, headers: vec![("content-type".to_owned(), content_type.to_owned())], body: body.to_owned() }
 }

@@ -1,34 +1,16 @@
 //! `wait_for_job` and `wait_for_batch`, on tokio's paused clock: no test sleeps in real time.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use box_docgen::{Client, Error, JobStatus, WaitOptions};
+use box_docgen::{Client, Error, JobStatus, RetryPolicy, WaitOptions};
 use httpmock::prelude::*;
-use httpmock::{HttpMockRequest, HttpMockResponse};
 use tokio::time::Instant;
 
-use crate::support::{TOKEN, job, page};
+use crate::support::{self, in_turn, job, page, respond};
 
-/// A client whose HTTP stack sets no timers of its own, so the paused clock moves only for the waits.
+/// A client on the paused clock that sends each request once: the waits under test handle 429s themselves.
 fn paused_clock_client(server: &MockServer) -> Client {
-    let http = reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client");
-    Client::builder(TOKEN).base_url(server.url("/2.0")).http_client(http).build().expect("valid")
-}
-
-/// Answers the n-th request with `answers[n]` (the last one from then on).
-fn in_turn(answers: Vec<(u16, serde_json::Value)>) -> impl Fn(&HttpMockRequest) -> HttpMockResponse {
-    let calls = Arc::new(AtomicUsize::new(0));
-    move |_| {
-        let call = calls.fetch_add(1, Ordering::SeqCst).min(answers.len() - 1);
-        let (status, body) = &answers[call];
-        let mut response = HttpMockResponse::builder().status(*status).header("content-type", "application/json");
-        if *status == 429 {
-            response = response.header("retry-after", "30");
-        }
-        response.body(body.to_string()).build()
-    }
+    support::paused_clock_client(server.url("/2.0"), RetryPolicy::none())
 }
 
 fn options() -> WaitOptions {
@@ -46,9 +28,9 @@ async fn wait_for_job_polls_until_the_job_is_final() {
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_jobs/1");
             then.respond_with(in_turn(vec![
-                (200, job("1", "submitted")),
-                (200, job("1", "pending")),
-                (200, job("1", "completed")),
+                respond(200, &job("1", "submitted")),
+                respond(200, &job("1", "pending")),
+                respond(200, &job("1", "completed")),
             ]));
         })
         .await;
@@ -63,7 +45,7 @@ async fn a_failed_job_is_returned_not_an_error() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_jobs/1");
-            then.respond_with(in_turn(vec![(200, job("1", "pending")), (200, job("1", "failed"))]));
+            then.respond_with(in_turn(vec![respond(200, &job("1", "pending")), respond(200, &job("1", "failed"))]));
         })
         .await;
     let job = paused_clock_client(&server).wait_for_job("1", options()).await.expect("the job");
@@ -77,7 +59,10 @@ async fn the_deadline_ends_the_wait_with_the_last_state_seen() {
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_jobs/1");
             // A status Box may add later: not final, so the wait goes on.
-            then.respond_with(in_turn(vec![(200, job("1", "pending")), (200, job("1", "queued_somewhere_new"))]));
+            then.respond_with(in_turn(vec![
+                respond(200, &job("1", "pending")),
+                respond(200, &job("1", "queued_somewhere_new")),
+            ]));
         })
         .await;
     let error = paused_clock_client(&server).wait_for_job("1", options()).await.expect_err("the deadline");
@@ -95,7 +80,10 @@ async fn a_429_waits_for_retry_after() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_jobs/1");
-            then.respond_with(in_turn(vec![(429, too_many), (200, job("1", "completed"))]));
+            then.respond_with(in_turn(vec![
+                respond(429, &too_many).with_header("retry-after", "30"),
+                respond(200, &job("1", "completed")),
+            ]));
         })
         .await;
     let start = Instant::now();
@@ -128,9 +116,9 @@ async fn wait_for_batch_returns_every_job_once_all_are_final() {
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_batch_jobs/9");
             then.respond_with(in_turn(vec![
-                (200, page(vec![], None)),
-                (200, page(vec![job("1", "completed"), job("2", "pending")], None)),
-                (200, page(vec![job("1", "completed"), job("2", "completed_with_error")], None)),
+                respond(200, &page(vec![], None)),
+                respond(200, &page(vec![job("1", "completed"), job("2", "pending")], None)),
+                respond(200, &page(vec![job("1", "completed"), job("2", "completed_with_error")], None)),
             ]));
         })
         .await;

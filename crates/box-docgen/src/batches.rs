@@ -4,9 +4,10 @@ use serde::Serialize;
 
 use crate::client::{BOX_VERSION, non_blank};
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
+use crate::retry::Operation;
 use crate::{
     Client, DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder,
-    DocGenDocumentGenerationData, Error, FileReference, FileVersionBase, decode,
+    DocGenDocumentGenerationData, Error, FileReference, FileVersionBase,
 };
 
 /// A checked request to generate documents; built with [`BatchRequest::builder`].
@@ -144,6 +145,7 @@ impl Client {
     /// jobs in the background; follow them with [`wait_for_batch`](Self::wait_for_batch) or
     /// [`list_batch_jobs`](Self::list_batch_jobs).
     pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
-        decode::json(self.api().post_docgen_batches_v2025_0(BOX_VERSION, &request.body).await).await
+        const OPERATION: Operation = Operation { name: "create_batch", method: "POST", path: "/docgen_batches" };
+        self.execute(OPERATION, || self.api().post_docgen_batches_v2025_0(BOX_VERSION, &request.body)).await?.json()
     }
 }

@@ -7,7 +7,7 @@ use box_docgen_generated::types::BoxVersionHeader;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Error;
+use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
 pub const DEFAULT_BASE_URL: &str = "https://api.box.com/2.0";
@@ -32,11 +32,16 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Client {
     api: box_docgen_generated::Client,
     base_url: String,
+    retry_policy: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url).field("token", &"[redacted]").finish()
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("token", &"[redacted]")
+            .field("retry_policy", &self.retry_policy)
+            .finish()
     }
 }
 
@@ -58,12 +63,18 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
             http: None,
+            retry_policy: RetryPolicy::default(),
         }
     }
 
     /// The API root requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// When and how often requests are sent again.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry_policy
     }
 
     /// The generated client, for the operation modules.
@@ -102,6 +113,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
+    retry_policy: RetryPolicy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -113,6 +125,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("custom_http_client", &self.http.is_some())
+            .field("retry_policy", &self.retry_policy)
             .finish()
     }
 }
@@ -144,6 +157,12 @@ impl ClientBuilder {
         self
     }
 
+    /// When and how often to send a request again; [`RetryPolicy::default`] unless set.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
     /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -165,9 +184,10 @@ impl ClientBuilder {
                         .unwrap_or_else(|| concat!("box-docgen-rust/", env!("CARGO_PKG_VERSION")).to_owned()),
                 )
                 .build()
-                .map_err(|e| Error::Transport(Box::new(e)))?,
+                .map_err(Error::from_reqwest)?,
         };
-        Ok(Client { api: box_docgen_generated::Client::new_with_client(&base_url, http, headers), base_url })
+        let api = box_docgen_generated::Client::new_with_client(&base_url, http, headers);
+        Ok(Client { api, base_url, retry_policy: self.retry_policy })
     }
 }
 

@@ -24,29 +24,40 @@ const EXCERPT_CHARS: usize = 200;
 /// What the generated client returns for every operation.
 pub(crate) type Raw = Result<ResponseValue<ByteStream>, progenitor_client::Error<()>>;
 
-/// Turns a raw outcome into the status and body of a 2xx response, or into the error it is.
-pub(crate) async fn success_body(raw: Raw) -> Result<(StatusCode, Bytes), Error> {
+/// A 2xx response, read whole.
+#[derive(Debug)]
+pub(crate) struct Body {
+    pub(crate) status: StatusCode,
+    /// Box's `box-request-id` header, when present.
+    pub(crate) request_id: Option<String>,
+    pub(crate) bytes: Bytes,
+}
+
+impl Body {
+    /// Decodes the body as JSON.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        parse(self.status, &self.bytes)
+    }
+}
+
+/// Turns a raw outcome into a 2xx [`Body`], or into the error it is.
+pub(crate) async fn success_body(raw: Raw) -> Result<Body, Error> {
     match raw {
         Ok(response) => {
             let status = response.status();
+            let request_id = header_string(response.headers(), "box-request-id");
             let limit = content_length(response.headers());
-            Ok((status, read_body(response.into_inner_stream(), limit).await?))
+            Ok(Body { status, request_id, bytes: read_body(response.into_inner_stream(), limit).await? })
         }
         Err(progenitor_client::Error::UnexpectedResponse(response)) => Err(api_error(response).await),
         Err(
             progenitor_client::Error::CommunicationError(error) | progenitor_client::Error::ResponseBodyError(error),
-        ) => Err(transport(error)),
+        ) => Err(Error::from_reqwest(error)),
         Err(progenitor_client::Error::InvalidRequest(reason)) => Err(Error::invalid_input("request", reason)),
-        // Not produced by operations without declared responses, upgrades or custom hooks; kept as transport
-        // errors rather than dropped.
-        Err(other) => Err(Error::Transport(other.to_string().into())),
+        // Not produced by operations without declared responses, upgrades or custom hooks; reported rather
+        // than dropped.
+        Err(other) => Err(Error::invalid_input("request", other.to_string())),
     }
-}
-
-/// The 2xx JSON body of a raw outcome, decoded.
-pub(crate) async fn json<T: DeserializeOwned>(raw: Raw) -> Result<T, Error> {
-    let (status, body) = success_body(raw).await?;
-    parse(status, &body)
 }
 
 /// Decodes a 2xx JSON body; on failure, names the JSON path that failed.
@@ -61,36 +72,35 @@ pub(crate) fn parse<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Res
     })
 }
 
-pub(crate) fn transport(error: reqwest::Error) -> Error {
-    if error.is_timeout() { Error::Timeout(Box::new(error)) } else { Error::Transport(Box::new(error)) }
-}
-
 /// A non-2xx response as an [`ApiError`], from Box's `ClientError` body when there is one.
 async fn api_error(response: reqwest::Response) -> Error {
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let limit = content_length(response.headers());
-    let body = match read_body(response.bytes_stream(), limit).await {
-        Ok(body) => body,
-        Err(error) => return error,
+    let header_request_id = header_string(response.headers(), "box-request-id");
+    // The status matters more than a body that could not be read: keep both.
+    let (body, unreadable) = match read_body(response.bytes_stream(), limit).await {
+        Ok(body) => (body, None),
+        Err(error) => (Bytes::new(), Some(format!("(the body could not be read: {error})"))),
     };
     let mut error = ApiError {
         status,
         code: None,
         message: None,
-        request_id: None,
+        request_id: header_request_id,
         help_url: None,
         retry_after,
         body_excerpt: None,
+        attempts: 1,
     };
     match serde_json::from_slice::<ClientError>(&body) {
         Ok(body) => {
             error.code = body.code;
             error.message = body.message;
-            error.request_id = body.request_id;
+            error.request_id = body.request_id.or(error.request_id);
             error.help_url = body.help_url;
         }
-        Err(_) => error.body_excerpt = Some(excerpt(&body)),
+        Err(_) => error.body_excerpt = Some(unreadable.unwrap_or_else(|| excerpt(&body))),
     }
     Error::Api(Box::new(error))
 }
@@ -100,17 +110,13 @@ async fn read_body<S>(mut stream: S, content_length: Option<u64>) -> Result<Byte
 where
     S: Stream<Item = reqwest::Result<Bytes>> + Unpin,
 {
-    let too_large = || {
-        Error::Transport(
-            format!("the response body is larger than the client's limit of {MAX_BODY_BYTES} bytes").into(),
-        )
-    };
+    let too_large = || Error::ResponseTooLarge { limit: MAX_BODY_BYTES };
     if content_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
     let mut body = BytesMut::with_capacity(content_length.unwrap_or(0) as usize);
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(transport)?;
+        let chunk = chunk.map_err(Error::from_reqwest)?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }
@@ -123,10 +129,18 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-/// `Retry-After` given in seconds.
+fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
+    Some(headers.get(name)?.to_str().ok()?.to_owned())
+}
+
+/// `Retry-After`, as seconds or as an HTTP date (a date in the past means now).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 /// The first characters of a body, lossily decoded, for error messages.
@@ -152,5 +166,74 @@ mod tests {
         let cut = excerpt(long.as_bytes());
         assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{DocGenJob, DocGenJobsFull, DocGenTemplates};
+
+    const SEED: &str = r#"{"id":"1","type":"docgen_job","batch":{"id":"2","type":"docgen_batch"},
+        "template_file":{"id":"3","type":"file"},"template_file_version":{"id":"4","type":"file_version"},
+        "status":"completed","output_type":"docx","output_file":null,"output_file_version":null}"#;
+
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            ".{0,20}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(".{0,12}", inner, 0..8)
+                    .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Decoding either succeeds or is a `Decode` error with a short excerpt: never a panic, never another error.
+    fn decodes_or_explains<T: DeserializeOwned>(body: &[u8]) -> Result<(), TestCaseError> {
+        match parse::<T>(StatusCode::OK, body) {
+            Ok(_) => Ok(()),
+            Err(Error::Decode(decode)) => {
+                prop_assert!(decode.body_excerpt.chars().count() <= EXCERPT_CHARS + 1);
+                prop_assert!(!decode.path.is_empty());
+                Ok(())
+            }
+            Err(other) => Err(TestCaseError::fail(format!("unexpected error {other:?}"))),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoder(body in prop::collection::vec(any::<u8>(), 0..2048)) {
+            decodes_or_explains::<DocGenJob>(&body)?;
+            decodes_or_explains::<DocGenJobsFull>(&body)?;
+            decodes_or_explains::<ClientError>(&body)?;
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics_the_decoder(value in json()) {
+            let body = serde_json::to_vec(&value).expect("a Value serializes");
+            decodes_or_explains::<DocGenJob>(&body)?;
+            decodes_or_explains::<DocGenTemplates>(&body)?;
+            decodes_or_explains::<ClientError>(&body)?;
+        }
+
+        #[test]
+        fn any_value_in_any_field_of_a_job_never_panics(field in "[a-z_]{1,22}", value in json()) {
+            let mut job: serde_json::Value = serde_json::from_str(SEED).expect("seed JSON");
+            let fields = ["id", "type", "batch", "template_file", "status", "output_type", "output_file", "failures", field.as_str()];
+            for name in fields {
+                job[name] = value.clone();
+                decodes_or_explains::<DocGenJob>(&serde_json::to_vec(&job).expect("serializes"))?;
+            }
+        }
     }
 }

@@ -10,8 +10,9 @@ use crate::wait::WaitTimeout;
 
 /// Everything that can go wrong when talking to Box Doc Gen.
 ///
-/// Match on the variant to tell what happened. None of them, in `Display` or `Debug`, contains the access
-/// token.
+/// Match on the variant to tell what happened; [`status`](Self::status), [`request_id`](Self::request_id),
+/// [`attempts`](Self::attempts) and [`is_retryable`](Self::is_retryable) answer the common questions for all
+/// of them. No variant shows the access token, in `Display` or in `Debug`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -19,11 +20,17 @@ pub enum Error {
     #[error(transparent)]
     Api(Box<ApiError>),
     /// The request could not be sent, or the connection failed before the whole response arrived.
-    #[error("could not talk to Box")]
-    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// No response within the configured timeout.
-    #[error("the request to Box timed out")]
-    Timeout(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("could not talk to Box{}", attempts_suffix(.0.attempts))]
+    Transport(#[source] Box<TransportError>),
+    /// No complete response within the per-attempt timeout.
+    #[error("the request to Box timed out{}", attempts_suffix(.0.attempts))]
+    Timeout(#[source] Box<TransportError>),
+    /// The response body was larger than the client reads; nothing past the limit was buffered.
+    #[error("Box's response is larger than the client's limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A 2xx response whose body is not what Box documents.
     #[error(transparent)]
     Decode(Box<DecodeError>),
@@ -36,6 +43,10 @@ pub enum Error {
     /// A wait passed its deadline before the jobs were final; carries them as last seen.
     #[error(transparent)]
     WaitTimeout(Box<WaitTimeout>),
+}
+
+fn attempts_suffix(attempts: u32) -> String {
+    if attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() }
 }
 
 impl Error {
@@ -56,9 +67,50 @@ impl Error {
         }
     }
 
+    /// How many times the request was sent before this error was returned (`None` when it was not sent).
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Api(api) => Some(api.attempts),
+            Error::Transport(transport) | Error::Timeout(transport) => Some(transport.attempts),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same request again later may succeed: 429, 500, 502, 503, 504, timeouts and
+    /// connection failures. The client's [`RetryPolicy`](crate::RetryPolicy) already retried these as far as
+    /// it allows (a `POST` only where Box cannot have processed it).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => is_retryable_status(api.status),
+            Error::Transport(_) | Error::Timeout(_) => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn invalid_input(argument: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInput { argument, reason: reason.into() })
     }
+
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Self {
+        let timeout = error.is_timeout();
+        let transport = Box::new(TransportError { attempts: 1, connect: error.is_connect(), source: Box::new(error) });
+        if timeout { Error::Timeout(transport) } else { Error::Transport(transport) }
+    }
+
+    /// Records how many attempts led to this error.
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        match &mut self {
+            Error::Api(api) => api.attempts = attempts,
+            Error::Transport(transport) | Error::Timeout(transport) => transport.attempts = attempts,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// 429 and the 5xx statuses that say "try again".
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
 /// An error status from Box, with what its `ClientError` body said.
@@ -78,10 +130,12 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// A page about the error.
     pub help_url: Option<String>,
-    /// How long Box asks to wait before trying again (`Retry-After`, sent with 429).
+    /// How long Box asks to wait before trying again (`Retry-After`, in seconds or as a date).
     pub retry_after: Option<Duration>,
     /// The start of the body, when it was not a Box error.
     pub body_excerpt: Option<String>,
+    /// How many times the request was sent.
+    pub attempts: u32,
 }
 
 impl fmt::Display for ApiError {
@@ -102,11 +156,40 @@ impl fmt::Display for ApiError {
         if let Some(excerpt) = &self.body_excerpt {
             write!(f, "; body: {excerpt:?}")?;
         }
-        Ok(())
+        f.write_str(&attempts_suffix(self.attempts))
     }
 }
 
 impl std::error::Error for ApiError {}
+
+/// A failure below HTTP: no connection, a connection dropped mid-response, or a timeout.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// How many times the request was sent.
+    pub attempts: u32,
+    connect: bool,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    /// `true` when no connection could be made, so the request never reached Box.
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.source, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.source()
+    }
+}
 
 /// A 2xx response whose body does not decode as the documented type.
 #[derive(Debug, Clone)]
@@ -118,7 +201,7 @@ pub struct DecodeError {
     pub path: String,
     /// What was wrong there.
     pub message: String,
-    /// The start of the body.
+    /// The start of the body (at most 200 characters).
     pub body_excerpt: String,
 }
 

@@ -4,7 +4,8 @@ use futures::Stream;
 
 use crate::client::{BOX_VERSION, path_segment};
 use crate::pagination::{self, check_limit};
-use crate::{Client, DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, Error, decode};
+use crate::retry::Operation;
+use crate::{Client, DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, Error};
 
 impl Client {
     /// Gets a Doc Gen job: `GET /docgen_jobs/{job_id}`.
@@ -24,7 +25,8 @@ impl Client {
     /// ```
     pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
         let job_id = path_segment("job_id", job_id)?;
-        decode::json(self.api().get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION).await).await
+        const OPERATION: Operation = Operation { name: "get_job", method: "GET", path: "/docgen_jobs/{job_id}" };
+        self.execute(OPERATION, || self.api().get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION)).await?.json()
     }
 
     /// One page of every job the caller can see, with full details: `GET /docgen_jobs`.
@@ -32,7 +34,8 @@ impl Client {
     /// `marker` is the previous page's `next_marker` (`None` for the first page); `limit` is 1 to 1000.
     pub async fn list_jobs_page(&self, marker: Option<&str>, limit: Option<u32>) -> Result<DocGenJobsFull, Error> {
         let limit = check_limit(limit)?;
-        decode::json(self.api().get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION).await).await
+        const OPERATION: Operation = Operation { name: "list_jobs", method: "GET", path: "/docgen_jobs" };
+        self.execute(OPERATION, || self.api().get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION)).await?.json()
     }
 
     /// Every job the caller can see, page after page, fetched as the stream is read.
@@ -64,7 +67,11 @@ impl Client {
     ) -> Result<DocGenJobs, Error> {
         let batch_id = path_segment("batch_id", batch_id)?;
         let limit = check_limit(limit)?;
-        decode::json(self.api().get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION).await).await
+        const OPERATION: Operation =
+            Operation { name: "list_batch_jobs", method: "GET", path: "/docgen_batch_jobs/{batch_id}" };
+        self.execute(OPERATION, || self.api().get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION))
+            .await?
+            .json()
     }
 
     /// Every job of a batch, page after page, fetched as the stream is read.
@@ -91,8 +98,13 @@ impl Client {
     ) -> Result<DocGenJobs, Error> {
         let template_id = path_segment("template_id", template_id)?;
         let limit = check_limit(limit)?;
-        decode::json(self.api().get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION).await)
-            .await
+        const OPERATION: Operation =
+            Operation { name: "list_template_jobs", method: "GET", path: "/docgen_template_jobs/{template_id}" };
+        self.execute(OPERATION, || {
+            self.api().get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION)
+        })
+        .await?
+        .json()
     }
 
     /// Every job that used a template, page after page, fetched as the stream is read.

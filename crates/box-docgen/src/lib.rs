@@ -37,13 +37,15 @@ mod error;
 mod jobs;
 mod model;
 mod pagination;
+mod retry;
 mod templates;
 mod wait;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{ApiError, DecodeError, Error, InvalidInput};
+pub use error::{ApiError, DecodeError, Error, InvalidInput, TransportError};
 pub use model::*;
+pub use retry::RetryPolicy;
 pub use templates::TemplateTags;
 pub use wait::{WaitOptions, WaitTimeout};
 

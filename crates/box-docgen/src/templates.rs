@@ -7,9 +7,10 @@ use reqwest::StatusCode;
 use crate::client::{BOX_VERSION, non_blank, path_segment};
 use crate::enums::FileReferenceType;
 use crate::pagination::{self, check_limit};
+use crate::retry::Operation;
 use crate::{
     Client, DocGenTag, DocGenTags, DocGenTagsProcessingMessage, DocGenTemplate, DocGenTemplateBase, DocGenTemplates,
-    Error, FileReference, decode,
+    Error, FileReference,
 };
 
 /// The answer to a tags request: the tags, or word that Box is still reading them.
@@ -32,19 +33,24 @@ impl Client {
         let body = DocGenTemplateCreateRequest {
             file: FileReference { id: file_id.to_owned(), type_: FileReferenceType::File },
         };
-        decode::json(self.api().post_docgen_templates_v2025_0(BOX_VERSION, &body).await).await
+        const OPERATION: Operation = Operation { name: "create_template", method: "POST", path: "/docgen_templates" };
+        self.execute(OPERATION, || self.api().post_docgen_templates_v2025_0(BOX_VERSION, &body)).await?.json()
     }
 
     /// Gets a Doc Gen template: `GET /docgen_templates/{template_id}`.
     pub async fn get_template(&self, template_id: &str) -> Result<DocGenTemplate, Error> {
         let template_id = path_segment("template_id", template_id)?;
-        decode::json(self.api().get_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await).await
+        const OPERATION: Operation =
+            Operation { name: "get_template", method: "GET", path: "/docgen_templates/{template_id}" };
+        self.execute(OPERATION, || self.api().get_docgen_templates_id_v2025_0(template_id, BOX_VERSION)).await?.json()
     }
 
     /// Unmarks a Doc Gen template (the file stays): `DELETE /docgen_templates/{template_id}`.
     pub async fn delete_template(&self, template_id: &str) -> Result<(), Error> {
         let template_id = path_segment("template_id", template_id)?;
-        decode::success_body(self.api().delete_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await).await?;
+        const OPERATION: Operation =
+            Operation { name: "delete_template", method: "DELETE", path: "/docgen_templates/{template_id}" };
+        self.execute(OPERATION, || self.api().delete_docgen_templates_id_v2025_0(template_id, BOX_VERSION)).await?;
         Ok(())
     }
 
@@ -55,7 +61,8 @@ impl Client {
         limit: Option<u32>,
     ) -> Result<DocGenTemplates, Error> {
         let limit = check_limit(limit)?;
-        decode::json(self.api().get_docgen_templates_v2025_0(limit, marker, BOX_VERSION).await).await
+        const OPERATION: Operation = Operation { name: "list_templates", method: "GET", path: "/docgen_templates" };
+        self.execute(OPERATION, || self.api().get_docgen_templates_v2025_0(limit, marker, BOX_VERSION)).await?.json()
     }
 
     /// Every template the caller can see, page after page, fetched as the stream is read.
@@ -82,16 +89,24 @@ impl Client {
     ) -> Result<TemplateTags, Error> {
         let template_id = path_segment("template_id", template_id)?;
         let limit = check_limit(limit)?;
-        let raw = self
-            .api()
-            .get_docgen_templates_id_tags_v2025_0(template_id, limit, marker, template_version_id, BOX_VERSION)
-            .await;
+        const OPERATION: Operation =
+            Operation { name: "template_tags", method: "GET", path: "/docgen_templates/{template_id}/tags" };
+        let body = self
+            .execute(OPERATION, || {
+                self.api().get_docgen_templates_id_tags_v2025_0(
+                    template_id,
+                    limit,
+                    marker,
+                    template_version_id,
+                    BOX_VERSION,
+                )
+            })
+            .await?;
         // Two success bodies: the reason progenitor leaves responses to us (rewrite 1 in box-docgen-codegen).
-        let (status, body) = decode::success_body(raw).await?;
-        if status == StatusCode::ACCEPTED {
-            Ok(TemplateTags::Processing(decode::parse(status, &body)?))
+        if body.status == StatusCode::ACCEPTED {
+            Ok(TemplateTags::Processing(body.json()?))
         } else {
-            Ok(TemplateTags::Ready(decode::parse(status, &body)?))
+            Ok(TemplateTags::Ready(body.json()?))
         }
     }
 
