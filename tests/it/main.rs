@@ -1,6 +1,7 @@
 //! Integration tests: the `box-docgen` facade against servers started on 127.0.0.1 (httpmock, and a raw TCP
 //! server for faults httpmock cannot produce).
 
+mod auth;
 mod errors;
 mod faults;
 mod forward_compat;

@@ -4,8 +4,9 @@
 //! cargo run --example generate -- [TEMPLATE_FILE_ID] [DESTINATION_FOLDER_ID]
 //! ```
 //!
-//! With `BOX_ACCESS_TOKEN` set, works against Box (or `BOX_BASE_URL`); the defaults are the stand-in's ids.
-//! Without it, starts the local stand-in on 127.0.0.1 and says so on stderr; its jobs finish over a few polls.
+//! With credentials in the environment (as for the quickstart), works against Box (or `BOX_BASE_URL`); the
+//! default ids are the stand-in's.
+//! Without them, starts the local stand-in on 127.0.0.1 and says so on stderr; its jobs finish over a few polls.
 //! Exits 0 when every document was generated; otherwise prints one `error: …` line and exits 1.
 
 mod support;

@@ -4,7 +4,8 @@
 //! cargo run --example quickstart -- <JOB_ID> [--json]
 //! ```
 //!
-//! With `BOX_ACCESS_TOKEN` set, asks Box (or `BOX_BASE_URL`, default `https://api.box.com/2.0`). Without it,
+//! With credentials in the environment (`BOX_ACCESS_TOKEN`; or `BOX_CLIENT_ID` + `BOX_CLIENT_SECRET` +
+//! `BOX_ENTERPRISE_ID`; or `BOX_CONFIG_FILE`), asks Box (or `BOX_BASE_URL`). Without them,
 //! starts a local stand-in server on 127.0.0.1 that knows job `12345`, and says so on stderr.
 //! Exits 0 on success; on any error prints one `error: …` line and exits 1.
 

@@ -146,6 +146,8 @@ impl Client {
     /// [`list_batch_jobs`](Self::list_batch_jobs).
     pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
         const OPERATION: Operation = Operation { name: "create_batch", method: "POST", path: "/docgen_batches" };
-        self.execute(OPERATION, || self.api().post_docgen_batches_v2025_0(BOX_VERSION, &request.body)).await?.json()
+        self.execute(OPERATION, |api| async move { api.post_docgen_batches_v2025_0(BOX_VERSION, &request.body).await })
+            .await?
+            .json()
     }
 }

@@ -3,10 +3,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use box_docgen_generated::types::BoxVersionHeader;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::{StaticToken, TokenSource};
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -20,7 +23,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A Box Doc Gen client.
 ///
 /// Every request carries `Authorization: Bearer <token>` (marked sensitive, so it is left out of `Debug`
-/// output) and `box-version: 2025.0`. Cloning is cheap: clones share one connection pool.
+/// output) from the client's [`TokenSource`], and `box-version: 2025.0`. Cloning is cheap: clones share one
+/// connection pool and one token source.
 ///
 /// ```
 /// let client = box_docgen::Client::new("my-access-token")?;
@@ -30,8 +34,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: box_docgen_generated::Client,
+    http: reqwest::Client,
     base_url: String,
+    auth: Arc<dyn TokenSource>,
+    /// `As-User` and the caller's extra headers.
+    headers: HeaderMap,
     retry_policy: RetryPolicy,
 }
 
@@ -39,7 +46,8 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
-            .field("token", &"[redacted]")
+            .field("auth", &self.auth)
+            .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry_policy", &self.retry_policy)
             .finish()
     }
@@ -54,17 +62,16 @@ impl Client {
         Self::builder(token).build()
     }
 
-    /// A builder, to set the base URL, timeouts, user agent or the `reqwest::Client` to use.
+    /// A builder with a fixed access token, to set the base URL, timeouts, headers, retries or the
+    /// `reqwest::Client` to use.
     pub fn builder(token: impl Into<String>) -> ClientBuilder {
-        ClientBuilder {
-            token: SecretString::from(token.into()),
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: DEFAULT_TIMEOUT,
-            user_agent: None,
-            http: None,
-            retry_policy: RetryPolicy::default(),
-        }
+        ClientBuilder::new(Auth::Static(StaticToken::new(token)))
+    }
+
+    /// A builder whose tokens come from `source`: OAuth 2.0 refresh, Client Credentials Grant, JWT (see
+    /// [`auth`](crate::auth)), or your own.
+    pub fn with_token_source(source: impl TokenSource + 'static) -> ClientBuilder {
+        ClientBuilder::new(Auth::Source(Arc::new(source)))
     }
 
     /// The API root requests go to, without a trailing slash.
@@ -77,9 +84,16 @@ impl Client {
         &self.retry_policy
     }
 
-    /// The generated client, for the operation modules.
-    pub(crate) fn api(&self) -> &box_docgen_generated::Client {
-        &self.api
+    /// Where the client's access tokens come from.
+    pub(crate) fn token_source(&self) -> &dyn TokenSource {
+        self.auth.as_ref()
+    }
+
+    /// The generated client, sending `token` and the extra headers with every request.
+    pub(crate) fn api(&self, token: &SecretString) -> Result<box_docgen_generated::Client, Error> {
+        let mut headers = self.headers.clone();
+        headers.insert(AUTHORIZATION, bearer(token)?);
+        Ok(box_docgen_generated::Client::new_with_client(&self.base_url, self.http.clone(), headers))
     }
 }
 
@@ -105,32 +119,59 @@ pub(crate) fn path_segment<'a>(argument: &'static str, id: &'a str) -> Result<&'
     Ok(id)
 }
 
-/// Settings for a [`Client`]; from [`Client::builder`].
+enum Auth {
+    Static(StaticToken),
+    Source(Arc<dyn TokenSource>),
+}
+
+/// Settings for a [`Client`]; from [`Client::builder`] or [`Client::with_token_source`].
 pub struct ClientBuilder {
-    token: SecretString,
+    auth: Auth,
     base_url: String,
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
     retry_policy: RetryPolicy,
+    as_user: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth: &dyn fmt::Debug = match &self.auth {
+            Auth::Static(token) => token,
+            Auth::Source(source) => source,
+        };
         f.debug_struct("ClientBuilder")
-            .field("token", &"[redacted]")
+            .field("auth", auth)
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("custom_http_client", &self.http.is_some())
             .field("retry_policy", &self.retry_policy)
+            .field("as_user", &self.as_user)
+            .field("extra_headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
     }
 }
 
 impl ClientBuilder {
+    fn new(auth: Auth) -> Self {
+        Self {
+            auth,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: None,
+            http: None,
+            retry_policy: RetryPolicy::default(),
+            as_user: None,
+            headers: Vec::new(),
+        }
+    }
+
     /// The API root, `https://api.box.com/2.0` by default. Must be `http` or `https`, with no query or fragment.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
@@ -143,7 +184,7 @@ impl ClientBuilder {
         self
     }
 
-    /// How long one request may take, body included; 60 s by default. Ignored with
+    /// How long one attempt may take, body included; 60 s by default. Ignored with
     /// [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -163,6 +204,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Acts as another user of the enterprise: sends `As-User: <user_id>` with every request (the token's
+    /// app needs the "Perform actions as users" scope).
+    pub fn as_user(mut self, user_id: impl Into<String>) -> Self {
+        self.as_user = Some(user_id.into());
+        self
+    }
+
+    /// Sends this header with every request as well. `Authorization` and `box-version` are the client's own
+    /// and are refused.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -172,8 +227,31 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = check_base_url(&self.base_url)?;
-        let mut headers = HeaderMap::with_capacity(1);
-        headers.insert(AUTHORIZATION, bearer(&self.token)?);
+        let auth: Arc<dyn TokenSource> = match self.auth {
+            Auth::Static(token) => {
+                bearer(token.secret())?;
+                Arc::new(token)
+            }
+            Auth::Source(source) => source,
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(user_id) = &self.as_user {
+            non_blank("as_user", user_id)?;
+            let value = HeaderValue::try_from(user_id.as_str())
+                .map_err(|_| Error::invalid_input("as_user", "cannot be sent in a header"))?;
+            headers.insert("as-user", value);
+        }
+        for (name, value) in &self.headers {
+            let header = HeaderName::try_from(name.as_str())
+                .map_err(|_| Error::invalid_input("header", format!("{name:?} is not a header name")))?;
+            if header == AUTHORIZATION || header == "box-version" {
+                return Err(Error::invalid_input("header", format!("{name} is set by the client")));
+            }
+            let mut value = HeaderValue::try_from(value.as_str())
+                .map_err(|_| Error::invalid_input("header", format!("the value of {name} cannot be sent")))?;
+            value.set_sensitive(true);
+            headers.append(header, value);
+        }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -186,8 +264,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::from_reqwest)?,
         };
-        let api = box_docgen_generated::Client::new_with_client(&base_url, http, headers);
-        Ok(Client { api, base_url, retry_policy: self.retry_policy })
+        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy })
     }
 }
 

@@ -105,6 +105,12 @@ async fn api_error(response: reqwest::Response) -> Error {
     Error::Api(Box::new(error))
 }
 
+/// Reads a whole response body, bounded like every other.
+pub(crate) async fn read_response(response: reqwest::Response) -> Result<Bytes, Error> {
+    let limit = content_length(response.headers());
+    read_body(response.bytes_stream(), limit).await
+}
+
 /// Reads a body, failing once it passes [`MAX_BODY_BYTES`] (before reading, when `Content-Length` says so).
 async fn read_body<S>(mut stream: S, content_length: Option<u64>) -> Result<Bytes, Error>
 where
@@ -144,7 +150,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The first characters of a body, lossily decoded, for error messages.
-fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
     let mut chars = text.chars();
     let mut out: String = chars.by_ref().take(EXCERPT_CHARS).collect();

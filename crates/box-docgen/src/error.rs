@@ -43,6 +43,9 @@ pub enum Error {
     /// A wait passed its deadline before the jobs were final; carries them as last seen.
     #[error(transparent)]
     WaitTimeout(Box<WaitTimeout>),
+    /// No access token could be had: the token endpoint refused, or the app configuration is unusable.
+    #[error(transparent)]
+    Auth(Box<AuthError>),
 }
 
 fn attempts_suffix(attempts: u32) -> String {
@@ -55,6 +58,7 @@ impl Error {
         match self {
             Error::Api(api) => Some(api.status),
             Error::Decode(decode) => Some(decode.status),
+            Error::Auth(auth) => auth.status,
             _ => None,
         }
     }
@@ -190,6 +194,92 @@ impl std::error::Error for TransportError {
         self.source.source()
     }
 }
+
+/// Why no access token could be had, and what to fix.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuthError {
+    /// What went wrong.
+    pub kind: AuthErrorKind,
+    /// The token endpoint's `error_description`, or what is wrong with the configuration. Never a secret.
+    pub description: Option<String>,
+    /// The token endpoint's HTTP status, when it answered.
+    pub status: Option<StatusCode>,
+}
+
+/// The kinds of [`AuthError`]: the OAuth 2.0 error codes Box's token endpoint answers, and configuration errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// `invalid_grant`: the refresh token, assertion or subject was refused.
+    InvalidGrant,
+    /// `invalid_client`: the client id or secret is wrong.
+    InvalidClient,
+    /// `unauthorized_client`: the app may not use this grant, or is not authorized in the enterprise.
+    UnauthorizedClient,
+    /// `invalid_request`: a parameter is missing or malformed.
+    InvalidRequest,
+    /// Another error code from the token endpoint (or its HTTP status when the body was not OAuth's).
+    Other(String),
+    /// The app configuration, private key or passphrase cannot be used.
+    Config,
+}
+
+impl AuthErrorKind {
+    pub(crate) fn from_code(code: &str) -> Self {
+        match code {
+            "invalid_grant" => Self::InvalidGrant,
+            "invalid_client" => Self::InvalidClient,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "invalid_request" => Self::InvalidRequest,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The OAuth 2.0 error code, such as `invalid_grant`.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidClient => "invalid_client",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::InvalidRequest => "invalid_request",
+            Self::Other(code) => code,
+            Self::Config => "configuration error",
+        }
+    }
+
+    /// What to fix.
+    fn hint(&self) -> &'static str {
+        match self {
+            Self::InvalidGrant => {
+                "the grant was refused: a refresh token works once and expires after 60 days (get a new one); \
+                 for JWT, check the server clock, the enterprise or user id, and that the app is authorized"
+            }
+            Self::InvalidClient => "check the client id and client secret",
+            Self::UnauthorizedClient => {
+                "enable this grant for the app in the Box Developer Console and have an admin authorize the app"
+            }
+            Self::InvalidRequest => "the token request was malformed; check the configured ids",
+            Self::Other(_) => "the token endpoint refused the request",
+            Self::Config => "fix the app configuration",
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            AuthErrorKind::Config => f.write_str("unusable Box app configuration")?,
+            kind => write!(f, "Box's token endpoint answered {}", kind.code())?,
+        }
+        if let Some(description) = &self.description {
+            write!(f, ": {description}")?;
+        }
+        write!(f, " ({})", self.kind.hint())
+    }
+}
+
+impl std::error::Error for AuthError {}
 
 /// A 2xx response whose body does not decode as the documented type.
 #[derive(Debug, Clone)]

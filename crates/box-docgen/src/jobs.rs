@@ -26,7 +26,9 @@ impl Client {
     pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
         let job_id = path_segment("job_id", job_id)?;
         const OPERATION: Operation = Operation { name: "get_job", method: "GET", path: "/docgen_jobs/{job_id}" };
-        self.execute(OPERATION, || self.api().get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION)).await?.json()
+        self.execute(OPERATION, |api| async move { api.get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION).await })
+            .await?
+            .json()
     }
 
     /// One page of every job the caller can see, with full details: `GET /docgen_jobs`.
@@ -35,7 +37,9 @@ impl Client {
     pub async fn list_jobs_page(&self, marker: Option<&str>, limit: Option<u32>) -> Result<DocGenJobsFull, Error> {
         let limit = check_limit(limit)?;
         const OPERATION: Operation = Operation { name: "list_jobs", method: "GET", path: "/docgen_jobs" };
-        self.execute(OPERATION, || self.api().get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION)).await?.json()
+        self.execute(OPERATION, |api| async move { api.get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION).await })
+            .await?
+            .json()
     }
 
     /// Every job the caller can see, page after page, fetched as the stream is read.
@@ -69,9 +73,11 @@ impl Client {
         let limit = check_limit(limit)?;
         const OPERATION: Operation =
             Operation { name: "list_batch_jobs", method: "GET", path: "/docgen_batch_jobs/{batch_id}" };
-        self.execute(OPERATION, || self.api().get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION))
-            .await?
-            .json()
+        self.execute(OPERATION, |api| async move {
+            api.get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION).await
+        })
+        .await?
+        .json()
     }
 
     /// Every job of a batch, page after page, fetched as the stream is read.
@@ -100,8 +106,8 @@ impl Client {
         let limit = check_limit(limit)?;
         const OPERATION: Operation =
             Operation { name: "list_template_jobs", method: "GET", path: "/docgen_template_jobs/{template_id}" };
-        self.execute(OPERATION, || {
-            self.api().get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION)
+        self.execute(OPERATION, |api| async move {
+            api.get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION).await
         })
         .await?
         .json()

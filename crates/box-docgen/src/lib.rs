@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 mod batches;
 mod client;
 mod decode;
@@ -43,7 +44,7 @@ mod wait;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{ApiError, DecodeError, Error, InvalidInput, TransportError};
+pub use error::{ApiError, AuthError, AuthErrorKind, DecodeError, Error, InvalidInput, TransportError};
 pub use model::*;
 pub use retry::RetryPolicy;
 pub use templates::TemplateTags;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -128,9 +129,12 @@ pub(crate) struct Operation {
 
 impl Client {
     /// Sends an operation with the client's retry policy, inside one `box_docgen` tracing span.
+    ///
+    /// `send` gets a generated client that carries the current access token. A 401 makes the token source
+    /// refresh and the call is sent once more, whatever the retry policy says; a second 401 is returned.
     pub(crate) async fn execute<F, Fut>(&self, operation: Operation, mut send: F) -> Result<Body, Error>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(box_docgen_generated::Client) -> Fut,
         Fut: Future<Output = Raw>,
     {
         let span = tracing::debug_span!(
@@ -147,10 +151,12 @@ impl Client {
         async {
             let start = Instant::now();
             let mut attempt = 0;
+            let mut reauthenticated = false;
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
-                let error = match decode::success_body(send().await).await {
+                let token = self.token_source().token().await?;
+                let error = match decode::success_body(send(self.api(&token)?).await).await {
                     Ok(body) => {
                         record_response(body.status.as_u16(), body.request_id.as_deref());
                         return Ok(body);
@@ -159,6 +165,13 @@ impl Client {
                 };
                 if let Some(status) = error.status() {
                     record_response(status.as_u16(), error.request_id());
+                }
+                if error.status() == Some(StatusCode::UNAUTHORIZED) && !reauthenticated {
+                    reauthenticated = true;
+                    if self.token_source().rejected(&token).await {
+                        tracing::info!(attempt, "access token rejected; sending again with a new one");
+                        continue;
+                    }
                 }
                 let Some((delay, reason)) = policy.next_delay(&error, attempt, idempotent, start.elapsed()) else {
                     return Err(error);

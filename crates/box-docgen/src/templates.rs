@@ -34,7 +34,10 @@ impl Client {
             file: FileReference { id: file_id.to_owned(), type_: FileReferenceType::File },
         };
         const OPERATION: Operation = Operation { name: "create_template", method: "POST", path: "/docgen_templates" };
-        self.execute(OPERATION, || self.api().post_docgen_templates_v2025_0(BOX_VERSION, &body)).await?.json()
+        let body = &body;
+        self.execute(OPERATION, |api| async move { api.post_docgen_templates_v2025_0(BOX_VERSION, body).await })
+            .await?
+            .json()
     }
 
     /// Gets a Doc Gen template: `GET /docgen_templates/{template_id}`.
@@ -42,7 +45,12 @@ impl Client {
         let template_id = path_segment("template_id", template_id)?;
         const OPERATION: Operation =
             Operation { name: "get_template", method: "GET", path: "/docgen_templates/{template_id}" };
-        self.execute(OPERATION, || self.api().get_docgen_templates_id_v2025_0(template_id, BOX_VERSION)).await?.json()
+        self.execute(
+            OPERATION,
+            |api| async move { api.get_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await },
+        )
+        .await?
+        .json()
     }
 
     /// Unmarks a Doc Gen template (the file stays): `DELETE /docgen_templates/{template_id}`.
@@ -50,7 +58,11 @@ impl Client {
         let template_id = path_segment("template_id", template_id)?;
         const OPERATION: Operation =
             Operation { name: "delete_template", method: "DELETE", path: "/docgen_templates/{template_id}" };
-        self.execute(OPERATION, || self.api().delete_docgen_templates_id_v2025_0(template_id, BOX_VERSION)).await?;
+        self.execute(
+            OPERATION,
+            |api| async move { api.delete_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await },
+        )
+        .await?;
         Ok(())
     }
 
@@ -62,7 +74,9 @@ impl Client {
     ) -> Result<DocGenTemplates, Error> {
         let limit = check_limit(limit)?;
         const OPERATION: Operation = Operation { name: "list_templates", method: "GET", path: "/docgen_templates" };
-        self.execute(OPERATION, || self.api().get_docgen_templates_v2025_0(limit, marker, BOX_VERSION)).await?.json()
+        self.execute(OPERATION, |api| async move { api.get_docgen_templates_v2025_0(limit, marker, BOX_VERSION).await })
+            .await?
+            .json()
     }
 
     /// Every template the caller can see, page after page, fetched as the stream is read.
@@ -92,14 +106,9 @@ impl Client {
         const OPERATION: Operation =
             Operation { name: "template_tags", method: "GET", path: "/docgen_templates/{template_id}/tags" };
         let body = self
-            .execute(OPERATION, || {
-                self.api().get_docgen_templates_id_tags_v2025_0(
-                    template_id,
-                    limit,
-                    marker,
-                    template_version_id,
-                    BOX_VERSION,
-                )
+            .execute(OPERATION, |api| async move {
+                api.get_docgen_templates_id_tags_v2025_0(template_id, limit, marker, template_version_id, BOX_VERSION)
+                    .await
             })
             .await?;
         // Two success bodies: the reason progenitor leaves responses to us (rewrite 1 in box-docgen-codegen).

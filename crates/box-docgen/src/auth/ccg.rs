@@ -1,0 +1,126 @@
+//! Client Credentials Grant: the app's client id and secret, for the enterprise or one user.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::cache::{Fresh, TokenCache};
+use super::endpoint::TokenEndpoint;
+use super::{BoxFuture, TokenSource};
+use crate::Error;
+use crate::client::non_blank;
+
+/// Whom a server-authenticated app acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Subject {
+    /// The enterprise's service account, by enterprise id.
+    Enterprise(String),
+    /// A user, by user id.
+    User(String),
+}
+
+impl Subject {
+    /// `enterprise` or `user`, as Box's `box_subject_type` / `box_sub_type`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Subject::Enterprise(_) => "enterprise",
+            Subject::User(_) => "user",
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Subject::Enterprise(id) | Subject::User(id) => id,
+        }
+    }
+}
+
+/// Client Credentials Grant (`grant_type=client_credentials`): the app's client id and secret, with
+/// `box_subject_type` and `box_subject_id` saying whom to act as.
+///
+/// ```no_run
+/// use box_docgen::auth::{ClientCredentials, Subject};
+/// use box_docgen::Client;
+///
+/// let auth = ClientCredentials::new("client-id", "client-secret", Subject::Enterprise("1910967".into()))?;
+/// let client = Client::with_token_source(auth).build()?;
+/// # Ok::<(), box_docgen::Error>(())
+/// ```
+pub struct ClientCredentials {
+    client_id: String,
+    client_secret: SecretString,
+    subject: Subject,
+    endpoint: TokenEndpoint,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("subject", &self.subject)
+            .field("token_url", &self.endpoint.url)
+            .finish()
+    }
+}
+
+impl ClientCredentials {
+    /// A source for the app `client_id` acting as `subject`. Fails with [`Error::InvalidInput`] when an
+    /// argument is blank.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        subject: Subject,
+    ) -> Result<Self, Error> {
+        let (client_id, client_secret) = (client_id.into(), client_secret.into());
+        non_blank("client_id", &client_id)?;
+        non_blank("client_secret", &client_secret)?;
+        non_blank("box_subject_id", subject.id())?;
+        Ok(Self {
+            client_id,
+            client_secret: client_secret.into(),
+            subject,
+            endpoint: TokenEndpoint::new()?,
+            cache: TokenCache::default(),
+        })
+    }
+
+    /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
+    /// request timeouts.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.endpoint.http = client;
+        self
+    }
+
+    /// Uses another token endpoint than `https://api.box.com/oauth2/token` (a proxy, a test server).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint.url = url.into();
+        self
+    }
+
+    async fn fetch(&self) -> Result<Fresh, Error> {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose_secret()),
+            ("box_subject_type", self.subject.kind()),
+            ("box_subject_id", self.subject.id()),
+        ];
+        Ok(self.endpoint.request(&form).await?.fresh())
+    }
+}
+
+impl TokenSource for ClientCredentials {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
+        Box::pin(self.cache.get(|| self.fetch()))
+    }
+
+    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.cache.forget(token).await;
+            true
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! OAuth 2.0: an access token kept fresh with a refresh token that Box rotates.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::cache::{Fresh, TokenCache};
+use super::endpoint::TokenEndpoint;
+use super::{BoxFuture, TokenSource};
+use crate::Error;
+use crate::client::non_blank;
+
+/// A new access and refresh token, as handed to [`OAuthRefresh::on_refresh`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TokenPair {
+    /// The new access token.
+    pub access_token: SecretString,
+    /// The new refresh token: Box invalidates the previous one, so store this one.
+    pub refresh_token: SecretString,
+    /// How long the access token is valid.
+    pub expires_in: Duration,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+type Store = Arc<dyn Fn(&TokenPair) + Send + Sync>;
+
+/// OAuth 2.0 with a refresh token (`grant_type=refresh_token`).
+///
+/// Refreshes a minute before the access token expires, and after a 401. Box rotates refresh tokens: each
+/// refresh answers a new pair and invalidates the old refresh token, so the new pair is handed to the
+/// [`on_refresh`](Self::on_refresh) callback every time; persist it there.
+///
+/// ```no_run
+/// use box_docgen::auth::OAuthRefresh;
+/// use box_docgen::Client;
+///
+/// let auth = OAuthRefresh::new("client-id", "client-secret", "refresh-token")?
+///     .on_refresh(|pair| {
+///         // Save pair.refresh_token (and pair.access_token) where the next run finds them.
+///     });
+/// let client = Client::with_token_source(auth).build()?;
+/// # Ok::<(), box_docgen::Error>(())
+/// ```
+pub struct OAuthRefresh {
+    client_id: String,
+    client_secret: SecretString,
+    refresh_token: Mutex<SecretString>,
+    store: Option<Store>,
+    endpoint: TokenEndpoint,
+    cache: TokenCache,
+}
+
+impl fmt::Debug for OAuthRefresh {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthRefresh")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("token_url", &self.endpoint.url)
+            .finish()
+    }
+}
+
+impl OAuthRefresh {
+    /// A source that gets its first access token with `refresh_token`. Fails with [`Error::InvalidInput`]
+    /// when an argument is blank.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Result<Self, Error> {
+        let (client_id, client_secret, refresh_token) = (client_id.into(), client_secret.into(), refresh_token.into());
+        non_blank("client_id", &client_id)?;
+        non_blank("client_secret", &client_secret)?;
+        non_blank("refresh_token", &refresh_token)?;
+        Ok(Self {
+            client_id,
+            client_secret: client_secret.into(),
+            refresh_token: Mutex::new(refresh_token.into()),
+            store: None,
+            endpoint: TokenEndpoint::new()?,
+            cache: TokenCache::default(),
+        })
+    }
+
+    /// Starts with an access token you already have, valid for `expires_in`.
+    pub fn access_token(mut self, access_token: impl Into<String>, expires_in: Duration) -> Self {
+        self.cache = TokenCache::with(Fresh { token: SecretString::from(access_token.into()), expires_in });
+        self
+    }
+
+    /// Calls `store` with every new token pair.
+    pub fn on_refresh(mut self, store: impl Fn(&TokenPair) + Send + Sync + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
+    /// request timeouts.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.endpoint.http = client;
+        self
+    }
+
+    /// Uses another token endpoint than `https://api.box.com/oauth2/token` (a proxy, a test server).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint.url = url.into();
+        self
+    }
+
+    async fn refresh(&self) -> Result<Fresh, Error> {
+        let refresh_token = self.current_refresh_token();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose_secret()),
+        ];
+        let response = self.endpoint.request(&form).await?;
+        let fresh = response.fresh();
+        // Box always rotates; should a server not, the old refresh token stays in use.
+        let refresh_token = response.refresh_token.unwrap_or(refresh_token);
+        *self.refresh_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = refresh_token.clone();
+        if let Some(store) = &self.store {
+            store(&TokenPair { access_token: fresh.token.clone(), refresh_token, expires_in: fresh.expires_in });
+        }
+        Ok(fresh)
+    }
+
+    fn current_refresh_token(&self) -> SecretString {
+        self.refresh_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+}
+
+impl TokenSource for OAuthRefresh {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
+        Box::pin(self.cache.get(|| self.refresh()))
+    }
+
+    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.cache.forget(token).await;
+            true
+        })
+    }
+}
