@@ -172,19 +172,33 @@ async fn client_credentials_send_the_exact_form_for_enterprise_and_user() {
 }
 
 #[tokio::test]
-async fn a_401_refreshes_once_and_retries_once_never_more() {
+async fn a_401_refreshes_once_and_retries_once_never_more_for_every_refreshing_kind() {
     let server = MockServer::start_async().await;
-    let tokens = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/oauth2/token");
-            then.respond_with(in_turn(vec![respond(200, &token("T1", None)), respond(200, &token("T2", None))]));
-        })
-        .await;
-    let rejecting = api_rejecting_others(&server).await;
-    let error = client_for(&server, ccg(&server)).get_job("1").await.expect_err("401 twice");
-    assert_eq!(error.status().map(|status| status.as_u16()), Some(401));
-    assert_eq!(error.attempts(), Some(2));
-    assert_eq!((tokens.calls_async().await, rejecting.calls_async().await), (2, 2));
+    let token_url = server.url("/oauth2/token");
+    let sources: Vec<Box<dyn TokenSource>> = vec![
+        Box::new(ccg(&server)),
+        Box::new(OAuthRefresh::new("cid", "csecret", "R1").expect("valid").token_url(&token_url)),
+        Box::new(JwtAuth::from_config_file(CONFIG).expect("loads").token_url(&token_url)),
+    ];
+    for source in sources {
+        let name = format!("{source:?}");
+        let tokens = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/oauth2/token");
+                then.respond_with(in_turn(vec![
+                    respond(200, &token("T1", Some("R2"))),
+                    respond(200, &token("T2", Some("R3"))),
+                ]));
+            })
+            .await;
+        let rejecting = api_rejecting_others(&server).await;
+        let error = client_for(&server, source).get_job("1").await.expect_err("401 twice");
+        assert_eq!(error.status().map(|status| status.as_u16()), Some(401), "{name}");
+        assert_eq!(error.attempts(), Some(2), "{name}");
+        assert_eq!((tokens.calls_async().await, rejecting.calls_async().await), (2, 2), "{name}");
+        tokens.delete_async().await;
+        rejecting.delete_async().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]

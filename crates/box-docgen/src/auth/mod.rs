@@ -49,6 +49,28 @@ pub trait TokenSource: fmt::Debug + Send + Sync {
     fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool>;
 }
 
+/// A shared source: several clients can use one token cache.
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
+        (**self).token()
+    }
+
+    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
+        (**self).rejected(token)
+    }
+}
+
+/// A boxed source, such as one chosen at run time.
+impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
+        (**self).token()
+    }
+
+    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
+        (**self).rejected(token)
+    }
+}
+
 /// A fixed access token, such as a developer token: it never refreshes, so a 401 is returned as an error.
 pub struct StaticToken(SecretString);
 
