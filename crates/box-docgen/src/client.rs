@@ -3,13 +3,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use box_docgen_generated::types::BoxVersionHeader;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{StaticToken, TokenSource};
+use crate::auth::{StaticToken, TokenSource, same};
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -40,7 +40,13 @@ pub struct Client {
     /// `As-User` and the caller's extra headers.
     headers: HeaderMap,
     retry_policy: RetryPolicy,
+    /// The generated client for the latest token, shared by clones: building one per request (headers,
+    /// base URL, `Bearer` value) was most of the facade's cost per request.
+    api: Arc<Mutex<Option<ApiForToken>>>,
 }
+
+/// A generated client and the token it sends.
+type ApiForToken = (SecretString, Arc<box_docgen_generated::Client>);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,11 +95,17 @@ impl Client {
         self.auth.as_ref()
     }
 
-    /// The generated client, sending `token` and the extra headers with every request.
-    pub(crate) fn api(&self, token: &SecretString) -> Result<box_docgen_generated::Client, Error> {
+    /// The generated client that sends `token` and the extra headers with every request.
+    pub(crate) fn api(&self, token: &SecretString) -> Result<Arc<box_docgen_generated::Client>, Error> {
+        let mut cached = self.api.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, api)) = cached.as_ref().filter(|(cached_token, _)| same(cached_token, token)) {
+            return Ok(api.clone());
+        }
         let mut headers = self.headers.clone();
         headers.insert(AUTHORIZATION, bearer(token)?);
-        Ok(box_docgen_generated::Client::new_with_client(&self.base_url, self.http.clone(), headers))
+        let api = Arc::new(box_docgen_generated::Client::new_with_client(&self.base_url, self.http.clone(), headers));
+        *cached = Some((token.clone(), api.clone()));
+        Ok(api)
     }
 }
 
@@ -264,7 +276,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::from_reqwest)?,
         };
-        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy })
+        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy, api: Arc::default() })
     }
 }
 

@@ -120,13 +120,25 @@ where
     if content_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let mut body = BytesMut::with_capacity(content_length.unwrap_or(0) as usize);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(Error::from_reqwest)?;
+    // Most bodies arrive in one chunk: hand that chunk on without copying it.
+    let Some(first) = stream.next().await.transpose().map_err(Error::from_reqwest)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    let Some(second) = stream.next().await.transpose().map_err(Error::from_reqwest)? else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(content_length.map_or(first.len() + second.len(), |length| length as usize));
+    let mut next = Some(second);
+    body.extend_from_slice(&first);
+    while let Some(chunk) = next {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
+        next = stream.next().await.transpose().map_err(Error::from_reqwest)?;
     }
     Ok(body.freeze())
 }

@@ -72,6 +72,8 @@ where
                 Next::First => None,
                 Next::Marker(marker) => Some(marker),
             };
+            // Free the spent page before fetching the next, so at most one page is held.
+            state.items = Vec::new().into_iter();
             match (state.fetch)(marker).await {
                 Ok(page) => {
                     let (items, next) = page.into_parts();

@@ -1,5 +1,6 @@
 //! Sending an operation: attempts, backoff with full jitter, `Retry-After`, and the operation's tracing span.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -134,7 +135,7 @@ impl Client {
     /// refresh and the call is sent once more, whatever the retry policy says; a second 401 is returned.
     pub(crate) async fn execute<F, Fut>(&self, operation: Operation, mut send: F) -> Result<Body, Error>
     where
-        F: FnMut(box_docgen_generated::Client) -> Fut,
+        F: FnMut(Arc<box_docgen_generated::Client>) -> Fut,
         Fut: Future<Output = Raw>,
     {
         let span = tracing::debug_span!(
