@@ -2,6 +2,9 @@
 //!
 //! - `codegen`: regenerates the committed snapshot of the generated client and prints what changed.
 //! - `codegen --check`: changes nothing; prints the diff and fails when the snapshot is stale.
+//! - `bench [--quick]`: the benchmarks (see `bench/` and BENCHMARKS.md); `--quick` is a smoke run of seconds.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,7 +17,9 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
-        _ => Err("usage: cargo xtask codegen [--check]".to_owned()),
+        ["bench"] => bench::run(&workspace_root(), false),
+        ["bench", "--quick"] => bench::run(&workspace_root(), true),
+        _ => Err("usage: cargo xtask codegen [--check] | cargo xtask bench [--quick]".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
