@@ -130,21 +130,34 @@ async fn wait_for_batch_returns_every_job_once_all_are_final() {
 
 #[tokio::test(start_paused = true)]
 async fn dropping_the_wait_stops_polling() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     let server = MockServer::start_async().await;
+    // The server says when the second poll arrives; the wait is dropped then. (A timer would race with the
+    // request in flight: on the paused clock it fires as soon as the runtime waits for the server.)
+    let second_poll = Arc::new(tokio::sync::Notify::new());
+    let signal = second_poll.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
     let mock = server
         .mock_async(|when, then| {
             when.method(GET).path("/2.0/docgen_jobs/1");
-            then.status(200).json_body(job("1", "pending"));
+            then.respond_with(move |_: &httpmock::HttpMockRequest| {
+                if seen.fetch_add(1, Ordering::SeqCst) + 1 == 2 {
+                    signal.notify_one();
+                }
+                let body = job("1", "pending").to_string();
+                httpmock::HttpMockResponse::builder().status(200).body(body).build()
+            });
         })
         .await;
     let client = paused_clock_client(&server);
     let options = options().deadline(Duration::from_secs(3600));
-    let outcome = tokio::time::timeout(Duration::from_secs(5), client.wait_for_job("1", options)).await;
-    assert!(outcome.is_err(), "still waiting when dropped");
-    let polled = mock.calls_async().await;
-    assert!(polled >= 2, "it was polling: {polled}");
+    tokio::select! {
+        outcome = client.wait_for_job("1", options) => panic!("the wait ended: {outcome:?}"),
+        () = second_poll.notified() => {}
+    }
     tokio::time::sleep(Duration::from_secs(600)).await;
-    // A request already on the wire when the future was dropped may still reach the server (the paused clock
-    // can fire the timeout while it is in flight); a wait that kept going would poll 150 more times.
-    assert!(mock.calls_async().await <= polled + 1, "no poll after the future was dropped");
+    // A wait that kept going would poll about 150 more times in those 600 s.
+    assert_eq!(mock.calls_async().await, 2, "no poll after the future was dropped");
 }

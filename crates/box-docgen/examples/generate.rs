@@ -19,13 +19,7 @@ use serde_json::json;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("{}", support::error_line(error.as_ref()));
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,6 +4,8 @@
 
 pub mod stand_in;
 
+use std::process::ExitCode;
+
 use box_docgen::Client;
 use box_docgen::auth::{ClientCredentials, JwtAuth, Subject};
 use httpmock::MockServer;
@@ -38,8 +40,9 @@ pub async fn connect() -> Result<(Option<MockServer>, Client), box_docgen::Error
     Ok((None, builder.base_url(base_url).build()?))
 }
 
-/// The error and its sources, on one line, as `error: …`.
-pub fn error_line(error: &dyn std::error::Error) -> String {
+/// Exit 0 on success; on an error, print it with its sources on one line, `error: …`, and exit 1.
+pub fn exit(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
+    let Err(error) = result else { return ExitCode::SUCCESS };
     let mut line = format!("error: {error}");
     let mut source = error.source();
     while let Some(cause) = source {
@@ -47,5 +50,6 @@ pub fn error_line(error: &dyn std::error::Error) -> String {
         line.push_str(&cause.to_string());
         source = cause.source();
     }
-    line
+    eprintln!("{line}");
+    ExitCode::FAILURE
 }

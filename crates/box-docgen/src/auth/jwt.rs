@@ -11,9 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::Subject;
 use super::cache::{Fresh, TokenCache};
 use super::endpoint::TokenEndpoint;
-use super::{BoxFuture, Subject, TokenSource};
 use crate::Error;
 use crate::client::non_blank;
 use crate::error::{AuthError, AuthErrorKind};
@@ -156,19 +156,6 @@ impl JwtAuth {
         self
     }
 
-    /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
-    /// request timeouts.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.endpoint.http = client;
-        self
-    }
-
-    /// Uses another token endpoint than `https://api.box.com/oauth2/token`; it is also the assertion's `aud`.
-    pub fn token_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoint.url = url.into();
-        self
-    }
-
     /// A signed assertion, valid for 45 s.
     fn assertion(&self) -> Result<String, Error> {
         let signing_failed = || config_error("the private key could not sign the assertion");
@@ -205,19 +192,6 @@ impl JwtAuth {
     }
 }
 
-impl TokenSource for JwtAuth {
-    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
-        Box::pin(self.cache.get(|| self.fetch()))
-    }
-
-    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
-        Box::pin(async move {
-            self.cache.forget(token).await;
-            true
-        })
-    }
-}
-
 /// Decrypts (when needed) and loads an RSA private key from PEM.
 fn private_key(pem: &str, passphrase: &str) -> Result<RsaKeyPair, Error> {
     let (label, der) = pkcs8::der::pem::decode_vec(pem.trim().as_bytes())
@@ -240,3 +214,5 @@ fn private_key(pem: &str, passphrase: &str) -> Result<RsaKeyPair, Error> {
     };
     RsaKeyPair::from_pkcs8(&der).map_err(|e| config_error(format!("the private key is not a usable RSA key: {e}")))
 }
+
+super::refreshing_source!(JwtAuth);

@@ -12,6 +12,42 @@
 //!
 //! Tokens are cached until shortly before they expire, and concurrent requests share one refresh.
 
+/// What the three refreshing sources share: settings for the token endpoint, and a [`TokenSource`] over their
+/// token cache and their `fetch` (one token request of their grant type).
+macro_rules! refreshing_source {
+    ($source:ty) => {
+        impl $source {
+            /// Uses another token endpoint than `https://api.box.com/oauth2/token` (a proxy, a test server). For
+            /// JWT it is also the assertion's `aud`.
+            pub fn token_url(mut self, url: impl Into<String>) -> Self {
+                self.endpoint.url = url.into();
+                self
+            }
+
+            /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
+            /// request timeouts.
+            pub fn http_client(mut self, client: reqwest::Client) -> Self {
+                self.endpoint.http = client;
+                self
+            }
+        }
+
+        impl $crate::auth::TokenSource for $source {
+            fn token(&self) -> $crate::auth::BoxFuture<'_, Result<secrecy::SecretString, $crate::Error>> {
+                Box::pin(self.cache.get(|| self.fetch()))
+            }
+
+            fn rejected<'a>(&'a self, token: &'a secrecy::SecretString) -> $crate::auth::BoxFuture<'a, bool> {
+                Box::pin(async move {
+                    self.cache.forget(token).await;
+                    true
+                })
+            }
+        }
+    };
+}
+use refreshing_source;
+
 mod cache;
 mod ccg;
 mod endpoint;

@@ -8,7 +8,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::cache::{Fresh, TokenCache};
 use super::endpoint::TokenEndpoint;
-use super::{BoxFuture, TokenSource};
 use crate::Error;
 use crate::client::non_blank;
 
@@ -107,20 +106,7 @@ impl OAuthRefresh {
         self
     }
 
-    /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
-    /// request timeouts.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.endpoint.http = client;
-        self
-    }
-
-    /// Uses another token endpoint than `https://api.box.com/oauth2/token` (a proxy, a test server).
-    pub fn token_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoint.url = url.into();
-        self
-    }
-
-    async fn refresh(&self) -> Result<Fresh, Error> {
+    async fn fetch(&self) -> Result<Fresh, Error> {
         let refresh_token = self.current_refresh_token();
         let form = [
             ("grant_type", "refresh_token"),
@@ -144,15 +130,4 @@ impl OAuthRefresh {
     }
 }
 
-impl TokenSource for OAuthRefresh {
-    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
-        Box::pin(self.cache.get(|| self.refresh()))
-    }
-
-    fn rejected<'a>(&'a self, token: &'a SecretString) -> BoxFuture<'a, bool> {
-        Box::pin(async move {
-            self.cache.forget(token).await;
-            true
-        })
-    }
-}
+super::refreshing_source!(OAuthRefresh);
