@@ -55,10 +55,8 @@ impl Client {
     /// # }
     /// ```
     pub fn list_jobs(&self, limit: Option<u32>) -> impl Stream<Item = Result<DocGenJobFull, Error>> + Send + 'static {
-        let client = self.clone();
-        pagination::items(move |marker| {
-            let client = client.clone();
-            async move { client.list_jobs_page(marker.as_deref(), limit).await }
+        pagination::items(self.clone(), move |client, marker| async move {
+            client.list_jobs_page(marker.as_deref(), limit).await
         })
     }
 
@@ -86,12 +84,8 @@ impl Client {
         batch_id: &str,
         limit: Option<u32>,
     ) -> impl Stream<Item = Result<DocGenJob, Error>> + Send + 'static {
-        let client = self.clone();
-        let batch_id = batch_id.to_owned();
-        pagination::items(move |marker| {
-            let client = client.clone();
-            let batch_id = batch_id.clone();
-            async move { client.list_batch_jobs_page(&batch_id, marker.as_deref(), limit).await }
+        pagination::items((self.clone(), batch_id.to_owned()), move |(client, batch_id), marker| async move {
+            client.list_batch_jobs_page(&batch_id, marker.as_deref(), limit).await
         })
     }
 
@@ -119,12 +113,8 @@ impl Client {
         template_id: &str,
         limit: Option<u32>,
     ) -> impl Stream<Item = Result<DocGenJob, Error>> + Send + 'static {
-        let client = self.clone();
-        let template_id = template_id.to_owned();
-        pagination::items(move |marker| {
-            let client = client.clone();
-            let template_id = template_id.clone();
-            async move { client.list_template_jobs_page(&template_id, marker.as_deref(), limit).await }
+        pagination::items((self.clone(), template_id.to_owned()), move |(client, template_id), marker| async move {
+            client.list_template_jobs_page(&template_id, marker.as_deref(), limit).await
         })
     }
 }

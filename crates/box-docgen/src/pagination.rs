@@ -42,15 +42,20 @@ macro_rules! page {
 
 page!(DocGenJobs => DocGenJob, DocGenJobsFull => DocGenJobFull, DocGenTemplates => DocGenTemplate, DocGenTags => DocGenTag);
 
-/// The items of every page, fetched lazily: `fetch(marker)` runs when the previous page's items are used up,
-/// with `None` first and then each `next_marker`, until a page has no (or an empty) `next_marker`. One page is
-/// held at a time. After an error the stream ends.
-pub(crate) fn items<P, F, Fut>(fetch: F) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
+/// The items of every page, fetched lazily: `fetch(context, marker)` runs when the previous page's items are
+/// used up, with `None` first and then each `next_marker`, until a page has no (or an empty) `next_marker`. One
+/// page is held at a time. After an error the stream ends.
+///
+/// `context` (the client and the owned arguments) is cloned for each page, so each page's future owns what it
+/// uses and the stream is `'static`.
+pub(crate) fn items<C, P, F, Fut>(context: C, fetch: F) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
 where
+    C: Clone + Send + 'static,
     P: Page,
-    F: FnMut(Option<String>) -> Fut + Send + 'static,
+    F: Fn(C, Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<P, Error>> + Send,
 {
+    let fetch = move |marker| fetch(context.clone(), marker);
     enum Next {
         First,
         Marker(String),

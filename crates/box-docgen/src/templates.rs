@@ -84,10 +84,8 @@ impl Client {
         &self,
         limit: Option<u32>,
     ) -> impl Stream<Item = Result<DocGenTemplate, Error>> + Send + 'static {
-        let client = self.clone();
-        pagination::items(move |marker| {
-            let client = client.clone();
-            async move { client.list_templates_page(marker.as_deref(), limit).await }
+        pagination::items(self.clone(), move |client, marker| async move {
+            client.list_templates_page(marker.as_deref(), limit).await
         })
     }
 
@@ -130,18 +128,11 @@ impl Client {
         template_version_id: Option<&str>,
         limit: Option<u32>,
     ) -> impl Stream<Item = Result<DocGenTag, Error>> + Send + 'static {
-        let client = self.clone();
-        let template_id = template_id.to_owned();
-        let version = template_version_id.map(str::to_owned);
-        pagination::items(move |marker| {
-            let client = client.clone();
-            let template_id = template_id.clone();
-            let version = version.clone();
-            async move {
-                match client.template_tags_page(&template_id, version.as_deref(), marker.as_deref(), limit).await? {
-                    TemplateTags::Ready(page) => Ok(page),
-                    TemplateTags::Processing(processing) => Err(Error::TagsProcessing(processing.message)),
-                }
+        let context = (self.clone(), template_id.to_owned(), template_version_id.map(str::to_owned));
+        pagination::items(context, move |(client, template_id, version), marker| async move {
+            match client.template_tags_page(&template_id, version.as_deref(), marker.as_deref(), limit).await? {
+                TemplateTags::Ready(page) => Ok(page),
+                TemplateTags::Processing(processing) => Err(Error::TagsProcessing(processing.message)),
             }
         })
     }
