@@ -78,14 +78,17 @@ async fn decodes_each_of_the_five_statuses_and_keeps_unknown_ones() {
 }
 
 #[tokio::test]
-async fn output_file_null_or_absent_is_none() {
+async fn output_file_null_absent_or_empty_object_is_none() {
     let server = MockServer::start_async().await;
     let mut null_job = job_with("output_file", Some(json!(null)));
     null_job["output_file_version"] = json!(null);
     null_job["status"] = json!("pending");
     let mut absent_job = job_with("output_file", None);
     absent_job.as_object_mut().expect("object").remove("output_file_version");
-    for (id, body) in [("null", null_job), ("absent", absent_job)] {
+    // `{}` is valid for Box's "OpenAPI 3.0 null schema" arm, and mocks of Box's description send it.
+    let mut empty_job = job_with("output_file", Some(json!({})));
+    empty_job["output_file_version"] = json!({});
+    for (id, body) in [("null", null_job), ("absent", absent_job), ("empty", empty_job)] {
         server
             .mock_async(|when, then| {
                 when.path(format!("/2.0/docgen_jobs/{id}"));
@@ -125,4 +128,19 @@ async fn unknown_extra_fields_are_ignored() {
         })
         .await;
     assert_eq!(client(&server).get_job("8").await.expect("the job").id, "12345");
+}
+
+#[tokio::test]
+async fn a_malformed_output_file_names_its_path_inside_the_object() {
+    let server = MockServer::start_async().await;
+    let body = job_with("output_file", Some(json!({ "type": "file", "id": 5 })));
+    server
+        .mock_async(|when, then| {
+            when.path("/2.0/docgen_jobs/9");
+            then.status(200).json_body(body);
+        })
+        .await;
+    let error = client(&server).get_job("9").await.expect_err("id is a number");
+    let box_docgen::Error::Decode(decode) = error else { panic!("expected a decode error, got {error:?}") };
+    assert_eq!(decode.path, "output_file.id", "{decode}");
 }

@@ -60,7 +60,7 @@ async fn spans_carry_the_operation_and_never_the_token() {
     let closed =
         output.lines().find(|line| line.contains("close")).unwrap_or_else(|| panic!("no span closed:\n{output}"));
     for field in [
-        "operation=\"get_job\"",
+        "operation=\"get_docgen_jobs_id_v2025.0\"",
         "method=\"GET\"",
         "path=\"/docgen_jobs/{job_id}\"",
         "attempt=2",

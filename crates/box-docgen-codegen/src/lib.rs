@@ -3,7 +3,9 @@
 //! `box-docgen-generated`'s build script and `cargo xtask codegen` both call [`generate`], so the snapshot that
 //! the xtask checks is byte for byte what consumers compile.
 
+mod null_object;
 mod open_enum;
+mod operations;
 mod workarounds;
 
 use std::fmt;
@@ -27,18 +29,38 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Generates the pretty-printed client source, starting with [`PREAMBLE`], from the text of the fragment.
+///
+/// The steps: read the operation table (before the rewrites drop responses), apply the rewrites of
+/// `workarounds`, run progenitor, patch the null-schema fields, add the open enums, the `null_object` reader
+/// and the `operations` table, and pretty-print.
 pub fn generate(spec_json: &str) -> Result<String, Error> {
     let mut spec: serde_json::Value =
         serde_json::from_str(spec_json).map_err(|e| Error(format!("the fragment is not JSON: {e}")))?;
-    let open_enums = workarounds::normalize(&mut spec).map_err(Error)?;
+    let operations = operations::collect(&spec).map_err(Error)?;
+    let normalized = workarounds::normalize(&mut spec).map_err(Error)?;
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(spec).map_err(|e| Error(format!("the fragment is not OpenAPI 3.0: {e}")))?;
 
-    let mut generator = progenitor::Generator::new(&workarounds::settings(&open_enums));
+    let mut generator = progenitor::Generator::new(&workarounds::settings(&normalized.open_enums));
     let client = generator.generate_tokens(&spec).map_err(|e| Error(format!("progenitor failed: {e}")))?;
-    let open_enums = open_enum::module(&open_enums).map_err(Error)?;
-    let file: syn::File = syn::parse2(quote::quote!(#client #open_enums))
-        .map_err(|e| Error(format!("the generated tokens do not parse: {e}")))?;
+    let mut file: syn::File =
+        syn::parse2(client).map_err(|e| Error(format!("the generated tokens do not parse: {e}")))?;
+    let patched = null_object::patch(&mut file, &normalized.null_objects);
+    if patched < normalized.null_objects.len() {
+        return Err(Error(format!(
+            "only {patched} generated fields matched the {} null-schema properties {:?}",
+            normalized.null_objects.len(),
+            normalized.null_objects
+        )));
+    }
+    let open_enums = open_enum::module(&normalized.open_enums).map_err(Error)?;
+    let table = operations::module(&operations, &file).map_err(Error)?;
+    let null_object = null_object::module();
+    file.items.extend(
+        syn::parse2::<syn::File>(quote::quote!(#open_enums #null_object #table))
+            .map_err(|e| Error(format!("the added tokens do not parse: {e}")))?
+            .items,
+    );
     Ok(format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)))
 }
 

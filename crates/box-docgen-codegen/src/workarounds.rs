@@ -8,10 +8,20 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value};
 
+use crate::null_object::NullObjectField;
 use crate::open_enum::OpenEnum;
 
-/// Rewrites the fragment in place and returns the string enums it hoisted out of line.
-pub(crate) fn normalize(spec: &mut Value) -> Result<Vec<OpenEnum>, String> {
+/// What the rewrites leave for the generation step to finish.
+#[derive(Debug, Default)]
+pub(crate) struct Normalized {
+    /// The string enums hoisted out of line (rewrite 2).
+    pub(crate) open_enums: Vec<OpenEnum>,
+    /// The properties whose null-schema arm was dropped (rewrite 3).
+    pub(crate) null_objects: Vec<NullObjectField>,
+}
+
+/// Rewrites the fragment in place.
+pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
     let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("the fragment has no `paths`")?;
     for item in paths.values_mut() {
         for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
@@ -22,12 +32,13 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Vec<OpenEnum>, String> {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
         .ok_or("the fragment has no `components.schemas`")?;
+    let mut null_objects = Vec::new();
     for schema in schemas.values_mut() {
-        optional_instead_of_null_schema(schema);
+        optional_instead_of_null_schema(schema, &mut null_objects);
     }
     let open_enums = hoist_string_enums(schemas);
     share_parameter_schemas(spec);
-    Ok(open_enums)
+    Ok(Normalized { open_enums, null_objects })
 }
 
 /// Rewrite 4: a shared parameter gets one shared type.
@@ -72,14 +83,17 @@ fn read_responses_in_the_facade(operation: &mut Value) {
 
 /// Rewrite 3: Box's "OpenAPI 3.0 null schema" idiom becomes a plain optional field.
 ///
-/// Box writes a nullable reference as `oneOf: [{$ref: T}, {title: "OpenAPI 3.0 null schema type", nullable: true,
-/// ...}]`. typify renders that as an untagged enum over `T` and `Option<an empty struct>`, so users would match on
-/// a wrapper to reach `T`. For a property that is not required, the arm is replaced by the `$ref` alone: typify
-/// then generates `Option<T>`, and serde reads both `null` and an absent field as `None`.
-fn optional_instead_of_null_schema(schema: &mut Value) {
+/// Box writes a nullable reference as `oneOf: [{$ref: T}, {title: "OpenAPI 3.0 null schema type", type: object,
+/// nullable: true, additionalProperties: false}]`. typify renders that as an untagged enum over `T` and
+/// `Option<an empty struct>`, so users would match on a wrapper to reach `T`. For a property that is not
+/// required, the arm is replaced by the `$ref` alone: typify then generates `Option<T>`. The null arm allows
+/// `null` and also `{}` (an object with no properties), and Box's contract allows both; serde reads `null` and
+/// an absent field as `None`, and the property is recorded in `found` so that [`crate::null_object::patch`]
+/// gives the field a deserializer that reads `{}` as `None` too.
+fn optional_instead_of_null_schema(schema: &mut Value, found: &mut Vec<NullObjectField>) {
     let Some(object) = schema.as_object_mut() else {
         if let Some(items) = schema.as_array_mut() {
-            items.iter_mut().for_each(optional_instead_of_null_schema);
+            items.iter_mut().for_each(|item| optional_instead_of_null_schema(item, found));
         }
         return;
     };
@@ -90,29 +104,38 @@ fn optional_instead_of_null_schema(schema: &mut Value) {
         .unwrap_or_default();
     if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
         for (name, property) in properties.iter_mut() {
-            if !required.contains(name) {
-                replace_null_one_of(property);
+            if required.contains(name) {
+                continue;
+            }
+            if let Some(referenced) = replace_null_one_of(property) {
+                let type_name = pascal_case(referenced.trim_start_matches("#/components/schemas/"));
+                let field = NullObjectField { property: name.clone(), type_name };
+                if !found.contains(&field) {
+                    found.push(field);
+                }
             }
         }
     }
-    object.values_mut().for_each(optional_instead_of_null_schema);
+    object.values_mut().for_each(|child| optional_instead_of_null_schema(child, found));
 }
 
-/// Replaces `{oneOf: [{$ref}, null schema]}`, here or in an `allOf` arm, by `{$ref}`.
-fn replace_null_one_of(property: &mut Value) {
+/// Replaces `{oneOf: [{$ref}, null schema]}`, here or in an `allOf` arm, by `{$ref}`; returns the `$ref`.
+fn replace_null_one_of(property: &mut Value) -> Option<String> {
     if let Some(arms) = property.get_mut("allOf").and_then(Value::as_array_mut) {
-        arms.iter_mut().for_each(replace_null_one_of);
-        return;
+        return arms.iter_mut().find_map(replace_null_one_of);
     }
-    let Some([reference, null]) = property.get("oneOf").and_then(Value::as_array).map(Vec::as_slice) else {
-        return;
+    let [reference, null] = property.get("oneOf")?.as_array()?.as_slice() else {
+        return None;
     };
     let is_null_schema = null.get("nullable") == Some(&Value::Bool(true))
         && null.get("properties").is_none()
         && null.get("additionalProperties") == Some(&Value::Bool(false));
-    if reference.get("$ref").is_some() && is_null_schema {
-        *property = reference.clone();
+    let referenced = reference.get("$ref")?.as_str()?.to_owned();
+    if !is_null_schema {
+        return None;
     }
+    *property = reference.clone();
+    Some(referenced)
 }
 
 /// Rewrite 2: string enums become open enums.
@@ -158,7 +181,7 @@ fn hoist_in(owner: &str, schema: &mut Value, hoisted: &mut Vec<OpenEnum>) {
 }
 
 /// `DocGenJob--Base` + `template_file` → `DocGenJobBaseTemplateFile`, as typify names types.
-fn pascal_case(name: &str) -> String {
+pub(crate) fn pascal_case(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|part| !part.is_empty())
         .map(|part| {
@@ -223,7 +246,7 @@ mod tests {
                 "nested": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["k"] } } }
             } } } }
         });
-        let hoisted = normalize(&mut spec).expect("normalizes");
+        let hoisted = normalize(&mut spec).expect("normalizes").open_enums;
         let names: Vec<_> = hoisted.iter().map(|open| open.name.as_str()).collect();
         assert_eq!(names, ["JobBaseStatus", "JobBaseNestedKind"]);
         assert_eq!(spec["paths"]["/x"]["get"]["responses"], serde_json::json!({}));
@@ -258,7 +281,9 @@ mod tests {
         let mut schema = serde_json::json!({ "type": "object", "required": ["kept"], "properties": {
             "output": nullable_ref, "kept": nullable_ref
         } });
-        optional_instead_of_null_schema(&mut schema);
+        let mut found = Vec::new();
+        optional_instead_of_null_schema(&mut schema, &mut found);
+        assert_eq!(found, [NullObjectField { property: "output".to_owned(), type_name: "File".to_owned() }]);
         assert_eq!(
             schema["properties"]["output"],
             serde_json::json!({ "allOf": [{ "$ref": "#/components/schemas/File" }, { "description": "d" }] })

@@ -168,8 +168,10 @@ pub mod types {
         ///Identifier of the job.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::null_object::deserialize")]
         pub output_file: ::std::option::Option<FileReference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::null_object::deserialize")]
         pub output_file_version: ::std::option::Option<FileVersionBase>,
         ///Format of the generated file, such as `docx` or `pdf`.
         pub output_type: ::std::string::String,
@@ -228,8 +230,10 @@ pub mod types {
         ///Identifier of the job.
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::null_object::deserialize")]
         pub output_file: ::std::option::Option<FileReference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::null_object::deserialize")]
         pub output_file_version: ::std::option::Option<FileVersionBase>,
         ///Format of the generated file, such as `docx` or `pdf`.
         pub output_type: ::std::string::String,
@@ -2160,4 +2164,608 @@ Known values: `created`, `accepted`, `no_content`, `redirect`, `not_modified`, `
             Ok(T::from(value))
         }
     }
+}
+/// Reads Box's nullable references (see `crates/box-docgen-codegen`, rewrite 3).
+pub mod null_object {
+    use ::serde::de::{self, Deserialize, Deserializer, IntoDeserializer, MapAccess};
+    /// `null`, an absent field (with `#[serde(default)]`) and `{}` are `None`; any other object is
+    /// decoded as `T`, with errors naming their path inside the object.
+    pub fn deserialize<'de, D, T>(
+        deserializer: D,
+    ) -> ::std::result::Result<::std::option::Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        deserializer.deserialize_any(NullObject(::std::marker::PhantomData))
+    }
+    struct NullObject<T>(::std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for NullObject<T> {
+        type Value = ::std::option::Option<T>;
+        fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str("an object, an empty object or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> ::std::result::Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> ::std::result::Result<Self::Value, A::Error> {
+            let Some(first) = map.next_key::<::std::string::String>()? else {
+                return Ok(None);
+            };
+            let rest = FirstKeyThen {
+                first: Some(first),
+                rest: map,
+            };
+            T::deserialize(de::value::MapAccessDeserializer::new(rest)).map(Some)
+        }
+    }
+    struct FirstKeyThen<A> {
+        first: ::std::option::Option<::std::string::String>,
+        rest: A,
+    }
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for FirstKeyThen<A> {
+        type Error = A::Error;
+        fn next_key_seed<K: de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> ::std::result::Result<::std::option::Option<K::Value>, A::Error> {
+            match self.first.take() {
+                Some(first) => seed.deserialize(first.into_deserializer()).map(Some),
+                None => self.rest.next_key_seed(seed),
+            }
+        }
+        fn next_value_seed<V: de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> ::std::result::Result<V::Value, A::Error> {
+            self.rest.next_value_seed(seed)
+        }
+    }
+}
+/// The operation table: one request type per operation of the fragment, with what the facade needs
+/// to send it, retry it, trace it and decode its answer. Generated from the fragment.
+pub mod operations {
+    /// What the generated client returns for every operation (responses are read by the caller).
+    pub type Raw = ::std::result::Result<
+        super::ResponseValue<super::ByteStream>,
+        super::Error<()>,
+    >;
+    /// What an operation is, from the fragment.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Info {
+        /// The fragment's `operationId`.
+        pub id: &'static str,
+        /// The HTTP method, upper case.
+        pub method: &'static str,
+        /// The path template under the API root, such as `/docgen_jobs/{job_id}`.
+        pub path: &'static str,
+        /// Whether the method is idempotent (RFC 9110), so it may be sent again after a server error
+        /// or a dropped connection: `POST` and `PATCH` may not.
+        pub idempotent: bool,
+        /// The success statuses the fragment lists, in order, with their body schemas.
+        pub successes: &'static [Success],
+    }
+    /// A success status of an operation.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Success {
+        /// The HTTP status.
+        pub status: u16,
+        /// The component name of the body's schema, `None` when there is no body.
+        pub schema: ::std::option::Option<&'static str>,
+    }
+    /// A success body, as the caller read it.
+    pub trait Body {
+        /// Why a body does not decode.
+        type Error;
+        /// Decodes the body as JSON.
+        fn json<T: ::serde::de::DeserializeOwned>(
+            &self,
+        ) -> ::std::result::Result<T, Self::Error>;
+    }
+    /// An operation with its arguments.
+    pub trait Operation: Sync {
+        /// What the operation is.
+        const INFO: Info;
+        /// The decoded success answer.
+        type Output;
+        /// Sends the request once.
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's;
+        /// Decodes a success answer with the type its status has in the fragment (a 2xx the fragment
+        /// does not list decodes as the first listed one).
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error>;
+    }
+    /// Every operation of the fragment.
+    pub const ALL: &[Info] = &[
+        <PostDocgenTemplatesV20250<'static> as Operation>::INFO,
+        <GetDocgenTemplatesV20250<'static> as Operation>::INFO,
+        <DeleteDocgenTemplatesIdV20250<'static> as Operation>::INFO,
+        <GetDocgenTemplatesIdV20250<'static> as Operation>::INFO,
+        <GetDocgenTemplatesIdTagsV20250<'static> as Operation>::INFO,
+        <GetDocgenJobsIdV20250<'static> as Operation>::INFO,
+        <GetDocgenJobsV20250<'static> as Operation>::INFO,
+        <GetDocgenTemplateJobsIdV20250<'static> as Operation>::INFO,
+        <GetDocgenBatchJobsIdV20250<'static> as Operation>::INFO,
+        <PostDocgenBatchesV20250<'static> as Operation>::INFO,
+    ];
+    ///`POST /docgen_templates` (`post_docgen_templates_v2025.0`): the arguments of [`Client::post_docgen_templates_v2025_0`](super::Client::post_docgen_templates_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostDocgenTemplatesV20250<'a> {
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+        ///The `body` argument.
+        pub body: &'a super::types::DocGenTemplateCreateRequest,
+    }
+    impl<'a> Operation for PostDocgenTemplatesV20250<'a> {
+        const INFO: Info = Info {
+            id: "post_docgen_templates_v2025.0",
+            method: "POST",
+            path: "/docgen_templates",
+            idempotent: false,
+            successes: &[
+                Success {
+                    status: 201u16,
+                    schema: Some("DocGenTemplate--Base"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenTemplateBase;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_docgen_templates_v2025_0(
+                    ::std::clone::Clone::clone(&self.box_version),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`GET /docgen_templates` (`get_docgen_templates_v2025.0`): the arguments of [`Client::get_docgen_templates_v2025_0`](super::Client::get_docgen_templates_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenTemplatesV20250<'a> {
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenTemplatesV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_templates_v2025.0",
+            method: "GET",
+            path: "/docgen_templates",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenTemplates"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenTemplates;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_templates_v2025_0(
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`DELETE /docgen_templates/{template_id}` (`delete_docgen_templates_id_v2025.0`): the arguments of [`Client::delete_docgen_templates_id_v2025_0`](super::Client::delete_docgen_templates_id_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct DeleteDocgenTemplatesIdV20250<'a> {
+        ///The `template_id` argument.
+        pub template_id: &'a str,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for DeleteDocgenTemplatesIdV20250<'a> {
+        const INFO: Info = Info {
+            id: "delete_docgen_templates_id_v2025.0",
+            method: "DELETE",
+            path: "/docgen_templates/{template_id}",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 204u16,
+                    schema: None,
+                },
+            ],
+        };
+        type Output = ();
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .delete_docgen_templates_id_v2025_0(
+                    ::std::clone::Clone::clone(&self.template_id),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            {
+                let _ = body;
+                Ok(())
+            }
+        }
+    }
+    ///`GET /docgen_templates/{template_id}` (`get_docgen_templates_id_v2025.0`): the arguments of [`Client::get_docgen_templates_id_v2025_0`](super::Client::get_docgen_templates_id_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenTemplatesIdV20250<'a> {
+        ///The `template_id` argument.
+        pub template_id: &'a str,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenTemplatesIdV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_templates_id_v2025.0",
+            method: "GET",
+            path: "/docgen_templates/{template_id}",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenTemplate"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenTemplate;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_templates_id_v2025_0(
+                    ::std::clone::Clone::clone(&self.template_id),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`GET /docgen_templates/{template_id}/tags` (`get_docgen_templates_id_tags_v2025.0`): the arguments of [`Client::get_docgen_templates_id_tags_v2025_0`](super::Client::get_docgen_templates_id_tags_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenTemplatesIdTagsV20250<'a> {
+        ///The `template_id` argument.
+        pub template_id: &'a str,
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+        ///The `template_version_id` argument.
+        pub template_version_id: Option<&'a str>,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    ///The success answers of `get_docgen_templates_id_tags_v2025.0`.
+    #[derive(Debug, Clone)]
+    pub enum GetDocgenTemplatesIdTagsV20250Output {
+        ///HTTP 200.
+        Ok(super::types::DocGenTags),
+        ///HTTP 202.
+        Accepted(super::types::DocGenTagsProcessingMessage),
+    }
+    impl<'a> Operation for GetDocgenTemplatesIdTagsV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_templates_id_tags_v2025.0",
+            method: "GET",
+            path: "/docgen_templates/{template_id}/tags",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenTags"),
+                },
+                Success {
+                    status: 202u16,
+                    schema: Some("DocGenTagsProcessingMessage"),
+                },
+            ],
+        };
+        type Output = GetDocgenTemplatesIdTagsV20250Output;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_templates_id_tags_v2025_0(
+                    ::std::clone::Clone::clone(&self.template_id),
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                    ::std::clone::Clone::clone(&self.template_version_id),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            match status {
+                202u16 => {
+                    Ok(GetDocgenTemplatesIdTagsV20250Output::Accepted(body.json()?))
+                }
+                _ => Ok(GetDocgenTemplatesIdTagsV20250Output::Ok(body.json()?)),
+            }
+        }
+    }
+    ///`GET /docgen_jobs/{job_id}` (`get_docgen_jobs_id_v2025.0`): the arguments of [`Client::get_docgen_jobs_id_v2025_0`](super::Client::get_docgen_jobs_id_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenJobsIdV20250<'a> {
+        ///The `job_id` argument.
+        pub job_id: &'a str,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenJobsIdV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_jobs_id_v2025.0",
+            method: "GET",
+            path: "/docgen_jobs/{job_id}",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenJob"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenJob;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_jobs_id_v2025_0(
+                    ::std::clone::Clone::clone(&self.job_id),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`GET /docgen_jobs` (`get_docgen_jobs_v2025.0`): the arguments of [`Client::get_docgen_jobs_v2025_0`](super::Client::get_docgen_jobs_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenJobsV20250<'a> {
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenJobsV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_jobs_v2025.0",
+            method: "GET",
+            path: "/docgen_jobs",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenJobs--Full"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenJobsFull;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_jobs_v2025_0(
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`GET /docgen_template_jobs/{template_id}` (`get_docgen_template_jobs_id_v2025.0`): the arguments of [`Client::get_docgen_template_jobs_id_v2025_0`](super::Client::get_docgen_template_jobs_id_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenTemplateJobsIdV20250<'a> {
+        ///The `template_id` argument.
+        pub template_id: &'a str,
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenTemplateJobsIdV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_template_jobs_id_v2025.0",
+            method: "GET",
+            path: "/docgen_template_jobs/{template_id}",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenJobs"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenJobs;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_template_jobs_id_v2025_0(
+                    ::std::clone::Clone::clone(&self.template_id),
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`GET /docgen_batch_jobs/{batch_id}` (`get_docgen_batch_jobs_id_v2025.0`): the arguments of [`Client::get_docgen_batch_jobs_id_v2025_0`](super::Client::get_docgen_batch_jobs_id_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetDocgenBatchJobsIdV20250<'a> {
+        ///The `batch_id` argument.
+        pub batch_id: &'a str,
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+    }
+    impl<'a> Operation for GetDocgenBatchJobsIdV20250<'a> {
+        const INFO: Info = Info {
+            id: "get_docgen_batch_jobs_id_v2025.0",
+            method: "GET",
+            path: "/docgen_batch_jobs/{batch_id}",
+            idempotent: true,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    schema: Some("DocGenJobs"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenJobs;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_docgen_batch_jobs_id_v2025_0(
+                    ::std::clone::Clone::clone(&self.batch_id),
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                    ::std::clone::Clone::clone(&self.box_version),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+    ///`POST /docgen_batches` (`post_docgen_batches_v2025.0`): the arguments of [`Client::post_docgen_batches_v2025_0`](super::Client::post_docgen_batches_v2025_0).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostDocgenBatchesV20250<'a> {
+        ///The `box_version` argument.
+        pub box_version: super::types::BoxVersionHeader,
+        ///The `body` argument.
+        pub body: &'a super::types::DocGenBatchCreateRequest,
+    }
+    impl<'a> Operation for PostDocgenBatchesV20250<'a> {
+        const INFO: Info = Info {
+            id: "post_docgen_batches_v2025.0",
+            method: "POST",
+            path: "/docgen_batches",
+            idempotent: false,
+            successes: &[
+                Success {
+                    status: 202u16,
+                    schema: Some("DocGenBatch--Base"),
+                },
+            ],
+        };
+        type Output = super::types::DocGenBatchBase;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_docgen_batches_v2025_0(
+                    ::std::clone::Clone::clone(&self.box_version),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            body.json()
+        }
+    }
+}
+/// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
+/// lifetimes), for code that must cover them all.
+#[macro_export]
+macro_rules! for_each_operation {
+    ($callback:ident) => {
+        $callback ! (PostDocgenTemplatesV20250 < 'static >); $callback !
+        (GetDocgenTemplatesV20250 < 'static >); $callback !
+        (DeleteDocgenTemplatesIdV20250 < 'static >); $callback !
+        (GetDocgenTemplatesIdV20250 < 'static >); $callback !
+        (GetDocgenTemplatesIdTagsV20250 < 'static >); $callback ! (GetDocgenJobsIdV20250
+        < 'static >); $callback ! (GetDocgenJobsV20250 < 'static >); $callback !
+        (GetDocgenTemplateJobsIdV20250 < 'static >); $callback !
+        (GetDocgenBatchJobsIdV20250 < 'static >); $callback ! (PostDocgenBatchesV20250 <
+        'static >);
+    };
 }

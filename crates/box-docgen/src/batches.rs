@@ -1,10 +1,10 @@
 //! Doc Gen batches: generating documents.
 
+use box_docgen_generated::operations as op;
 use serde::Serialize;
 
 use crate::client::{BOX_VERSION, non_blank};
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
-use crate::retry::Operation;
 use crate::{
     Client, DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder,
     DocGenDocumentGenerationData, Error, FileReference, FileVersionBase,
@@ -145,9 +145,6 @@ impl Client {
     /// jobs in the background; follow them with [`wait_for_batch`](Self::wait_for_batch) or
     /// [`list_batch_jobs`](Self::list_batch_jobs).
     pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
-        const OPERATION: Operation = Operation { name: "create_batch", method: "POST", path: "/docgen_batches" };
-        self.execute(OPERATION, |api| async move { api.post_docgen_batches_v2025_0(BOX_VERSION, &request.body).await })
-            .await?
-            .json()
+        self.send(&op::PostDocgenBatchesV20250 { box_version: BOX_VERSION, body: &request.body }).await
     }
 }

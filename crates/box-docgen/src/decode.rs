@@ -8,7 +8,6 @@ use std::time::Duration;
 use box_docgen_generated::types::ClientError;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use progenitor_client::{ByteStream, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
@@ -21,8 +20,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// How much of a body an error message shows.
 const EXCERPT_CHARS: usize = 200;
 
-/// What the generated client returns for every operation.
-pub(crate) type Raw = Result<ResponseValue<ByteStream>, progenitor_client::Error<()>>;
+pub(crate) use box_docgen_generated::operations::Raw;
 
 /// A 2xx response, read whole.
 #[derive(Debug)]
@@ -33,9 +31,11 @@ pub(crate) struct Body {
     pub(crate) bytes: Bytes,
 }
 
-impl Body {
-    /// Decodes the body as JSON.
-    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+/// How generated operations decode their success bodies: bounded, with the failing JSON path on error.
+impl box_docgen_generated::operations::Body for Body {
+    type Error = Error;
+
+    fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         parse(self.status, &self.bytes)
     }
 }

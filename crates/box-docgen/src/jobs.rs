@@ -2,9 +2,10 @@
 
 use futures::Stream;
 
+use box_docgen_generated::operations as op;
+
 use crate::client::{BOX_VERSION, path_segment};
 use crate::pagination::{self, check_limit};
-use crate::retry::Operation;
 use crate::{Client, DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, Error};
 
 impl Client {
@@ -25,10 +26,7 @@ impl Client {
     /// ```
     pub async fn get_job(&self, job_id: &str) -> Result<DocGenJob, Error> {
         let job_id = path_segment("job_id", job_id)?;
-        const OPERATION: Operation = Operation { name: "get_job", method: "GET", path: "/docgen_jobs/{job_id}" };
-        self.execute(OPERATION, |api| async move { api.get_docgen_jobs_id_v2025_0(job_id, BOX_VERSION).await })
-            .await?
-            .json()
+        self.send(&op::GetDocgenJobsIdV20250 { job_id, box_version: BOX_VERSION }).await
     }
 
     /// One page of every job the caller can see, with full details: `GET /docgen_jobs`.
@@ -36,10 +34,7 @@ impl Client {
     /// `marker` is the previous page's `next_marker` (`None` for the first page); `limit` is 1 to 1000.
     pub async fn list_jobs_page(&self, marker: Option<&str>, limit: Option<u32>) -> Result<DocGenJobsFull, Error> {
         let limit = check_limit(limit)?;
-        const OPERATION: Operation = Operation { name: "list_jobs", method: "GET", path: "/docgen_jobs" };
-        self.execute(OPERATION, |api| async move { api.get_docgen_jobs_v2025_0(limit, marker, BOX_VERSION).await })
-            .await?
-            .json()
+        self.send(&op::GetDocgenJobsV20250 { limit, marker, box_version: BOX_VERSION }).await
     }
 
     /// Every job the caller can see, page after page, fetched as the stream is read.
@@ -69,13 +64,7 @@ impl Client {
     ) -> Result<DocGenJobs, Error> {
         let batch_id = path_segment("batch_id", batch_id)?;
         let limit = check_limit(limit)?;
-        const OPERATION: Operation =
-            Operation { name: "list_batch_jobs", method: "GET", path: "/docgen_batch_jobs/{batch_id}" };
-        self.execute(OPERATION, |api| async move {
-            api.get_docgen_batch_jobs_id_v2025_0(batch_id, limit, marker, BOX_VERSION).await
-        })
-        .await?
-        .json()
+        self.send(&op::GetDocgenBatchJobsIdV20250 { batch_id, limit, marker, box_version: BOX_VERSION }).await
     }
 
     /// Every job of a batch, page after page, fetched as the stream is read.
@@ -98,13 +87,7 @@ impl Client {
     ) -> Result<DocGenJobs, Error> {
         let template_id = path_segment("template_id", template_id)?;
         let limit = check_limit(limit)?;
-        const OPERATION: Operation =
-            Operation { name: "list_template_jobs", method: "GET", path: "/docgen_template_jobs/{template_id}" };
-        self.execute(OPERATION, |api| async move {
-            api.get_docgen_template_jobs_id_v2025_0(template_id, limit, marker, BOX_VERSION).await
-        })
-        .await?
-        .json()
+        self.send(&op::GetDocgenTemplateJobsIdV20250 { template_id, limit, marker, box_version: BOX_VERSION }).await
     }
 
     /// Every job that used a template, page after page, fetched as the stream is read.

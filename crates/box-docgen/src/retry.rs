@@ -1,13 +1,13 @@
 //! Sending an operation: attempts, backoff with full jitter, `Retry-After`, and the operation's tracing span.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use box_docgen_generated::operations::Operation;
 use reqwest::StatusCode;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::decode::{self, Body, Raw};
+use crate::decode;
 use crate::error::is_retryable_status;
 use crate::{Client, Error};
 
@@ -15,8 +15,9 @@ use crate::{Client, Error};
 ///
 /// Retried: 429 (after its `Retry-After`), 500, 502, 503, 504, timeouts, failed connections and connections
 /// dropped before the whole response arrived. Never retried: other statuses, bodies that do not decode,
-/// invalid input. `POST`s (creating a template or a batch) are retried only when Box cannot have processed
-/// them: after a 429, or when no connection could be made.
+/// invalid input. Operations that are not idempotent (`POST`: creating a template or a batch; the operation
+/// table generated from the fragment says which) are retried only when Box cannot have processed them: after
+/// a 429, or when no connection could be made.
 ///
 /// Between attempts the client waits a random time between zero and `base_delay × 2^(attempt − 1)` capped at
 /// `max_delay` ("full jitter"), or exactly the `Retry-After` Box asked for. It gives up, returning the last
@@ -118,36 +119,24 @@ impl RetryPolicy {
     }
 }
 
-/// What the tracing span and the retry rules need to know about an operation.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Operation {
-    /// The facade method, such as `get_job`.
-    pub(crate) name: &'static str,
-    pub(crate) method: &'static str,
-    /// The path template, such as `/docgen_jobs/{job_id}`: never the id-bearing URL.
-    pub(crate) path: &'static str,
-}
-
 impl Client {
-    /// Sends an operation with the client's retry policy, inside one `box_docgen` tracing span.
+    /// Sends an operation of the generated table with the client's retry policy, inside one `box_docgen`
+    /// tracing span, and decodes its answer with the type the fragment gives its status.
     ///
-    /// `send` gets a generated client that carries the current access token. A 401 makes the token source
-    /// refresh and the call is sent once more, whatever the retry policy says; a second 401 is returned.
-    pub(crate) async fn execute<F, Fut>(&self, operation: Operation, mut send: F) -> Result<Body, Error>
-    where
-        F: FnMut(Arc<box_docgen_generated::Client>) -> Fut,
-        Fut: Future<Output = Raw>,
-    {
+    /// Method, path template, idempotency and the success types all come from the operation's generated
+    /// [`Info`](box_docgen_generated::operations::Info). A 401 makes the token source refresh and the call is
+    /// sent once more, whatever the retry policy says; a second 401 is returned.
+    pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        let info = O::INFO;
         let span = tracing::debug_span!(
             "box_docgen",
-            operation = operation.name,
-            method = operation.method,
-            path = operation.path,
+            operation = info.id,
+            method = info.method,
+            path = info.path,
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        let idempotent = operation.method != "POST";
         let policy = self.retry_policy();
         async {
             let start = Instant::now();
@@ -157,10 +146,11 @@ impl Client {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
                 let token = self.token_source().token().await?;
-                let error = match decode::success_body(send(self.api(&token)?).await).await {
+                let api = self.api(&token)?;
+                let error = match decode::success_body(operation.send(&api).await).await {
                     Ok(body) => {
                         record_response(body.status.as_u16(), body.request_id.as_deref());
-                        return Ok(body);
+                        return O::decode(body.status.as_u16(), &body);
                     }
                     Err(error) => error.with_attempts(attempt),
                 };
@@ -174,7 +164,7 @@ impl Client {
                         continue;
                     }
                 }
-                let Some((delay, reason)) = policy.next_delay(&error, attempt, idempotent, start.elapsed()) else {
+                let Some((delay, reason)) = policy.next_delay(&error, attempt, info.idempotent, start.elapsed()) else {
                     return Err(error);
                 };
                 tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt, "retrying Box request");

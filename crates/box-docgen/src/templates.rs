@@ -1,13 +1,12 @@
 //! Doc Gen templates: marking files, listing, reading tags.
 
+use box_docgen_generated::operations as op;
 use box_docgen_generated::types::DocGenTemplateCreateRequest;
 use futures::Stream;
-use reqwest::StatusCode;
 
 use crate::client::{BOX_VERSION, non_blank, path_segment};
 use crate::enums::FileReferenceType;
 use crate::pagination::{self, check_limit};
-use crate::retry::Operation;
 use crate::{
     Client, DocGenTag, DocGenTags, DocGenTagsProcessingMessage, DocGenTemplate, DocGenTemplateBase, DocGenTemplates,
     Error, FileReference,
@@ -33,37 +32,19 @@ impl Client {
         let body = DocGenTemplateCreateRequest {
             file: FileReference { id: file_id.to_owned(), type_: FileReferenceType::File },
         };
-        const OPERATION: Operation = Operation { name: "create_template", method: "POST", path: "/docgen_templates" };
-        let body = &body;
-        self.execute(OPERATION, |api| async move { api.post_docgen_templates_v2025_0(BOX_VERSION, body).await })
-            .await?
-            .json()
+        self.send(&op::PostDocgenTemplatesV20250 { box_version: BOX_VERSION, body: &body }).await
     }
 
     /// Gets a Doc Gen template: `GET /docgen_templates/{template_id}`.
     pub async fn get_template(&self, template_id: &str) -> Result<DocGenTemplate, Error> {
         let template_id = path_segment("template_id", template_id)?;
-        const OPERATION: Operation =
-            Operation { name: "get_template", method: "GET", path: "/docgen_templates/{template_id}" };
-        self.execute(
-            OPERATION,
-            |api| async move { api.get_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await },
-        )
-        .await?
-        .json()
+        self.send(&op::GetDocgenTemplatesIdV20250 { template_id, box_version: BOX_VERSION }).await
     }
 
     /// Unmarks a Doc Gen template (the file stays): `DELETE /docgen_templates/{template_id}`.
     pub async fn delete_template(&self, template_id: &str) -> Result<(), Error> {
         let template_id = path_segment("template_id", template_id)?;
-        const OPERATION: Operation =
-            Operation { name: "delete_template", method: "DELETE", path: "/docgen_templates/{template_id}" };
-        self.execute(
-            OPERATION,
-            |api| async move { api.delete_docgen_templates_id_v2025_0(template_id, BOX_VERSION).await },
-        )
-        .await?;
-        Ok(())
+        self.send(&op::DeleteDocgenTemplatesIdV20250 { template_id, box_version: BOX_VERSION }).await
     }
 
     /// One page of the templates the caller can see: `GET /docgen_templates`.
@@ -73,10 +54,7 @@ impl Client {
         limit: Option<u32>,
     ) -> Result<DocGenTemplates, Error> {
         let limit = check_limit(limit)?;
-        const OPERATION: Operation = Operation { name: "list_templates", method: "GET", path: "/docgen_templates" };
-        self.execute(OPERATION, |api| async move { api.get_docgen_templates_v2025_0(limit, marker, BOX_VERSION).await })
-            .await?
-            .json()
+        self.send(&op::GetDocgenTemplatesV20250 { limit, marker, box_version: BOX_VERSION }).await
     }
 
     /// Every template the caller can see, page after page, fetched as the stream is read.
@@ -101,20 +79,18 @@ impl Client {
     ) -> Result<TemplateTags, Error> {
         let template_id = path_segment("template_id", template_id)?;
         let limit = check_limit(limit)?;
-        const OPERATION: Operation =
-            Operation { name: "template_tags", method: "GET", path: "/docgen_templates/{template_id}/tags" };
-        let body = self
-            .execute(OPERATION, |api| async move {
-                api.get_docgen_templates_id_tags_v2025_0(template_id, limit, marker, template_version_id, BOX_VERSION)
-                    .await
-            })
-            .await?;
-        // Two success bodies: the reason progenitor leaves responses to us (rewrite 1 in box-docgen-codegen).
-        if body.status == StatusCode::ACCEPTED {
-            Ok(TemplateTags::Processing(body.json()?))
-        } else {
-            Ok(TemplateTags::Ready(body.json()?))
-        }
+        let request = op::GetDocgenTemplatesIdTagsV20250 {
+            template_id,
+            limit,
+            marker,
+            template_version_id,
+            box_version: BOX_VERSION,
+        };
+        // Two success bodies (200 and 202), told apart by the generated table.
+        Ok(match self.send(&request).await? {
+            op::GetDocgenTemplatesIdTagsV20250Output::Ok(page) => TemplateTags::Ready(page),
+            op::GetDocgenTemplatesIdTagsV20250Output::Accepted(processing) => TemplateTags::Processing(processing),
+        })
     }
 
     /// Every tag of a template, page after page, fetched as the stream is read.

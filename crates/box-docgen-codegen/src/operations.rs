@@ -1,0 +1,425 @@
+//! The operation table: what the facade needs to know about each operation, taken from the fragment.
+//!
+//! For every operation the generated `operations` module holds one request type (the arguments of the
+//! generated client method, in a struct) implementing `Operation`: its `INFO` (operation id, method, path
+//! template, whether it may be sent again after a server error, its success statuses and their schemas), its
+//! `send` (the call of the generated method with those arguments), its `Output` and `decode` (the success
+//! body types). The success statuses are read before rewrite 1 in [`crate::workarounds`] removes responses,
+//! so the table keeps what progenitor cannot express. Nothing about an operation is written by hand.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::workarounds::pascal_case;
+
+/// One operation of the fragment, as read before normalization.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    id: String,
+    method: String,
+    path: String,
+    successes: Vec<Success>,
+}
+
+#[derive(Debug)]
+struct Success {
+    status: u16,
+    /// The component name of the body's schema, such as `DocGenJobs--Full`; `None` without a body.
+    schema: Option<String>,
+}
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Reads every operation of the fragment, in the fragment's order.
+pub(crate) fn collect(spec: &Value) -> Result<Vec<Operation>, String> {
+    let paths = spec.get("paths").and_then(Value::as_object).ok_or("the fragment has no `paths`")?;
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let id = operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{} {path} has no operationId", method.to_uppercase()))?;
+            let responses = operation.get("responses").and_then(Value::as_object);
+            let mut successes = Vec::new();
+            for (status, response) in responses.into_iter().flatten() {
+                let Some(status) = status.parse::<u16>().ok().filter(|status| (200..300).contains(status)) else {
+                    continue;
+                };
+                let response = resolve(spec, response)?;
+                successes.push(Success { status, schema: body_schema(id, status, response)? });
+            }
+            if successes.is_empty() {
+                return Err(format!("{id} declares no 2xx response"));
+            }
+            successes.sort_by_key(|success| success.status);
+            operations.push(Operation {
+                id: id.to_owned(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                successes,
+            });
+        }
+    }
+    Ok(operations)
+}
+
+/// Follows a `$ref` to `#/components/responses/...`.
+fn resolve<'a>(spec: &'a Value, response: &'a Value) -> Result<&'a Value, String> {
+    match response.get("$ref").and_then(Value::as_str) {
+        Some(reference) => spec
+            .pointer(reference.trim_start_matches('#'))
+            .ok_or_else(|| format!("the response {reference} does not exist")),
+        None => Ok(response),
+    }
+}
+
+/// The named schema of a JSON body, or `None` without a body.
+fn body_schema(id: &str, status: u16, response: &Value) -> Result<Option<String>, String> {
+    let Some(content) = response.get("content").and_then(Value::as_object).filter(|content| !content.is_empty()) else {
+        return Ok(None);
+    };
+    let schema = content.get("application/json").and_then(|media| media.get("schema"));
+    match schema.and_then(|schema| schema.get("$ref")).and_then(Value::as_str) {
+        Some(reference) => Ok(Some(reference.trim_start_matches("#/components/schemas/").to_owned())),
+        None => Err(format!(
+            "{id} {status}: the body needs an application/json schema that is a $ref to a named schema, \
+             so that it has a generated type"
+        )),
+    }
+}
+
+/// progenitor's method name for an operation id: `get_docgen_jobs_id_v2025.0` → `get_docgen_jobs_id_v2025_0`.
+fn method_name(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+/// RFC 9110 section 9.2.2: sending these again has the same effect as sending them once.
+fn idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE")
+}
+
+/// A variant name for a success status: `Ok`, `Accepted`, ...
+fn status_variant(status: u16) -> Ident {
+    let name = match status {
+        200 => "Ok".to_owned(),
+        201 => "Created".to_owned(),
+        202 => "Accepted".to_owned(),
+        203 => "NonAuthoritative".to_owned(),
+        204 => "NoContent".to_owned(),
+        206 => "PartialContent".to_owned(),
+        other => format!("Status{other}"),
+    };
+    Ident::new(&name, Span::call_site())
+}
+
+/// The `operations` module, from the table and the generated client (whose method signatures give each
+/// request type its fields, in progenitor's argument order).
+pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<TokenStream, String> {
+    let methods = client_methods(generated);
+    let type_names = type_names(generated);
+    let mut items = Vec::new();
+    let mut infos = Vec::new();
+    let mut names = Vec::new();
+    for operation in operations {
+        let method_name = method_name(&operation.id);
+        let signature = methods
+            .iter()
+            .find(|signature| signature.ident == method_name)
+            .ok_or_else(|| format!("{}: progenitor generated no method `{method_name}`", operation.id))?;
+        let name = format_ident!("{}", pascal_case(&operation.id));
+        let output_name = format_ident!("{name}Output");
+        let fields = fields(signature)?;
+        let arguments = fields.iter().map(|(name, _)| quote!(::std::clone::Clone::clone(&self.#name)));
+        let lifetime = fields.iter().any(|(_, ty)| quote!(#ty).to_string().contains("'a"));
+        let generics = if lifetime { quote!(<'a>) } else { quote!() };
+        let static_generics = if lifetime { quote!(<'static>) } else { quote!() };
+        let field_names: Vec<&Ident> = fields.iter().map(|(name, _)| name).collect();
+        let field_types: Vec<&syn::Type> = fields.iter().map(|(_, ty)| ty).collect();
+        let field_docs = field_names.iter().map(|name| format!("The `{name}` argument."));
+
+        let body_type = |schema: &Option<String>| -> Result<Option<TokenStream>, String> {
+            let Some(schema) = schema else { return Ok(None) };
+            let type_name = pascal_case(schema);
+            if !type_names.contains(&type_name) {
+                return Err(format!("{}: no generated type `{type_name}` for the schema {schema}", operation.id));
+            }
+            let type_name = Ident::new(&type_name, Span::call_site());
+            Ok(Some(quote!(super::types::#type_name)))
+        };
+        let (output, decode, output_item) = match operation.successes.as_slice() {
+            [only] => match body_type(&only.schema)? {
+                Some(body) => (body, quote!(body.json()), quote!()),
+                None => (
+                    quote!(()),
+                    quote!({
+                        let _ = body;
+                        Ok(())
+                    }),
+                    quote!(),
+                ),
+            },
+            many => {
+                let mut variants = Vec::new();
+                let mut arms = Vec::new();
+                for (index, success) in many.iter().enumerate() {
+                    let variant = status_variant(success.status);
+                    let status = success.status;
+                    let doc = format!("HTTP {status}.");
+                    let pattern = if index == 0 { quote!(_) } else { quote!(#status) };
+                    match body_type(&success.schema)? {
+                        Some(body) => {
+                            variants.push(quote!(#[doc = #doc] #variant(#body)));
+                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant(body.json()?)))));
+                        }
+                        None => {
+                            variants.push(quote!(#[doc = #doc] #variant));
+                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant))));
+                        }
+                    }
+                }
+                // The first status is the fallback for a 2xx the fragment does not list: last arm.
+                arms.rotate_left(1);
+                let arms = arms.into_iter().map(|(_, arm)| arm);
+                let doc = format!("The success answers of `{}`.", operation.id);
+                let item = quote! {
+                    #[doc = #doc]
+                    #[derive(Debug, Clone)]
+                    pub enum #output_name { #(#variants,)* }
+                };
+                (quote!(#output_name), quote!(match status { #(#arms,)* }), item)
+            }
+        };
+
+        let id = &operation.id;
+        let method = &operation.method;
+        let path = &operation.path;
+        let idempotent = idempotent(method);
+        let statuses = operation.successes.iter().map(|success| success.status);
+        let schemas = operation.successes.iter().map(|success| match &success.schema {
+            Some(schema) => quote!(Some(#schema)),
+            None => quote!(None),
+        });
+        let info = quote! {
+            Info {
+                id: #id,
+                method: #method,
+                path: #path,
+                idempotent: #idempotent,
+                successes: &[#(Success { status: #statuses, schema: #schemas }),*],
+            }
+        };
+        let doc = format!(
+            "`{method} {path}` (`{id}`): the arguments of [`Client::{method_name}`](super::Client::{method_name})."
+        );
+        let method_ident = Ident::new(&method_name, Span::call_site());
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #name #generics {
+                #( #[doc = #field_docs] pub #field_names: #field_types, )*
+            }
+
+            #output_item
+
+            impl #generics Operation for #name #generics {
+                const INFO: Info = #info;
+                type Output = #output;
+
+                fn send<'s>(&'s self, client: &'s super::Client) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+                    client.#method_ident(#( #arguments ),*)
+                }
+
+                fn decode<B: Body>(status: u16, body: &B) -> ::std::result::Result<Self::Output, B::Error> {
+                    let _ = status;
+                    #decode
+                }
+            }
+        });
+        infos.push(quote!(<#name #static_generics as Operation>::INFO));
+        names.push(quote!(#name #static_generics));
+    }
+
+    Ok(quote! {
+        /// The operation table: one request type per operation of the fragment, with what the facade needs
+        /// to send it, retry it, trace it and decode its answer. Generated from the fragment.
+        pub mod operations {
+            /// What the generated client returns for every operation (responses are read by the caller).
+            pub type Raw = ::std::result::Result<
+                super::ResponseValue<super::ByteStream>,
+                super::Error<()>,
+            >;
+
+            /// What an operation is, from the fragment.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct Info {
+                /// The fragment's `operationId`.
+                pub id: &'static str,
+                /// The HTTP method, upper case.
+                pub method: &'static str,
+                /// The path template under the API root, such as `/docgen_jobs/{job_id}`.
+                pub path: &'static str,
+                /// Whether the method is idempotent (RFC 9110), so it may be sent again after a server error
+                /// or a dropped connection: `POST` and `PATCH` may not.
+                pub idempotent: bool,
+                /// The success statuses the fragment lists, in order, with their body schemas.
+                pub successes: &'static [Success],
+            }
+
+            /// A success status of an operation.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct Success {
+                /// The HTTP status.
+                pub status: u16,
+                /// The component name of the body's schema, `None` when there is no body.
+                pub schema: ::std::option::Option<&'static str>,
+            }
+
+            /// A success body, as the caller read it.
+            pub trait Body {
+                /// Why a body does not decode.
+                type Error;
+                /// Decodes the body as JSON.
+                fn json<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<T, Self::Error>;
+            }
+
+            /// An operation with its arguments.
+            pub trait Operation: Sync {
+                /// What the operation is.
+                const INFO: Info;
+                /// The decoded success answer.
+                type Output;
+                /// Sends the request once.
+                fn send<'s>(&'s self, client: &'s super::Client) -> impl ::std::future::Future<Output = Raw> + Send + 's;
+                /// Decodes a success answer with the type its status has in the fragment (a 2xx the fragment
+                /// does not list decodes as the first listed one).
+                fn decode<B: Body>(status: u16, body: &B) -> ::std::result::Result<Self::Output, B::Error>;
+            }
+
+            /// Every operation of the fragment.
+            pub const ALL: &[Info] = &[#(#infos),*];
+
+            #(#items)*
+        }
+
+        /// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
+        /// lifetimes), for code that must cover them all.
+        #[macro_export]
+        macro_rules! for_each_operation {
+            ($callback:ident) => { #( $callback!(#names); )* };
+        }
+    })
+}
+
+/// The fields of a request type: the method's arguments after `self`, in order.
+fn fields(signature: &syn::Signature) -> Result<Vec<(Ident, syn::Type)>, String> {
+    let mut fields = Vec::new();
+    for input in &signature.inputs {
+        let syn::FnArg::Typed(typed) = input else { continue };
+        let syn::Pat::Ident(pattern) = typed.pat.as_ref() else {
+            return Err(format!("{}: an argument without a plain name", signature.ident));
+        };
+        fields.push((pattern.ident.clone(), qualify_types(&typed.ty)));
+    }
+    Ok(fields)
+}
+
+/// `types::X` in the client becomes `super::types::X` in the `operations` module.
+fn qualify_types(ty: &syn::Type) -> syn::Type {
+    let text = quote!(#ty).to_string().replace("types ::", "super :: types ::");
+    syn::parse_str(&text).unwrap_or_else(|_| ty.clone())
+}
+
+/// The signatures of the methods of `impl Client` blocks.
+fn client_methods(file: &syn::File) -> Vec<syn::Signature> {
+    let mut methods = Vec::new();
+    for item in &file.items {
+        let syn::Item::Impl(block) = item else { continue };
+        let self_ty = &block.self_ty;
+        if block.trait_.is_some() || quote!(#self_ty).to_string() != "Client" {
+            continue;
+        }
+        for item in &block.items {
+            if let syn::ImplItem::Fn(function) = item {
+                methods.push(function.sig.clone());
+            }
+        }
+    }
+    methods
+}
+
+/// The names of the items of the generated `types` module.
+fn type_names(file: &syn::File) -> Vec<String> {
+    let mut names = Vec::new();
+    for item in &file.items {
+        let syn::Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module.content.iter().flat_map(|(_, items)| items) {
+            match item {
+                syn::Item::Struct(item) => names.push(item.ident.to_string()),
+                syn::Item::Enum(item) => names.push(item.ident.to_string()),
+                syn::Item::Type(item) => names.push(item.ident.to_string()),
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_statuses_and_schemas_are_read_before_responses_are_removed() {
+        let spec = serde_json::json!({ "paths": {
+            "/t/{id}/tags": { "get": { "operationId": "get_tags_v1.0", "responses": {
+                "202": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Busy" } } } },
+                "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Tags--Full" } } } },
+                "404": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                "default": {}
+            } } },
+            "/t/{id}": { "delete": { "operationId": "delete_t", "responses": { "204": { "$ref": "#/components/responses/Gone" } } } }
+        }, "components": { "responses": { "Gone": { "description": "gone" } } } });
+        let operations = collect(&spec).expect("collects");
+        assert_eq!(operations.len(), 2);
+        let tags = &operations[0];
+        assert_eq!(
+            (tags.id.as_str(), tags.method.as_str(), tags.path.as_str()),
+            ("get_tags_v1.0", "GET", "/t/{id}/tags")
+        );
+        let statuses: Vec<_> = tags.successes.iter().map(|s| (s.status, s.schema.as_deref())).collect();
+        assert_eq!(statuses, [(200, Some("Tags--Full")), (202, Some("Busy"))]);
+        assert_eq!(operations[1].successes[0].schema, None);
+        assert_eq!(operations[1].method, "DELETE");
+    }
+
+    #[test]
+    fn an_operation_without_success_or_with_an_inline_body_is_refused() {
+        let none =
+            serde_json::json!({ "paths": { "/x": { "get": { "operationId": "x", "responses": { "404": {} } } } } });
+        assert!(collect(&none).expect_err("no 2xx").contains("no 2xx"));
+        let inline = serde_json::json!({ "paths": { "/x": { "get": { "operationId": "x", "responses": {
+            "200": { "content": { "application/json": { "schema": { "type": "object" } } } } } } } } });
+        assert!(collect(&inline).expect_err("inline").contains("$ref"));
+    }
+
+    #[test]
+    fn names_and_retry_rules() {
+        assert_eq!(method_name("get_docgen_jobs_id_v2025.0"), "get_docgen_jobs_id_v2025_0");
+        for method in ["GET", "PUT", "DELETE", "HEAD"] {
+            assert!(idempotent(method), "{method}");
+        }
+        for method in ["POST", "PATCH"] {
+            assert!(!idempotent(method), "{method}");
+        }
+        assert_eq!(status_variant(202), "Accepted");
+        assert_eq!(status_variant(299), "Status299");
+    }
+}
