@@ -4,8 +4,12 @@
 //! beside this one would race with it.
 
 #[allow(dead_code)]
+#[path = "../it/raw_server.rs"]
+mod raw_server;
+#[allow(dead_code)]
 #[path = "../it/support.rs"]
 mod support;
+mod table;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -17,6 +21,16 @@ use support::{SEED_JOB, TOKEN, in_turn, paused_clock_client, respond};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("UTF-8")
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("not poisoned").clear();
+    }
+}
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -53,7 +67,7 @@ async fn spans_carry_the_operation_and_never_the_token() {
         .await;
     paused_clock_client(server.url("/2.0"), RetryPolicy::default()).get_job("secret-job-7").await.expect("the job");
 
-    let output = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+    let output = captured.text();
     assert!(!output.contains(TOKEN), "the token leaked into tracing:\n{output}");
     assert!(output.contains("retrying Box request"), "{output}");
     assert!(output.contains(r#"reason="server error""#), "{output}");

@@ -241,7 +241,7 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
             }
         });
         infos.push(quote!(<#name #static_generics as Operation>::INFO));
-        names.push(quote!(#name #static_generics));
+        names.push(quote!($crate::operations::#name #static_generics));
     }
 
     Ok(quote! {

@@ -2758,14 +2758,15 @@ pub mod operations {
 #[macro_export]
 macro_rules! for_each_operation {
     ($callback:ident) => {
-        $callback ! (PostDocgenTemplatesV20250 < 'static >); $callback !
-        (GetDocgenTemplatesV20250 < 'static >); $callback !
-        (DeleteDocgenTemplatesIdV20250 < 'static >); $callback !
-        (GetDocgenTemplatesIdV20250 < 'static >); $callback !
-        (GetDocgenTemplatesIdTagsV20250 < 'static >); $callback ! (GetDocgenJobsIdV20250
-        < 'static >); $callback ! (GetDocgenJobsV20250 < 'static >); $callback !
-        (GetDocgenTemplateJobsIdV20250 < 'static >); $callback !
-        (GetDocgenBatchJobsIdV20250 < 'static >); $callback ! (PostDocgenBatchesV20250 <
-        'static >);
+        $callback ! ($crate::operations::PostDocgenTemplatesV20250 < 'static >);
+        $callback ! ($crate::operations::GetDocgenTemplatesV20250 < 'static >); $callback
+        ! ($crate::operations::DeleteDocgenTemplatesIdV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenTemplatesIdV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenTemplatesIdTagsV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenJobsIdV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenJobsV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenTemplateJobsIdV20250 < 'static >); $callback !
+        ($crate::operations::GetDocgenBatchJobsIdV20250 < 'static >); $callback !
+        ($crate::operations::PostDocgenBatchesV20250 < 'static >);
     };
 }

@@ -33,6 +33,8 @@
 pub mod auth;
 mod batches;
 mod client;
+#[cfg(test)]
+mod conformance;
 mod decode;
 mod error;
 mod jobs;

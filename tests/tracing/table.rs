@@ -1,0 +1,135 @@
+//! The operation table, checked against the fragment itself: for every operation of `openapi/docgen.json`,
+//! the facade call that uses it sends the fragment's method and path, is sent again after a 500 and after a
+//! dropped connection exactly when its method is idempotent, and traces the fragment's operation id, method and
+//! path template. The expectations are read from the fragment here, not from the generated table, so a wrong
+//! table entry (or a facade call wired to the wrong operation) fails this test.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use box_docgen::{BatchRequest, Client, Error, RetryPolicy};
+use httpmock::prelude::*;
+use serde_json::{Value, json};
+
+use crate::Captured;
+use crate::raw_server::{self, Behaviour, cut_response};
+use crate::support::{paused_clock_client, respond};
+
+const FRAGMENT: &str = include_str!("../../openapi/docgen.json");
+
+/// What every path parameter is set to.
+const ID: &str = "id-1";
+
+type Call = fn(Client) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// The facade call that uses each operation, by the fragment's operation id.
+fn facade_calls() -> Vec<(&'static str, Call)> {
+    vec![
+        ("post_docgen_templates_v2025.0", |c| Box::pin(async move { c.create_template(ID).await.map(drop) })),
+        ("get_docgen_templates_v2025.0", |c| {
+            Box::pin(async move { c.list_templates_page(None, None).await.map(drop) })
+        }),
+        ("delete_docgen_templates_id_v2025.0", |c| Box::pin(async move { c.delete_template(ID).await })),
+        ("get_docgen_templates_id_v2025.0", |c| Box::pin(async move { c.get_template(ID).await.map(drop) })),
+        ("get_docgen_templates_id_tags_v2025.0", |c| {
+            Box::pin(async move { c.template_tags_page(ID, None, None, None).await.map(drop) })
+        }),
+        ("get_docgen_jobs_id_v2025.0", |c| Box::pin(async move { c.get_job(ID).await.map(drop) })),
+        ("get_docgen_jobs_v2025.0", |c| Box::pin(async move { c.list_jobs_page(None, None).await.map(drop) })),
+        ("get_docgen_template_jobs_id_v2025.0", |c| {
+            Box::pin(async move { c.list_template_jobs_page(ID, None, None).await.map(drop) })
+        }),
+        ("get_docgen_batch_jobs_id_v2025.0", |c| {
+            Box::pin(async move { c.list_batch_jobs_page(ID, None, None).await.map(drop) })
+        }),
+        ("post_docgen_batches_v2025.0", |c| {
+            Box::pin(async move {
+                let request = BatchRequest::builder(ID, ID, "pdf").document("a.pdf", &json!({})).build()?;
+                c.create_batch(&request).await.map(drop)
+            })
+        }),
+    ]
+}
+
+/// Every operation of the fragment: (operation id, method, path template).
+fn fragment_operations() -> Vec<(String, String, String)> {
+    let spec: Value = serde_json::from_str(FRAGMENT).expect("the fragment is JSON");
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            let id = operation["operationId"].as_str().expect("an operation id");
+            operations.push((id.to_owned(), method.to_uppercase(), path.clone()));
+        }
+    }
+    operations
+}
+
+fn with_ids(template: &str) -> String {
+    let mut path = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').expect("a closed parameter") + open;
+        path.push_str(&rest[..open]);
+        path.push_str(ID);
+        rest = &rest[close + 1..];
+    }
+    path + rest
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_says() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let calls = facade_calls();
+    let operations = fragment_operations();
+    assert_eq!(calls.len(), operations.len(), "one facade call per operation of the fragment");
+    let policy = RetryPolicy::default().max_attempts(2).base_delay(Duration::from_millis(10));
+    let server_error = json!({ "type": "error", "status": 500, "code": "internal_server_error" });
+
+    for (id, method, template) in operations {
+        let call =
+            calls.iter().find(|(call_id, _)| *call_id == id).unwrap_or_else(|| panic!("no facade call for {id}")).1;
+        let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
+        let expected_attempts = if idempotent { 2 } else { 1 };
+
+        // A 500 on the fragment's method and path; anything else is a 404 the test would see as zero calls.
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(method.as_str()).path(format!("/2.0{}", with_ids(&template)));
+                then.respond_with(crate::support::in_turn(vec![respond(500, &server_error)]));
+            })
+            .await;
+        captured.clear();
+        let error = call(paused_clock_client(server.url("/2.0"), policy.clone())).await.expect_err("a 500");
+        assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
+        assert_eq!(mock.calls_async().await, expected_attempts, "{id}: {method} {template} after a 500");
+
+        let output = captured.text();
+        let closed = output.lines().find(|line| line.contains("close")).unwrap_or_else(|| panic!("{id}: no span"));
+        for field in [
+            format!("operation=\"{id}\""),
+            format!("method=\"{method}\""),
+            format!("path=\"{template}\""),
+            format!("attempt={expected_attempts}"),
+            "status=500".to_owned(),
+        ] {
+            assert!(closed.contains(&field), "{id}: {field} missing from {closed}");
+        }
+
+        // A connection dropped mid-body: sent again only when idempotent.
+        let dropping = raw_server::start(vec![Behaviour::Send(cut_response(100, "{\"id\":"))]);
+        let error = call(paused_clock_client(dropping.base_url(), policy.clone())).await.expect_err("dropped");
+        assert!(matches!(&error, Error::Transport(transport) if !transport.is_connect()), "{id}: {error:?}");
+        assert_eq!(dropping.connections(), expected_attempts, "{id}: {method} {template} after a dropped connection");
+    }
+}
