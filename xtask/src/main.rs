@@ -38,10 +38,11 @@ fn codegen(check: bool) -> Result<(), String> {
 }
 
 /// Makes `path` hold `contents`, or with `check` only reports (with a unified diff) that it does not.
-/// Writing and checking share this one code path.
+/// Writing and checking share this one code path. Line endings do not count: a checkout with CRLF line
+/// endings (Git's `core.autocrlf` on Windows) gets the same verdict as one with LF.
 fn ensure_file_contents(root: &Path, path: &str, contents: &str, check: bool) -> Result<(), String> {
     let full = root.join(path);
-    let old = std::fs::read_to_string(&full).unwrap_or_default();
+    let old = box_docgen_codegen::normalize_newlines(&std::fs::read_to_string(&full).unwrap_or_default());
     if old == contents {
         eprintln!("{path} is up to date");
         return Ok(());
@@ -62,4 +63,19 @@ fn ensure_file_contents(root: &Path, path: &str, contents: &str, check: bool) ->
 fn workspace_root() -> PathBuf {
     // xtask lives one level below the workspace root.
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crlf_checkout_of_a_current_file_is_current() {
+        let root = std::env::temp_dir().join(format!("xtask-crlf-{}", std::process::id()));
+        std::fs::create_dir_all(&root).expect("a temporary directory");
+        std::fs::write(root.join("file.rs"), "fn a() {}\r\nfn b() {}\r\n").expect("written");
+        assert!(ensure_file_contents(&root, "file.rs", "fn a() {}\nfn b() {}\n", true).is_ok());
+        assert!(ensure_file_contents(&root, "file.rs", "fn a() {}\n", true).is_err(), "a real change is stale");
+        std::fs::remove_dir_all(&root).expect("removed");
+    }
 }

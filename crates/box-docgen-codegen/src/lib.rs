@@ -28,6 +28,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// `text` with CRLF line endings turned into LF, as the generator writes them.
+///
+/// Git may check text files out with CRLF (`core.autocrlf`); comparisons with the snapshot use this so that such
+/// a checkout gives the same verdict.
+pub fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n")
+}
+
 /// Generates the pretty-printed client source, starting with [`PREAMBLE`], from the text of the fragment.
 ///
 /// The steps: read the operation table (before the rewrites drop responses), apply the rewrites of
