@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let spec = manifest_dir.join("../../openapi/docgen.json");
+    // A symbolic link to the workspace's `openapi/docgen.json` (the one source of truth), which `cargo package`
+    // copies into the package as a file: the crate also generates when it comes from a registry.
+    let spec = manifest_dir.join("openapi/docgen.json");
     // The only inputs: the fragment and this script. The generator crate is a build-dependency, so cargo
     // reruns this script when its code changes.
     println!("cargo::rerun-if-changed={}", spec.display());

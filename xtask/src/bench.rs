@@ -64,11 +64,11 @@ fn instructions(bench: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-fn status(command: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn status(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command.status().map_err(|e| format!("running {what}: {e}"))?;
     status.success().then_some(()).ok_or_else(|| format!("{what} failed ({status})"))
 }

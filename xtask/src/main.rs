@@ -3,8 +3,10 @@
 //! - `codegen`: regenerates the committed snapshot of the generated client and prints what changed.
 //! - `codegen --check`: changes nothing; prints the diff and fails when the snapshot is stale.
 //! - `bench [--quick]`: the benchmarks (see `bench/` and BENCHMARKS.md); `--quick` is a smoke run of seconds.
+//! - `package`: `cargo package` for the published crates, then a consumer built from the packages alone.
 
 mod bench;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,7 +21,8 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen(true),
         ["bench"] => bench::run(&workspace_root(), false),
         ["bench", "--quick"] => bench::run(&workspace_root(), true),
-        _ => Err("usage: cargo xtask codegen [--check] | cargo xtask bench [--quick]".to_owned()),
+        ["package"] => package::run(&workspace_root()),
+        _ => Err("usage: cargo xtask codegen [--check] | cargo xtask bench [--quick] | cargo xtask package".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

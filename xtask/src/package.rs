@@ -1,0 +1,67 @@
+//! `cargo xtask package`: the crates as a registry would serve them, and a consumer built from those alone.
+//!
+//! 1. `cargo package` for the three publishable crates, with cargo's own verification build of each (the
+//!    packaged generated crate runs its build script on the packaged copy of the fragment).
+//! 2. The `.crate` files are unpacked into `target/package-consumer/crates/`, and a throwaway binary crate that
+//!    depends on `box-docgen = "<version>"` is built with `[patch.crates-io]` pointing at the unpacked crates:
+//!    nothing of the workspace checkout is visible to it. Its clean build time is printed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::bench::{cargo, status};
+
+/// The crates that are published, in dependency order.
+const CRATES: [&str; 3] = ["box-docgen-codegen", "box-docgen-generated", "box-docgen"];
+
+pub fn run(root: &Path) -> Result<(), String> {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut package = Command::new(cargo());
+    package.current_dir(root).arg("package");
+    for name in CRATES {
+        package.args(["-p", name]);
+    }
+    status(&mut package, "cargo package")?;
+
+    let version = env!("CARGO_PKG_VERSION");
+    let dir = target_dir.join("package-consumer");
+    let _ = std::fs::remove_dir_all(&dir);
+    let unpacked = dir.join("crates");
+    std::fs::create_dir_all(&unpacked).map_err(|e| format!("creating {}: {e}", unpacked.display()))?;
+    let mut patches = String::new();
+    for name in CRATES {
+        let file = target_dir.join("package").join(format!("{name}-{version}.crate"));
+        let mut tar = Command::new("tar");
+        tar.arg("-xzf").arg(&file).arg("-C").arg(&unpacked);
+        status(&mut tar, &format!("unpacking {}", file.display()))?;
+        patches.push_str(&format!("{name} = {{ path = \"crates/{name}-{version}\" }}\n"));
+    }
+
+    let consumer = dir.join("consumer");
+    std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
+    let manifest = format!(
+        "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nbox-docgen = \"{version}\"\n\n[patch.crates-io]\n{}\n[workspace]\n",
+        patches.replace("path = \"crates/", "path = \"../crates/")
+    );
+    std::fs::write(consumer.join("Cargo.toml"), manifest).map_err(|e| format!("writing the manifest: {e}"))?;
+    let main = "fn main() {\n    let client = box_docgen::Client::new(\"token\").expect(\"a client\");\n    \
+                println!(\"{}\", client.base_url());\n}\n";
+    std::fs::write(consumer.join("src/main.rs"), main).map_err(|e| format!("writing main.rs: {e}"))?;
+    // The workspace's lock file: the consumer resolves to the versions the workspace was tested with.
+    std::fs::copy(root.join("Cargo.lock"), consumer.join("Cargo.lock"))
+        .map_err(|e| format!("copying Cargo.lock: {e}"))?;
+
+    eprintln!("building a consumer of the packaged crates from clean ...");
+    let start = Instant::now();
+    let mut build = Command::new(cargo());
+    build.current_dir(&consumer).args(["build", "--quiet"]).env("CARGO_TARGET_DIR", consumer.join("target"));
+    status(&mut build, "building the consumer of the packaged crates")?;
+    let clean = start.elapsed();
+    let mut run = Command::new(cargo());
+    run.current_dir(&consumer).args(["run", "--quiet"]).env("CARGO_TARGET_DIR", consumer.join("target"));
+    status(&mut run, "running the consumer")?;
+    println!("the packaged crates build for a consumer: clean `cargo build` in {:.1} s", clean.as_secs_f64());
+    Ok(())
+}
