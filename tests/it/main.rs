@@ -9,6 +9,7 @@ mod get_job;
 mod id_property;
 mod input_errors;
 mod job_ids;
+mod mock;
 mod operations;
 mod raw_server;
 mod secrets;

@@ -4,9 +4,6 @@
 //! beside this one would race with it.
 
 #[allow(dead_code)]
-#[path = "../it/raw_server.rs"]
-mod raw_server;
-#[allow(dead_code)]
 #[path = "../it/support.rs"]
 mod support;
 mod table;

@@ -9,12 +9,11 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use box_docgen::{BatchRequest, Client, Error, RetryPolicy};
-use httpmock::prelude::*;
+use box_docgen_mock::{Fault, MockBox};
 use serde_json::{Value, json};
 
 use crate::Captured;
-use crate::raw_server::{self, Behaviour, cut_response};
-use crate::support::{paused_clock_client, respond};
+use crate::support::paused_clock_client;
 
 const FRAGMENT: &str = include_str!("../../openapi/docgen.json");
 
@@ -93,26 +92,29 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
     let operations = fragment_operations();
     assert_eq!(calls.len(), operations.len(), "one facade call per operation of the fragment");
     let policy = RetryPolicy::default().max_attempts(2).base_delay(Duration::from_millis(10));
-    let server_error = json!({ "type": "error", "status": 500, "code": "internal_server_error" });
 
     for (id, method, template) in operations {
         let call =
             calls.iter().find(|(call_id, _)| *call_id == id).unwrap_or_else(|| panic!("no facade call for {id}")).1;
         let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
         let expected_attempts = if idempotent { 2 } else { 1 };
+        let expected_path = format!("/2.0{}", with_ids(&template));
 
-        // A 500 on the fragment's method and path; anything else is a 404 the test would see as zero calls.
-        let server = MockServer::start_async().await;
-        let mock = server
-            .mock_async(|when, then| {
-                when.method(method.as_str()).path(format!("/2.0{}", with_ids(&template)));
-                then.respond_with(crate::support::in_turn(vec![respond(500, &server_error)]));
-            })
-            .await;
+        // A 500 for the operation: the test double applies it only to a request it routes to that operation.
+        let mock = MockBox::start().await;
+        mock.fail(&id, Fault::Status(500), 2);
         captured.clear();
-        let error = call(paused_clock_client(server.url("/2.0"), policy.clone())).await.expect_err("a 500");
+        let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("a 500");
         assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
-        assert_eq!(mock.calls_async().await, expected_attempts, "{id}: {method} {template} after a 500");
+        let requests = mock.requests();
+        assert_eq!(requests.len(), expected_attempts, "{id}: {method} {template} after a 500");
+        for request in &requests {
+            assert_eq!(
+                (request.method.as_str(), request.path.as_str()),
+                (method.as_str(), expected_path.as_str()),
+                "{id}"
+            );
+        }
 
         let output = captured.text();
         let closed = output.lines().find(|line| line.contains("close")).unwrap_or_else(|| panic!("{id}: no span"));
@@ -127,9 +129,10 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         }
 
         // A connection dropped mid-body: sent again only when idempotent.
-        let dropping = raw_server::start(vec![Behaviour::Send(cut_response(100, "{\"id\":"))]);
-        let error = call(paused_clock_client(dropping.base_url(), policy.clone())).await.expect_err("dropped");
+        let mock = MockBox::start().await;
+        mock.fail(&id, Fault::DropMidBody, 2);
+        let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("dropped");
         assert!(matches!(&error, Error::Transport(transport) if !transport.is_connect()), "{id}: {error:?}");
-        assert_eq!(dropping.connections(), expected_attempts, "{id}: {method} {template} after a dropped connection");
+        assert_eq!(mock.requests().len(), expected_attempts, "{id}: {method} {template} after a dropped connection");
     }
 }

@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let template_file_id = args.first().map_or(support::stand_in::TEMPLATE_FILE_ID, String::as_str);
+    let template_file_id = args.first().map_or(support::TEMPLATE_FILE_ID, String::as_str);
     let folder_id = args.get(1).map_or("0", String::as_str);
 
     // `stand_in` keeps the local stand-in (when there is one) alive until the end of `run`.

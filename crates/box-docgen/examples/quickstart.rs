@@ -31,7 +31,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // `_stand_in` keeps the local stand-in (when there is one) alive until the end of `run`.
     let (_stand_in, client) = support::connect().await?;
     if _stand_in.is_some() {
-        eprintln!("the stand-in knows job {}", support::stand_in::JOB_ID);
+        eprintln!("the stand-in knows job {}", support::JOB_ID);
     }
 
     let job = client.get_job(&job_id).await?;

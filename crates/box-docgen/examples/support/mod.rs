@@ -2,13 +2,16 @@
 
 #![allow(dead_code)] // Each example uses part of it.
 
-pub mod stand_in;
-
 use std::process::ExitCode;
 
 use box_docgen::Client;
 use box_docgen::auth::{ClientCredentials, JwtAuth, Subject};
-use httpmock::MockServer;
+use box_docgen_mock::MockBox;
+
+/// The job the stand-in knows for `GET /docgen_jobs/{id}`.
+pub const JOB_ID: &str = "12345";
+/// The template file the stand-in knows; its documents need a `customer`.
+pub const TEMPLATE_FILE_ID: &str = "42037322";
 
 /// A client for Box, authenticated as the environment says (at `BOX_BASE_URL`, default
 /// `https://api.box.com/2.0`):
@@ -17,9 +20,10 @@ use httpmock::MockServer;
 /// - `BOX_CLIENT_ID`, `BOX_CLIENT_SECRET` and `BOX_ENTERPRISE_ID`: Client Credentials Grant;
 /// - `BOX_CONFIG_FILE`: JWT, from the app's JSON configuration file.
 ///
-/// With none of them, a client for the local stand-in, which this starts and which lives as long as the
-/// returned server. `BOX_TOKEN_URL` overrides `https://api.box.com/oauth2/token`.
-pub async fn connect() -> Result<(Option<MockServer>, Client), box_docgen::Error> {
+/// With none of them, a client for the local stand-in (`box-docgen-mock`), which this starts and which lives as
+/// long as the returned value: it knows the template file [`TEMPLATE_FILE_ID`] and the finished job [`JOB_ID`].
+/// `BOX_TOKEN_URL` overrides `https://api.box.com/oauth2/token`.
+pub async fn connect() -> Result<(Option<MockBox>, Client), box_docgen::Error> {
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let base_url = env("BOX_BASE_URL").unwrap_or_else(|| box_docgen::DEFAULT_BASE_URL.to_owned());
     let token_url = env("BOX_TOKEN_URL").unwrap_or_else(|| box_docgen::auth::DEFAULT_TOKEN_URL.to_owned());
@@ -33,9 +37,15 @@ pub async fn connect() -> Result<(Option<MockServer>, Client), box_docgen::Error
     } else if let Some(path) = env("BOX_CONFIG_FILE") {
         Client::with_token_source(JwtAuth::from_config_file(path)?.token_url(token_url))
     } else {
-        let (server, base_url) = stand_in::start().await;
-        eprintln!("no Box credentials in the environment: using a local stand-in for Box at {base_url}");
-        return Ok((Some(server), Client::builder("stand-in-token").base_url(base_url).build()?));
+        let mock = MockBox::start().await;
+        mock.add_template(TEMPLATE_FILE_ID, "Contract.docx", &["customer"]).add_finished_job(
+            JOB_ID,
+            TEMPLATE_FILE_ID,
+            "Contract - Initech.pdf",
+        );
+        eprintln!("no Box credentials in the environment: using a local stand-in for Box at {}", mock.base_url());
+        let client = Client::builder("stand-in-token").base_url(mock.base_url()).build()?;
+        return Ok((Some(mock), client));
     };
     Ok((None, builder.base_url(base_url).build()?))
 }

@@ -1,0 +1,334 @@
+//! The stand-in's Doc Gen state, and the answer to each operation.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use box_docgen_generated::types::{DocGenBatchCreateRequest, DocGenTemplateCreateRequest};
+use serde_json::{Value, json};
+
+use crate::{Fault, Request};
+
+/// Box's largest page, and the size of a page when none is asked for.
+const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: usize = 100;
+
+/// What the stand-in knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    files: BTreeMap<String, File>,
+    /// Template file ids, in the order they were marked.
+    templates: Vec<String>,
+    batches: BTreeMap<String, Vec<usize>>,
+    pub(crate) jobs: Vec<Job>,
+    next_id: u64,
+    pub(crate) polls_to_finish: u32,
+    pub(crate) faults: HashMap<&'static str, VecDeque<Fault>>,
+    pub(crate) requests: Vec<Request>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            files: BTreeMap::new(),
+            templates: Vec::new(),
+            batches: BTreeMap::new(),
+            jobs: Vec::new(),
+            next_id: 1000,
+            polls_to_finish: 2,
+            faults: HashMap::new(),
+            requests: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct File {
+    name: String,
+    tags: Vec<String>,
+    /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
+    /// a new template).
+    tags_read: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Job {
+    id: String,
+    batch_id: String,
+    template_file_id: String,
+    template_version_id: String,
+    output_type: String,
+    /// Why it fails, decided when the batch is accepted.
+    failure: Option<String>,
+    /// How many times it was read.
+    reads: u32,
+    output_file_id: String,
+    output_version_id: String,
+}
+
+/// An answer: status, extra headers and a JSON body (`None` for no body).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Option<Value>,
+}
+
+impl Answer {
+    fn json(status: u16, body: Value) -> Self {
+        Self { status, headers: Vec::new(), body: Some(body) }
+    }
+
+    /// Box's error body.
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(
+            status,
+            json!({
+                "type": "error",
+                "status": status,
+                "code": code,
+                "message": message,
+                "help_url": "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/",
+                "request_id": format!("mock{status}"),
+            }),
+        )
+    }
+
+    fn not_found(what: &str) -> Self {
+        Self::error(404, "not_found", &format!("{what} was not found"))
+    }
+}
+
+/// What a request carries, once routed.
+pub(crate) struct Call<'a> {
+    pub(crate) operation: &'static str,
+    pub(crate) path_parameters: Vec<String>,
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) body: &'a [u8],
+}
+
+impl State {
+    pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: &[&str]) {
+        let tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
+        self.files.insert(file_id.to_owned(), File { name: name.to_owned(), tags, tags_read: false });
+    }
+
+    pub(crate) fn mark_template(&mut self, file_id: &str) {
+        if !self.templates.iter().any(|id| id == file_id) {
+            self.templates.push(file_id.to_owned());
+        }
+    }
+
+    /// A job that is already final (completed, with an output file), in a batch of its own.
+    pub(crate) fn add_finished_job(&mut self, job_id: &str, template_file_id: &str, generated_file_name: &str) {
+        let batch_id = self.new_id();
+        let job = Job {
+            id: job_id.to_owned(),
+            batch_id: batch_id.clone(),
+            template_file_id: template_file_id.to_owned(),
+            template_version_id: format!("{template_file_id}1"),
+            output_type: "pdf".to_owned(),
+            failure: None,
+            reads: self.polls_to_finish,
+            output_file_id: self.new_id(),
+            output_version_id: self.new_id(),
+        };
+        let file = File { name: generated_file_name.to_owned(), tags: Vec::new(), tags_read: false };
+        self.files.insert(job.output_file_id.clone(), file);
+        self.batches.insert(batch_id, vec![self.jobs.len()]);
+        self.jobs.push(job);
+    }
+
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        self.next_id.to_string()
+    }
+
+    /// Answers one operation. Operations the stand-in does not serve answer 501.
+    pub(crate) fn answer(&mut self, call: &Call<'_>) -> Answer {
+        let id = call.path_parameters.first().map(String::as_str).unwrap_or_default();
+        let result = match call.operation {
+            "post_docgen_templates_v2025.0" => self.create_template(call.body),
+            "get_docgen_templates_v2025.0" => {
+                let templates: Vec<Value> = self.templates.iter().map(|id| self.template(id)).collect();
+                page(templates, &call.query)
+            }
+            "get_docgen_templates_id_v2025.0" => self.known_template(id).map(|()| Answer::json(200, self.template(id))),
+            "delete_docgen_templates_id_v2025.0" => self.known_template(id).map(|()| {
+                self.templates.retain(|template| template != id);
+                Answer { status: 204, headers: Vec::new(), body: None }
+            }),
+            "get_docgen_templates_id_tags_v2025.0" => self.tags(id, &call.query),
+            "get_docgen_jobs_id_v2025.0" => match self.jobs.iter().position(|job| job.id == id) {
+                Some(index) => Ok(Answer::json(200, self.read_job(index, false))),
+                None => Err(Answer::not_found("The job")),
+            },
+            "get_docgen_jobs_v2025.0" => {
+                let all: Vec<usize> = (0..self.jobs.len()).collect();
+                self.job_page(&all, &call.query, true)
+            }
+            "get_docgen_batch_jobs_id_v2025.0" => match self.batches.get(id).cloned() {
+                Some(jobs) => self.job_page(&jobs, &call.query, false),
+                None => Err(Answer::not_found("The batch")),
+            },
+            "get_docgen_template_jobs_id_v2025.0" => self.known_template(id).and_then(|()| {
+                let jobs: Vec<usize> =
+                    (0..self.jobs.len()).filter(|index| self.jobs[*index].template_file_id == id).collect();
+                self.job_page(&jobs, &call.query, false)
+            }),
+            "post_docgen_batches_v2025.0" => self.create_batch(call.body),
+            other => Err(Answer::error(501, "not_implemented", &format!("the stand-in does not serve {other}"))),
+        };
+        result.unwrap_or_else(|error| error)
+    }
+
+    fn known_template(&self, id: &str) -> Result<(), Answer> {
+        if self.templates.iter().any(|template| template == id) {
+            Ok(())
+        } else {
+            Err(Answer::not_found("The template"))
+        }
+    }
+
+    fn template(&self, id: &str) -> Value {
+        json!({ "file": { "id": id, "type": "file" }, "file_name": self.files.get(id).map(|file| file.name.as_str()) })
+    }
+
+    fn create_template(&mut self, body: &[u8]) -> Result<Answer, Answer> {
+        let request: DocGenTemplateCreateRequest = parse(body)?;
+        let id = request.file.id;
+        if !self.files.contains_key(&id) {
+            return Err(Answer::not_found("The file"));
+        }
+        self.mark_template(&id);
+        Ok(Answer::json(201, json!({ "file": { "id": id, "type": "file" } })))
+    }
+
+    fn tags(&mut self, id: &str, query: &HashMap<String, String>) -> Result<Answer, Answer> {
+        self.known_template(id)?;
+        let Some(file) = self.files.get_mut(id) else { return Err(Answer::not_found("The file")) };
+        if !std::mem::replace(&mut file.tags_read, true) {
+            return Ok(Answer::json(202, json!({ "message": "Processing tags for this file." })));
+        }
+        let tags = file
+            .tags
+            .iter()
+            .map(|tag| json!({ "tag_content": format!("{{{{{tag}}}}}"), "tag_type": "text", "json_paths": [tag] }))
+            .collect();
+        page(tags, query)
+    }
+
+    fn create_batch(&mut self, body: &[u8]) -> Result<Answer, Answer> {
+        let request: DocGenBatchCreateRequest = parse(body)?;
+        let template_id = request.file.id;
+        self.known_template(&template_id)?;
+        if request.document_generation_data.is_empty() {
+            return Err(Answer::error(400, "bad_request", "document_generation_data must not be empty"));
+        }
+        let tags = self.files.get(&template_id).map(|file| file.tags.clone()).unwrap_or_default();
+        let template_version_id = request.file_version.map_or_else(|| format!("{template_id}1"), |version| version.id);
+        let batch_id = self.new_id();
+        let mut jobs = Vec::new();
+        for document in request.document_generation_data {
+            let missing = tags.iter().find(|tag| !document.user_input.contains_key(tag.as_str()));
+            let job = Job {
+                id: self.new_id(),
+                batch_id: batch_id.clone(),
+                template_file_id: template_id.clone(),
+                template_version_id: template_version_id.clone(),
+                output_type: request.output_type.clone(),
+                failure: missing.map(|tag| format!("The tag '{tag}' was not provided in the input data.")),
+                reads: 0,
+                output_file_id: self.new_id(),
+                output_version_id: self.new_id(),
+            };
+            self.files.insert(
+                job.output_file_id.clone(),
+                File { name: document.generated_file_name, tags: Vec::new(), tags_read: false },
+            );
+            jobs.push(self.jobs.len());
+            self.jobs.push(job);
+        }
+        self.batches.insert(batch_id.clone(), jobs);
+        Ok(Answer::json(202, json!({ "id": batch_id, "type": "docgen_batch" })))
+    }
+
+    fn job_page(&mut self, jobs: &[usize], query: &HashMap<String, String>, full: bool) -> Result<Answer, Answer> {
+        let (start, end, next) = window(jobs.len(), query)?;
+        let entries: Vec<Value> = jobs[start..end].iter().map(|index| self.read_job(*index, full)).collect();
+        Ok(page_of(entries, end - start, next))
+    }
+
+    /// A job as Box shows it, after one more read.
+    fn read_job(&mut self, index: usize, full: bool) -> Value {
+        let polls_to_finish = self.polls_to_finish;
+        let job = &mut self.jobs[index];
+        let reads = job.reads;
+        job.reads += 1;
+        let done = reads >= polls_to_finish;
+        let status = match (&job.failure, done) {
+            (_, false) if reads == 0 => "submitted",
+            (_, false) => "pending",
+            (Some(_), true) => "failed",
+            (None, true) => "completed",
+        };
+        let completed = status == "completed";
+        let mut value = json!({
+            "id": job.id,
+            "type": "docgen_job",
+            "batch": { "id": job.batch_id, "type": "docgen_batch" },
+            "template_file": { "id": job.template_file_id, "type": "file" },
+            "template_file_version": { "id": job.template_version_id, "type": "file_version" },
+            "status": status,
+            "output_type": job.output_type,
+            "output_file": if completed { json!({ "id": job.output_file_id, "type": "file" }) } else { Value::Null },
+            "output_file_version": if completed {
+                json!({ "id": job.output_version_id, "type": "file_version" })
+            } else {
+                Value::Null
+            },
+            "failures": match (&job.failure, done) {
+                (Some(reason), true) => json!({ "errors": [reason], "warnings": [] }),
+                _ => Value::Null,
+            },
+        });
+        if full {
+            value["created_at"] = json!("2026-01-01T00:00:00Z");
+            value["created_by"] = json!({ "id": "11446498", "type": "user" });
+            value["enterprise"] = json!({ "id": "1910967", "type": "enterprise" });
+            value["source"] = json!("api");
+        }
+        value
+    }
+}
+
+/// A JSON request body of type `T`, or Box's 400.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
+    serde_json::from_slice(body).map_err(|e| Answer::error(400, "bad_request", &format!("invalid body: {e}")))
+}
+
+/// The window `[start, end)` of `len` items that a `marker` (an offset, as the stand-in hands them out) and
+/// `limit` select, and the next marker.
+fn window(len: usize, query: &HashMap<String, String>) -> Result<(usize, usize, Option<String>), Answer> {
+    let limit = match query.get("limit") {
+        Some(limit) => limit.parse::<usize>().ok().filter(|limit| (1..=MAX_LIMIT).contains(limit)),
+        None => Some(DEFAULT_LIMIT),
+    }
+    .ok_or_else(|| Answer::error(400, "bad_request", "limit must be between 1 and 1000"))?;
+    let start = match query.get("marker") {
+        Some(marker) => marker.parse::<usize>().ok().filter(|start| *start <= len),
+        None => Some(0),
+    }
+    .ok_or_else(|| Answer::error(400, "bad_request", "invalid marker"))?;
+    let end = (start + limit).min(len);
+    Ok((start, end, (end < len).then(|| end.to_string())))
+}
+
+fn page(items: Vec<Value>, query: &HashMap<String, String>) -> Result<Answer, Answer> {
+    let (start, end, next) = window(items.len(), query)?;
+    let entries: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
+    let count = entries.len();
+    Ok(page_of(entries, count, next))
+}
+
+fn page_of(entries: Vec<Value>, limit: usize, next_marker: Option<String>) -> Answer {
+    Answer::json(200, json!({ "limit": limit, "next_marker": next_marker, "prev_marker": null, "entries": entries }))
+}

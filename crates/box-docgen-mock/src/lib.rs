@@ -1,0 +1,191 @@
+//! A stateful stand-in for Box Doc Gen, on 127.0.0.1, for tests.
+//!
+//! [`MockBox::start`] serves Doc Gen's API (every operation of the generated operation table) the way Box
+//! does: templates that you mark from files, tags that answer 202 "still processing" once and then 200,
+//! batches whose jobs move from `submitted` through `pending` to `completed` (or to `failed` with `failures`,
+//! when the data lacks a tag of the template) over the polls, marker pages, job listings, and Box's typed
+//! error bodies (404 `not_found`, 401, 400). Faults can be injected per operation (429 with `Retry-After`, 5xx,
+//! a dropped connection, a body cut off midway, a slow body), and every request is recorded.
+//!
+//! A downstream test, with `box-docgen-mock` as a dev-dependency:
+//!
+//! ```
+//! use box_docgen::{BatchRequest, Client, JobStatus, WaitOptions};
+//! use box_docgen_mock::MockBox;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), box_docgen::Error> {
+//! let mock = MockBox::start().await;
+//! mock.add_template("42", "Contract.docx", &["customer"]);
+//! let client = Client::builder("token").base_url(mock.base_url()).build()?;
+//! let request = BatchRequest::builder("42", "0", "pdf").document("Acme.pdf", &serde_json::json!({ "customer": "Acme" })).build()?;
+//! let batch = client.create_batch(&request).await?;
+//! let jobs = client.wait_for_batch(&batch.id, WaitOptions::default()).await?;
+//! assert_eq!(jobs[0].status, JobStatus::Completed);
+//! assert_eq!(mock.requests_for("post_docgen_batches_v2025.0").len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tests on tokio's paused clock work too: the server runs on the test's runtime and its only timers are the
+//! ones a [`Fault::SlowBody`] asks for.
+
+#![deny(missing_docs)]
+
+mod docgen;
+mod server;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::docgen::State;
+
+/// A running stand-in for Box; it stops when dropped.
+#[derive(Debug)]
+pub struct MockBox {
+    base_url: String,
+    state: Arc<Mutex<State>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockBox {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Something to go wrong with a request, injected with [`MockBox::fail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// HTTP 429 with `Retry-After: <seconds>` and Box's `rate_limit_exceeded` body; nothing is done.
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after: u64,
+    },
+    /// This status (such as 500 or 503) with a Box error body; nothing is done.
+    Status(u16),
+    /// The connection is closed without an answer; nothing is done.
+    DropConnection,
+    /// The request is carried out, but the connection is closed halfway through the answer's body (the head
+    /// promises the whole length): as when a network fails after Box did the work.
+    DropMidBody,
+    /// The request is carried out, and the answer's body is sent after this delay.
+    SlowBody {
+        /// How long the body takes.
+        delay: Duration,
+    },
+}
+
+/// A request the stand-in received.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Request {
+    /// The operation id from the fragment (`get_docgen_jobs_id_v2025.0`), when the request matched one.
+    pub operation: Option<&'static str>,
+    /// The HTTP method.
+    pub method: String,
+    /// The path, as sent (`/2.0/docgen_jobs/123`).
+    pub path: String,
+    /// The query string, when there was one.
+    pub query: Option<String>,
+    /// The headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// The value of a header (the first, when repeated).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+}
+
+impl MockBox {
+    /// Starts the stand-in on a free port of 127.0.0.1, on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// When no port of 127.0.0.1 can be bound, or outside a tokio runtime.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port of 127.0.0.1");
+        let address = listener.local_addr().expect("the bound address");
+        let state = Arc::new(Mutex::new(State::default()));
+        let server = tokio::spawn(server::serve(listener, state.clone()));
+        Self { base_url: format!("http://{address}/2.0"), state, server }
+    }
+
+    /// The API root to give the client, like `https://api.box.com/2.0`.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a file that can be marked as a template (`POST /docgen_templates`). Its tags are the root keys its
+    /// documents' data must have; a document without one of them fails.
+    pub fn add_file(&self, file_id: &str, name: &str, tags: &[&str]) -> &Self {
+        self.state().add_file(file_id, name, tags);
+        self
+    }
+
+    /// Adds a file that is already a template, with its tags.
+    pub fn add_template(&self, file_id: &str, name: &str, tags: &[&str]) -> &Self {
+        let mut state = self.state();
+        state.add_file(file_id, name, tags);
+        state.mark_template(file_id);
+        self
+    }
+
+    /// Adds a job that is already `completed`, with an output file named `generated_file_name`, from the
+    /// template file `template_file_id`, in a batch of its own.
+    pub fn add_finished_job(&self, job_id: &str, template_file_id: &str, generated_file_name: &str) -> &Self {
+        self.state().add_finished_job(job_id, template_file_id, generated_file_name);
+        self
+    }
+
+    /// How many times a job is read (by any listing or get) before it is final; 2 by default, so a job reads
+    /// `submitted`, then `pending`, then its final status. 0 makes jobs final at once.
+    pub fn polls_to_finish(&self, polls: u32) -> &Self {
+        self.state().polls_to_finish = polls;
+        self
+    }
+
+    /// The next `times` requests for `operation` (an operation id of the fragment, such as
+    /// `get_docgen_jobs_id_v2025.0`) get `fault` instead of (or on top of) their answer. Faults queue in the
+    /// order given.
+    ///
+    /// # Panics
+    ///
+    /// When `operation` is not an operation id of the fragment (the message lists them).
+    pub fn fail(&self, operation: &str, fault: Fault, times: usize) -> &Self {
+        let Some(info) = box_docgen_generated::operations::ALL.iter().find(|info| info.id == operation) else {
+            let known: Vec<&str> = box_docgen_generated::operations::ALL.iter().map(|info| info.id).collect();
+            panic!("{operation:?} is not an operation of the fragment; these are: {known:?}");
+        };
+        let mut state = self.state();
+        let queue = state.faults.entry(info.id).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+        self
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state().requests.clone()
+    }
+
+    /// The requests received so far for one operation (an operation id of the fragment).
+    pub fn requests_for(&self, operation: &str) -> Vec<Request> {
+        self.state().requests.iter().filter(|request| request.operation == Some(operation)).cloned().collect()
+    }
+
+    /// How many jobs the stand-in has created (one per document of every accepted batch).
+    pub fn jobs_created(&self) -> usize {
+        self.state().jobs.len()
+    }
+}
