@@ -1,6 +1,7 @@
 //! `cargo xtask package`: the crates as a registry would serve them, and a consumer built from those alone.
 //!
-//! 1. `cargo package` for the three publishable crates, with cargo's own verification build of each (the
+//! 1. `cargo package` for the publishable crates (the generator, the generated client, the facade, the test
+//!    double), with cargo's own verification build of each (the
 //!    packaged generated crate runs its build script on the packaged copy of the fragment).
 //! 2. The `.crate` files are unpacked into `target/package-consumer/crates/`, and a throwaway binary crate that
 //!    depends on `box-docgen = "<version>"` is built with `[patch.crates-io]` pointing at the unpacked crates:
@@ -13,7 +14,7 @@ use std::time::Instant;
 use crate::bench::{cargo, status};
 
 /// The crates that are published, in dependency order.
-const CRATES: [&str; 3] = ["box-docgen-codegen", "box-docgen-generated", "box-docgen"];
+const CRATES: [&str; 4] = ["box-docgen-codegen", "box-docgen-generated", "box-docgen", "box-docgen-mock"];
 
 pub fn run(root: &Path) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
@@ -42,13 +43,17 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
     let manifest = format!(
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nbox-docgen = \"{version}\"\n\n[patch.crates-io]\n{}\n[workspace]\n",
+         [dependencies]\nbox-docgen = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
+         tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n[patch.crates-io]\n{}\n[workspace]\n",
         patches.replace("path = \"crates/", "path = \"../crates/")
     );
     std::fs::write(consumer.join("Cargo.toml"), manifest).map_err(|e| format!("writing the manifest: {e}"))?;
     let main = "fn main() {\n    let client = box_docgen::Client::new(\"token\").expect(\"a client\");\n    \
                 println!(\"{}\", client.base_url());\n}\n";
     std::fs::write(consumer.join("src/main.rs"), main).map_err(|e| format!("writing main.rs: {e}"))?;
+    std::fs::create_dir_all(consumer.join("tests")).map_err(|e| format!("creating the tests folder: {e}"))?;
+    std::fs::write(consumer.join("tests/downstream.rs"), DOWNSTREAM_TEST)
+        .map_err(|e| format!("writing a test: {e}"))?;
     // The workspace's lock file: the consumer resolves to the versions the workspace was tested with.
     std::fs::copy(root.join("Cargo.lock"), consumer.join("Cargo.lock"))
         .map_err(|e| format!("copying Cargo.lock: {e}"))?;
@@ -63,5 +68,25 @@ pub fn run(root: &Path) -> Result<(), String> {
     run.current_dir(&consumer).args(["run", "--quiet"]).env("CARGO_TARGET_DIR", consumer.join("target"));
     status(&mut run, "running the consumer")?;
     println!("the packaged crates build for a consumer: clean `cargo build` in {:.1} s", clean.as_secs_f64());
-    Ok(())
+    let mut test = Command::new(cargo());
+    test.current_dir(&consumer).args(["test", "--quiet"]).env("CARGO_TARGET_DIR", consumer.join("target"));
+    status(&mut test, "the consumer's test against the packaged test double")
 }
+
+/// A downstream crate's test against the packaged test double.
+const DOWNSTREAM_TEST: &str = r#"
+use box_docgen::{BatchRequest, Client, JobStatus, WaitOptions};
+use box_docgen_mock::MockBox;
+
+#[tokio::test]
+async fn a_contract_is_generated() {
+    let mock = MockBox::start().await;
+    mock.add_template("42", "Contract.docx", &["customer"]);
+    let client = Client::builder("token").base_url(mock.base_url()).build().unwrap();
+    let data = serde_json::json!({ "customer": "Acme" });
+    let request = BatchRequest::builder("42", "0", "pdf").document("Acme.pdf", &data).build().unwrap();
+    let batch = client.create_batch(&request).await.unwrap();
+    let jobs = client.wait_for_batch(&batch.id, WaitOptions::default()).await.unwrap();
+    assert_eq!(jobs[0].status, JobStatus::Completed);
+}
+"#;
