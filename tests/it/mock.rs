@@ -10,8 +10,10 @@ use serde_json::json;
 
 use crate::support::{TOKEN, paused_clock_client};
 
+/// A client that sends each request once and sets no timers of its own (so the paused clock moves only for
+/// the waits under test).
 fn client(mock: &MockBox) -> Client {
-    Client::builder(TOKEN).base_url(mock.base_url()).retry_policy(RetryPolicy::none()).build().expect("valid")
+    paused_clock_client(mock.base_url(), RetryPolicy::none())
 }
 
 #[tokio::test(start_paused = true)]

@@ -81,7 +81,7 @@ use box_docgen_mock::MockBox;
 #[tokio::test]
 async fn a_contract_is_generated() {
     let mock = MockBox::start().await;
-    mock.add_template("42", "Contract.docx", &["customer"]);
+    mock.add_template("42", "Contract.docx", &["customer"]).polls_to_finish(0);
     let client = Client::builder("token").base_url(mock.base_url()).build().unwrap();
     let data = serde_json::json!({ "customer": "Acme" });
     let request = BatchRequest::builder("42", "0", "pdf").document("Acme.pdf", &data).build().unwrap();

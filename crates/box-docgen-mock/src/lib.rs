@@ -16,7 +16,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), box_docgen::Error> {
 //! let mock = MockBox::start().await;
-//! mock.add_template("42", "Contract.docx", &["customer"]);
+//! mock.add_template("42", "Contract.docx", &["customer"]).polls_to_finish(0); // jobs final at once
 //! let client = Client::builder("token").base_url(mock.base_url()).build()?;
 //! let request = BatchRequest::builder("42", "0", "pdf").document("Acme.pdf", &serde_json::json!({ "customer": "Acme" })).build()?;
 //! let batch = client.create_batch(&request).await?;
