@@ -10,7 +10,7 @@ fn debug_of_client_and_builder_hides_the_token() {
     let builder = Client::builder(TOKEN).base_url("http://127.0.0.1:9/2.0");
     let shown = format!("{builder:?}");
     assert!(!shown.contains(TOKEN), "{shown}");
-    assert!(shown.contains("redacted"), "{shown}");
+    assert!(shown.contains("[REDACTED]"), "secrecy marks the token as redacted: {shown}");
 
     let client = builder.build().expect("valid");
     for shown in [format!("{client:?}"), format!("{client:#?}")] {

@@ -17,6 +17,12 @@ pub(crate) struct Fresh {
     pub(crate) expires_in: Duration,
 }
 
+impl From<&super::TokenAnswer> for Fresh {
+    fn from(answer: &super::TokenAnswer) -> Self {
+        Self { token: answer.access_token.clone(), expires_in: Duration::from_secs(answer.expires_in) }
+    }
+}
+
 /// The current token. The lock is held while a new token is fetched, so concurrent callers wait for that one
 /// fetch instead of starting their own.
 #[derive(Debug, Default)]

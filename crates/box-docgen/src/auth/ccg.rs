@@ -1,11 +1,8 @@
 //! Client Credentials Grant: the app's client id and secret, for the enterprise or one user.
 
-use std::fmt;
+use secrecy::SecretString;
 
-use secrecy::{ExposeSecret, SecretString};
-
-use super::cache::{Fresh, TokenCache};
-use super::endpoint::TokenEndpoint;
+use super::{Grant, RefreshingSource};
 use crate::Error;
 use crate::client::non_blank;
 
@@ -46,23 +43,14 @@ impl Subject {
 /// let client = Client::with_token_source(auth).build()?;
 /// # Ok::<(), box_docgen::Error>(())
 /// ```
-pub struct ClientCredentials {
+pub type ClientCredentials = RefreshingSource<ClientCredentialsGrant>;
+
+/// The form of a Client Credentials Grant; see [`ClientCredentials`].
+#[derive(Debug)]
+pub struct ClientCredentialsGrant {
     client_id: String,
     client_secret: SecretString,
     subject: Subject,
-    endpoint: TokenEndpoint,
-    cache: TokenCache,
-}
-
-impl fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("subject", &self.subject)
-            .field("token_url", &self.endpoint.url)
-            .finish()
-    }
 }
 
 impl ClientCredentials {
@@ -77,25 +65,18 @@ impl ClientCredentials {
         non_blank("client_id", &client_id)?;
         non_blank("client_secret", &client_secret)?;
         non_blank("box_subject_id", subject.id())?;
-        Ok(Self {
-            client_id,
-            client_secret: client_secret.into(),
-            subject,
-            endpoint: TokenEndpoint::new()?,
-            cache: TokenCache::default(),
-        })
-    }
-
-    async fn fetch(&self) -> Result<Fresh, Error> {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", &self.client_id),
-            ("client_secret", self.client_secret.expose_secret()),
-            ("box_subject_type", self.subject.kind()),
-            ("box_subject_id", self.subject.id()),
-        ];
-        Ok(self.endpoint.request(&form).await?.fresh())
+        RefreshingSource::from_grant(ClientCredentialsGrant { client_id, client_secret: client_secret.into(), subject })
     }
 }
 
-super::refreshing_source!(ClientCredentials);
+impl Grant for ClientCredentialsGrant {
+    fn form(&self, _token_url: &str) -> Result<Vec<(&'static str, SecretString)>, Error> {
+        Ok(vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", self.client_id.as_str().into()),
+            ("client_secret", self.client_secret.clone()),
+            ("box_subject_type", self.subject.kind().into()),
+            ("box_subject_id", self.subject.id().into()),
+        ])
+    }
+}

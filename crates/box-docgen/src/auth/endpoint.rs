@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::cache::Fresh;
+use super::TokenAnswer;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::{Error, decode};
 
@@ -18,20 +18,6 @@ use crate::{Error, decode};
 pub(crate) struct TokenEndpoint {
     pub(crate) url: String,
     pub(crate) http: reqwest::Client,
-}
-
-/// A successful answer.
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenResponse {
-    pub(crate) access_token: SecretString,
-    pub(crate) expires_in: u64,
-    pub(crate) refresh_token: Option<SecretString>,
-}
-
-impl TokenResponse {
-    pub(crate) fn fresh(&self) -> Fresh {
-        Fresh { token: self.access_token.clone(), expires_in: Duration::from_secs(self.expires_in) }
-    }
 }
 
 /// An OAuth 2.0 error answer (RFC 6749, section 5.2).
@@ -52,8 +38,9 @@ impl TokenEndpoint {
     }
 
     /// POSTs `form` and decodes the answer. Nothing in the form appears in errors.
-    pub(crate) async fn request(&self, form: &[(&str, &str)]) -> Result<TokenResponse, Error> {
-        let response = self.http.post(&self.url).form(form).send().await.map_err(Error::from_reqwest)?;
+    pub(crate) async fn request(&self, form: &[(&'static str, SecretString)]) -> Result<TokenAnswer, Error> {
+        let form: Vec<(&str, &str)> = form.iter().map(|(name, value)| (*name, value.expose_secret())).collect();
+        let response = self.http.post(&self.url).form(&form).send().await.map_err(Error::from_reqwest)?;
         let status = response.status();
         let body = decode::read_response(response).await?;
         if status.is_success() {

@@ -1,6 +1,5 @@
 //! JWT (server authentication): an RS256 assertion signed with the app's private key.
 
-use std::fmt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,9 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::Subject;
-use super::cache::{Fresh, TokenCache};
-use super::endpoint::TokenEndpoint;
+use super::{Grant, RefreshingSource, Subject};
 use crate::Error;
 use crate::client::non_blank;
 use crate::error::{AuthError, AuthErrorKind};
@@ -37,27 +34,17 @@ const ASSERTION_LIFETIME_SECS: u64 = 45;
 /// let client = Client::with_token_source(auth).build()?;
 /// # Ok::<(), box_docgen::Error>(())
 /// ```
-pub struct JwtAuth {
+pub type JwtAuth = RefreshingSource<JwtGrant>;
+
+/// The assertion of a JWT grant, and the key that signs it; see [`JwtAuth`].
+#[derive(Debug)]
+pub struct JwtGrant {
     client_id: String,
     client_secret: SecretString,
     key_id: String,
+    /// Its `Debug` shows only the public key.
     key: RsaKeyPair,
     subject: Subject,
-    endpoint: TokenEndpoint,
-    cache: TokenCache,
-}
-
-impl fmt::Debug for JwtAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtAuth")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("key_id", &self.key_id)
-            .field("private_key", &"[redacted]")
-            .field("subject", &self.subject)
-            .field("token_url", &self.endpoint.url)
-            .finish()
-    }
 }
 
 /// Box's app configuration file: the parts JWT needs.
@@ -139,25 +126,25 @@ impl JwtAuth {
         non_blank("client_secret", client_secret)?;
         non_blank("key_id", &key_id)?;
         non_blank("box_sub_type id", subject.id())?;
-        Ok(Self {
+        RefreshingSource::from_grant(JwtGrant {
             client_id,
             client_secret: SecretString::from(client_secret),
             key_id,
             key: private_key(private_key_pem, passphrase)?,
             subject,
-            endpoint: TokenEndpoint::new()?,
-            cache: TokenCache::default(),
         })
     }
 
     /// Acts as this user instead of the enterprise (`box_sub_type: user`).
     pub fn as_user(mut self, user_id: impl Into<String>) -> Self {
-        self.subject = Subject::User(user_id.into());
+        self.grant.subject = Subject::User(user_id.into());
         self
     }
+}
 
-    /// A signed assertion, valid for 45 s.
-    fn assertion(&self) -> Result<String, Error> {
+impl JwtGrant {
+    /// A signed assertion for the audience `token_url`, valid for 45 s.
+    fn assertion(&self, token_url: &str) -> Result<String, Error> {
         let signing_failed = || config_error("the private key could not sign the assertion");
         let mut jti = [0u8; 16];
         aws_lc_rs::rand::fill(&mut jti).map_err(|_| signing_failed())?;
@@ -167,7 +154,7 @@ impl JwtAuth {
             "iss": self.client_id,
             "sub": self.subject.id(),
             "box_sub_type": self.subject.kind(),
-            "aud": self.endpoint.url,
+            "aud": token_url,
             "jti": jti.iter().map(|byte| format!("{byte:02x}")).collect::<String>(),
             "exp": now + ASSERTION_LIFETIME_SECS,
         });
@@ -179,16 +166,16 @@ impl JwtAuth {
             .map_err(|_| signing_failed())?;
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
+}
 
-    async fn fetch(&self) -> Result<Fresh, Error> {
-        let assertion = self.assertion()?;
-        let form = [
-            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-            ("assertion", assertion.as_str()),
-            ("client_id", &self.client_id),
-            ("client_secret", self.client_secret.expose_secret()),
-        ];
-        Ok(self.endpoint.request(&form).await?.fresh())
+impl Grant for JwtGrant {
+    fn form(&self, token_url: &str) -> Result<Vec<(&'static str, SecretString)>, Error> {
+        Ok(vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".into()),
+            ("assertion", self.assertion(token_url)?.into()),
+            ("client_id", self.client_id.as_str().into()),
+            ("client_secret", self.client_secret.clone()),
+        ])
     }
 }
 
@@ -214,5 +201,3 @@ fn private_key(pem: &str, passphrase: &str) -> Result<RsaKeyPair, Error> {
     };
     RsaKeyPair::from_pkcs8(&der).map_err(|e| config_error(format!("the private key is not a usable RSA key: {e}")))
 }
-
-super::refreshing_source!(JwtAuth);

@@ -10,49 +10,15 @@
 //! | Client Credentials Grant | [`ClientCredentials`] | with the client id and secret |
 //! | JWT (server authentication) | [`JwtAuth`] | with an RS256 assertion signed by the app's private key |
 //!
-//! Tokens are cached until shortly before they expire, and concurrent requests share one refresh.
-
-/// What the three refreshing sources share: settings for the token endpoint, and a [`TokenSource`] over their
-/// token cache and their `fetch` (one token request of their grant type).
-macro_rules! refreshing_source {
-    ($source:ty) => {
-        impl $source {
-            /// Uses another token endpoint than `https://api.box.com/oauth2/token` (a proxy, a test server). For
-            /// JWT it is also the assertion's `aud`.
-            pub fn token_url(mut self, url: impl Into<String>) -> Self {
-                self.endpoint.url = url.into();
-                self
-            }
-
-            /// Sends token requests through this `reqwest::Client` instead of one with 10 s connect and 60 s
-            /// request timeouts.
-            pub fn http_client(mut self, client: reqwest::Client) -> Self {
-                self.endpoint.http = client;
-                self
-            }
-        }
-
-        impl $crate::auth::TokenSource for $source {
-            fn token(&self) -> $crate::auth::BoxFuture<'_, Result<secrecy::SecretString, $crate::Error>> {
-                Box::pin(self.cache.get(|| self.fetch()))
-            }
-
-            fn rejected<'a>(&'a self, token: &'a secrecy::SecretString) -> $crate::auth::BoxFuture<'a, bool> {
-                Box::pin(async move {
-                    self.cache.forget(token).await;
-                    true
-                })
-            }
-        }
-    };
-}
-use refreshing_source;
+//! The three refreshing kinds are one [`RefreshingSource`] over a [`Grant`] each: tokens are cached until
+//! shortly before they expire, concurrent requests share one refresh, and a 401 refreshes once.
 
 mod cache;
 mod ccg;
 mod endpoint;
 mod jwt;
 mod oauth;
+mod refresh;
 
 use std::fmt;
 use std::future::Future;
@@ -60,9 +26,10 @@ use std::pin::Pin;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use ccg::{ClientCredentials, Subject};
-pub use jwt::JwtAuth;
-pub use oauth::{OAuthRefresh, TokenPair};
+pub use ccg::{ClientCredentials, ClientCredentialsGrant, Subject};
+pub use jwt::{JwtAuth, JwtGrant};
+pub use oauth::{OAuthRefresh, RefreshTokenGrant, TokenPair};
+pub use refresh::{Grant, RefreshingSource, TokenAnswer};
 
 use crate::Error;
 
@@ -108,6 +75,7 @@ impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
 }
 
 /// A fixed access token, such as a developer token: it never refreshes, so a 401 is returned as an error.
+#[derive(Debug)]
 pub struct StaticToken(SecretString);
 
 impl StaticToken {
@@ -118,12 +86,6 @@ impl StaticToken {
 
     pub(crate) fn secret(&self) -> &SecretString {
         &self.0
-    }
-}
-
-impl fmt::Debug for StaticToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StaticToken([redacted])")
     }
 }
 

@@ -4,15 +4,15 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::cache::{Fresh, TokenCache};
-use super::endpoint::TokenEndpoint;
+use super::{Grant, RefreshingSource, TokenAnswer};
 use crate::Error;
 use crate::client::non_blank;
 
 /// A new access and refresh token, as handed to [`OAuthRefresh::on_refresh`].
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TokenPair {
     /// The new access token.
@@ -23,17 +23,15 @@ pub struct TokenPair {
     pub expires_in: Duration,
 }
 
-impl fmt::Debug for TokenPair {
+/// Where new token pairs go: the caller's callback.
+#[derive(Clone)]
+struct Store(Arc<dyn Fn(&TokenPair) + Send + Sync>);
+
+impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenPair")
-            .field("access_token", &"[redacted]")
-            .field("refresh_token", &"[redacted]")
-            .field("expires_in", &self.expires_in)
-            .finish()
+        f.write_str("Store(callback)")
     }
 }
-
-type Store = Arc<dyn Fn(&TokenPair) + Send + Sync>;
 
 /// OAuth 2.0 with a refresh token (`grant_type=refresh_token`).
 ///
@@ -52,24 +50,15 @@ type Store = Arc<dyn Fn(&TokenPair) + Send + Sync>;
 /// let client = Client::with_token_source(auth).build()?;
 /// # Ok::<(), box_docgen::Error>(())
 /// ```
-pub struct OAuthRefresh {
+pub type OAuthRefresh = RefreshingSource<RefreshTokenGrant>;
+
+/// The form of an OAuth 2.0 refresh, and the refresh token it rotates; see [`OAuthRefresh`].
+#[derive(Debug)]
+pub struct RefreshTokenGrant {
     client_id: String,
     client_secret: SecretString,
     refresh_token: Mutex<SecretString>,
     store: Option<Store>,
-    endpoint: TokenEndpoint,
-    cache: TokenCache,
-}
-
-impl fmt::Debug for OAuthRefresh {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthRefresh")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("refresh_token", &"[redacted]")
-            .field("token_url", &self.endpoint.url)
-            .finish()
-    }
 }
 
 impl OAuthRefresh {
@@ -84,13 +73,11 @@ impl OAuthRefresh {
         non_blank("client_id", &client_id)?;
         non_blank("client_secret", &client_secret)?;
         non_blank("refresh_token", &refresh_token)?;
-        Ok(Self {
+        RefreshingSource::from_grant(RefreshTokenGrant {
             client_id,
             client_secret: client_secret.into(),
             refresh_token: Mutex::new(refresh_token.into()),
             store: None,
-            endpoint: TokenEndpoint::new()?,
-            cache: TokenCache::default(),
         })
     }
 
@@ -102,32 +89,39 @@ impl OAuthRefresh {
 
     /// Calls `store` with every new token pair.
     pub fn on_refresh(mut self, store: impl Fn(&TokenPair) + Send + Sync + 'static) -> Self {
-        self.store = Some(Arc::new(store));
+        self.grant.store = Some(Store(Arc::new(store)));
         self
-    }
-
-    async fn fetch(&self) -> Result<Fresh, Error> {
-        let refresh_token = self.current_refresh_token();
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose_secret()),
-            ("client_id", &self.client_id),
-            ("client_secret", self.client_secret.expose_secret()),
-        ];
-        let response = self.endpoint.request(&form).await?;
-        let fresh = response.fresh();
-        // Box always rotates; should a server not, the old refresh token stays in use.
-        let refresh_token = response.refresh_token.unwrap_or(refresh_token);
-        *self.refresh_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = refresh_token.clone();
-        if let Some(store) = &self.store {
-            store(&TokenPair { access_token: fresh.token.clone(), refresh_token, expires_in: fresh.expires_in });
-        }
-        Ok(fresh)
-    }
-
-    fn current_refresh_token(&self) -> SecretString {
-        self.refresh_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }
 
-super::refreshing_source!(OAuthRefresh);
+impl RefreshTokenGrant {
+    fn current(&self) -> std::sync::MutexGuard<'_, SecretString> {
+        self.refresh_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Grant for RefreshTokenGrant {
+    fn form(&self, _token_url: &str) -> Result<Vec<(&'static str, SecretString)>, Error> {
+        Ok(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", self.current().clone()),
+            ("client_id", self.client_id.as_str().into()),
+            ("client_secret", self.client_secret.clone()),
+        ])
+    }
+
+    fn accept(&self, answer: &TokenAnswer) {
+        // Box always rotates; should a server not, the old refresh token stays in use.
+        let refresh_token = {
+            let mut current = self.current();
+            if let Some(rotated) = &answer.refresh_token {
+                *current = rotated.clone();
+            }
+            current.clone()
+        };
+        if let Some(Store(store)) = &self.store {
+            let fresh = Fresh::from(answer);
+            store(&TokenPair { access_token: fresh.token, refresh_token, expires_in: fresh.expires_in });
+        }
+    }
+}
