@@ -36,13 +36,21 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
-    auth: Arc<dyn TokenSource>,
+    auth: Authenticated,
     /// `As-User` and the caller's extra headers.
     headers: HeaderMap,
     retry_policy: RetryPolicy,
-    /// The generated client for the latest token, shared by clones: building one per request (headers,
-    /// base URL, `Bearer` value) was most of the facade's cost per request.
-    api: Arc<Mutex<Option<ApiForToken>>>,
+}
+
+/// Where a request's generated client (which sends the `Authorization` header) comes from. Building one per
+/// request (headers, base URL, `Bearer` value) was most of the facade's cost per request, so it is built once
+/// per token.
+#[derive(Clone)]
+enum Authenticated {
+    /// A fixed token: one generated client, built with the client; no lock, no token call per request.
+    Fixed(Arc<box_docgen_generated::Client>),
+    /// Tokens from a source; the generated client for the latest one, shared by clones.
+    Source(Arc<dyn TokenSource>, Arc<Mutex<Option<ApiForToken>>>),
 }
 
 /// A generated client and the token it sends.
@@ -50,9 +58,13 @@ type ApiForToken = (SecretString, Arc<box_docgen_generated::Client>);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth: &dyn fmt::Debug = match &self.auth {
+            Authenticated::Fixed(_) => &"fixed token [REDACTED]",
+            Authenticated::Source(source, _) => source,
+        };
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
-            .field("auth", &self.auth)
+            .field("auth", auth)
             .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry_policy", &self.retry_policy)
             .finish()
@@ -90,23 +102,42 @@ impl Client {
         &self.retry_policy
     }
 
-    /// Where the client's access tokens come from.
-    pub(crate) fn token_source(&self) -> &dyn TokenSource {
-        self.auth.as_ref()
+    /// The generated client to send a request with (it carries the token and the extra headers), and the
+    /// token it sends when that came from a token source.
+    pub(crate) async fn api(&self) -> Result<(Arc<box_docgen_generated::Client>, Option<SecretString>), Error> {
+        let (source, latest) = match &self.auth {
+            Authenticated::Fixed(api) => return Ok((api.clone(), None)),
+            Authenticated::Source(source, latest) => (source, latest),
+        };
+        let token = source.token().await?;
+        let mut cached = latest.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, api)) = cached.as_ref().filter(|(cached_token, _)| same(cached_token, &token)) {
+            return Ok((api.clone(), Some(token)));
+        }
+        let api = Arc::new(generated_client(&self.base_url, &self.http, &self.headers, &token)?);
+        *cached = Some((token.clone(), api.clone()));
+        Ok((api, Some(token)))
     }
 
-    /// The generated client that sends `token` and the extra headers with every request.
-    pub(crate) fn api(&self, token: &SecretString) -> Result<Arc<box_docgen_generated::Client>, Error> {
-        let mut cached = self.api.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, api)) = cached.as_ref().filter(|(cached_token, _)| same(cached_token, token)) {
-            return Ok(api.clone());
+    /// Box answered 401 to `token`: `true` when the token source has another one to try.
+    pub(crate) async fn rejected(&self, token: Option<&SecretString>) -> bool {
+        match (&self.auth, token) {
+            (Authenticated::Source(source, _), Some(token)) => source.rejected(token).await,
+            _ => false,
         }
-        let mut headers = self.headers.clone();
-        headers.insert(AUTHORIZATION, bearer(token)?);
-        let api = Arc::new(box_docgen_generated::Client::new_with_client(&self.base_url, self.http.clone(), headers));
-        *cached = Some((token.clone(), api.clone()));
-        Ok(api)
     }
+}
+
+/// A generated client that sends `Authorization: Bearer <token>` and `headers` with every request.
+fn generated_client(
+    base_url: &str,
+    http: &reqwest::Client,
+    headers: &HeaderMap,
+    token: &SecretString,
+) -> Result<box_docgen_generated::Client, Error> {
+    let mut headers = headers.clone();
+    headers.insert(AUTHORIZATION, bearer(token)?);
+    Ok(box_docgen_generated::Client::new_with_client(base_url, http.clone(), headers))
 }
 
 /// The only API version Doc Gen has; every request sends it as `box-version`.
@@ -239,13 +270,6 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = check_base_url(&self.base_url)?;
-        let auth: Arc<dyn TokenSource> = match self.auth {
-            Auth::Static(token) => {
-                bearer(token.secret())?;
-                Arc::new(token)
-            }
-            Auth::Source(source) => source,
-        };
         let mut headers = HeaderMap::new();
         if let Some(user_id) = &self.as_user {
             non_blank("as_user", user_id)?;
@@ -276,7 +300,13 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::from_reqwest)?,
         };
-        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy, api: Arc::default() })
+        let auth = match self.auth {
+            Auth::Static(token) => {
+                Authenticated::Fixed(Arc::new(generated_client(&base_url, &http, &headers, token.secret())?))
+            }
+            Auth::Source(source) => Authenticated::Source(source, Arc::default()),
+        };
+        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy })
     }
 }
 

@@ -145,8 +145,7 @@ impl Client {
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
-                let token = self.token_source().token().await?;
-                let api = self.api(&token)?;
+                let (api, token) = self.api().await?;
                 let error = match decode::success_body(operation.send(&api).await).await {
                     Ok(body) => {
                         record_response(body.status.as_u16(), body.request_id.as_deref());
@@ -159,7 +158,7 @@ impl Client {
                 }
                 if error.status() == Some(StatusCode::UNAUTHORIZED) && !reauthenticated {
                     reauthenticated = true;
-                    if self.token_source().rejected(&token).await {
+                    if self.rejected(token.as_ref()).await {
                         tracing::info!(attempt, "access token rejected; sending again with a new one");
                         continue;
                     }
