@@ -138,23 +138,26 @@ impl Client {
             request_id = tracing::field::Empty,
         );
         let policy = self.retry_policy();
-        async {
+        // Fields are recorded on this handle rather than on `Span::current()`, which costs a thread-local
+        // look-up each time.
+        let record = span.clone();
+        async move {
             let start = Instant::now();
             let mut attempt = 0;
             let mut reauthenticated = false;
             loop {
                 attempt += 1;
-                tracing::Span::current().record("attempt", attempt);
+                record.record("attempt", attempt);
                 let (api, token) = self.api().await?;
                 let error = match decode::success_body(operation.send(&api).await).await {
                     Ok(body) => {
-                        record_response(body.status.as_u16(), body.request_id.as_deref());
+                        record_response(&record, body.status.as_u16(), body.request_id.as_deref());
                         return O::decode(body.status.as_u16(), &body);
                     }
                     Err(error) => error.with_attempts(attempt),
                 };
                 if let Some(status) = error.status() {
-                    record_response(status.as_u16(), error.request_id());
+                    record_response(&record, status.as_u16(), error.request_id());
                 }
                 if error.status() == Some(StatusCode::UNAUTHORIZED) && !reauthenticated {
                     reauthenticated = true;
@@ -175,8 +178,7 @@ impl Client {
     }
 }
 
-fn record_response(status: u16, request_id: Option<&str>) {
-    let span = tracing::Span::current();
+fn record_response(span: &tracing::Span, status: u16, request_id: Option<&str>) {
     span.record("status", status);
     if let Some(request_id) = request_id {
         span.record("request_id", request_id);
