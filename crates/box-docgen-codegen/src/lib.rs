@@ -81,7 +81,8 @@ mod tests {
         let code = super::generate(FRAGMENT).expect("generates");
         assert!(code.starts_with(super::PREAMBLE));
         assert!(code.contains("pub async fn get_docgen_jobs_id_v2025_0"));
-        assert!(code.contains(r#"request.headers_mut().remove("api-version")"#));
+        assert!(code.contains(r#"HeaderName::from_static("api-version")"#));
+        assert!(code.contains("request.headers_mut().remove(&API_VERSION)"));
         assert!(code.contains("pub status: crate::open_enums::DocGenJobStatus"));
         assert!(code.contains("pub output_file: ::std::option::Option<FileReference>"));
     }

@@ -217,7 +217,9 @@ pub(crate) fn settings(open_enums: &[OpenEnum]) -> progenitor::GenerationSetting
 fn pre_hook() -> TokenStream {
     quote! {
         |headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            // A constant name: removing by `&str` would parse the name on every request.
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static("api-version");
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }

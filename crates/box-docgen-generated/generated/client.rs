@@ -608,7 +608,10 @@ Arguments:
             operation_id: "get_docgen_templates_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -651,7 +654,10 @@ Arguments:
             operation_id: "post_docgen_templates_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -697,7 +703,10 @@ Arguments:
             operation_id: "get_docgen_templates_id_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -743,7 +752,10 @@ Arguments:
             operation_id: "delete_docgen_templates_id_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -807,7 +819,10 @@ Arguments:
             operation_id: "get_docgen_templates_id_tags_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -852,7 +867,10 @@ Arguments:
             operation_id: "get_docgen_jobs_id_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -903,7 +921,10 @@ Arguments:
             operation_id: "get_docgen_jobs_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -959,7 +980,10 @@ Arguments:
             operation_id: "get_docgen_template_jobs_id_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -1014,7 +1038,10 @@ Arguments:
             operation_id: "get_docgen_batch_jobs_id_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }
@@ -1057,7 +1084,10 @@ Arguments:
             operation_id: "post_docgen_batches_v2025_0",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            request.headers_mut().remove("api-version");
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
             for (name, value) in headers {
                 request.headers_mut().insert(name, value.clone());
             }

@@ -190,7 +190,7 @@ fn check<O: Operation>(instances: &mut Instances<'_>) -> Result<(), TestCaseErro
             None => Value::Null,
         };
         let status = StatusCode::from_u16(success.status).expect("a status");
-        let body = Body { status, request_id: None, bytes: Bytes::from(serde_json::to_vec(&value).expect("JSON")) };
+        let body = Body { status, bytes: Bytes::from(serde_json::to_vec(&value).expect("JSON")) };
         if let Err(error) = O::decode(success.status, &body) {
             let value = value.to_string();
             let value: String = value.chars().take(2000).collect();
@@ -223,7 +223,7 @@ fn the_generator_produces_the_null_schema_arms() {
         let value = Instances { spec: &spec, rng: fastrand::Rng::with_seed(seed), depth: 0 }.instance(&job);
         empty |= value.get("output_file") == Some(&json!({}));
         null |= value.get("output_file") == Some(&Value::Null);
-        let body = Body { status: StatusCode::OK, request_id: None, bytes: Bytes::from(value.to_string()) };
+        let body = Body { status: StatusCode::OK, bytes: Bytes::from(value.to_string()) };
         body.json::<crate::DocGenJob>().expect("decodes");
     }
     assert!(empty && null, "both forms of the null arm are generated");

@@ -9,13 +9,16 @@ use box_docgen_generated::types::ClientError;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_LENGTH, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, DecodeError, Error};
 
 /// The largest body the client reads. Doc Gen bodies are a few kilobytes; a page of 1 000 jobs is under 1 MiB.
 pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Box's request id header; a constant, so that looking it up parses no name.
+const BOX_REQUEST_ID: HeaderName = HeaderName::from_static("box-request-id");
 
 /// How much of a body an error message shows.
 const EXCERPT_CHARS: usize = 200;
@@ -26,8 +29,6 @@ pub(crate) use box_docgen_generated::operations::Raw;
 #[derive(Debug)]
 pub(crate) struct Body {
     pub(crate) status: StatusCode,
-    /// Box's `box-request-id` header, when present.
-    pub(crate) request_id: Option<String>,
     pub(crate) bytes: Bytes,
 }
 
@@ -40,14 +41,20 @@ impl box_docgen_generated::operations::Body for Body {
     }
 }
 
-/// Turns a raw outcome into a 2xx [`Body`], or into the error it is.
-pub(crate) async fn success_body(raw: Raw) -> Result<Body, Error> {
+/// Turns a raw outcome into a 2xx [`Body`], or into the error it is. A 2xx's status and `box-request-id` are
+/// recorded on `span` (the request id only when the span is enabled: no copy of it is made otherwise).
+pub(crate) async fn success_body(raw: Raw, span: &tracing::Span) -> Result<Body, Error> {
     match raw {
         Ok(response) => {
             let status = response.status();
-            let request_id = header_string(response.headers(), "box-request-id");
+            span.record("status", status.as_u16());
+            if !span.is_disabled()
+                && let Some(request_id) = response.headers().get(&BOX_REQUEST_ID).and_then(|id| id.to_str().ok())
+            {
+                span.record("request_id", request_id);
+            }
             let limit = content_length(response.headers());
-            Ok(Body { status, request_id, bytes: read_body(response.into_inner_stream(), limit).await? })
+            Ok(Body { status, bytes: read_body(response.into_inner_stream(), limit).await? })
         }
         Err(progenitor_client::Error::UnexpectedResponse(response)) => Err(api_error(response).await),
         Err(
@@ -77,7 +84,7 @@ async fn api_error(response: reqwest::Response) -> Error {
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let limit = content_length(response.headers());
-    let header_request_id = header_string(response.headers(), "box-request-id");
+    let header_request_id = header_string(response.headers(), &BOX_REQUEST_ID);
     // The status matters more than a body that could not be read: keep both.
     let (body, unreadable) = match read_body(response.bytes_stream(), limit).await {
         Ok(body) => (body, None),
@@ -147,7 +154,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
+fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     Some(headers.get(name)?.to_str().ok()?.to_owned())
 }
 

@@ -149,11 +149,8 @@ impl Client {
                 attempt += 1;
                 record.record("attempt", attempt);
                 let (api, token) = self.api().await?;
-                let error = match decode::success_body(operation.send(&api).await).await {
-                    Ok(body) => {
-                        record_response(&record, body.status.as_u16(), body.request_id.as_deref());
-                        return O::decode(body.status.as_u16(), &body);
-                    }
+                let error = match decode::success_body(operation.send(&api).await, &record).await {
+                    Ok(body) => return O::decode(body.status.as_u16(), &body),
                     Err(error) => error.with_attempts(attempt),
                 };
                 if let Some(status) = error.status() {
