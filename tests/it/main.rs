@@ -2,6 +2,7 @@
 //! server for faults httpmock cannot produce).
 
 mod auth;
+mod download;
 mod errors;
 mod faults;
 mod forward_compat;

@@ -19,13 +19,17 @@ pub(crate) struct Operation {
     id: String,
     method: String,
     path: String,
+    /// The header parameters the fragment marks required, such as `box-version`.
+    required_headers: Vec<String>,
     successes: Vec<Success>,
 }
 
 #[derive(Debug)]
 struct Success {
     status: u16,
-    /// The component name of the body's schema, such as `DocGenJobs--Full`; `None` without a body.
+    /// The media type of the body, such as `application/json`; `None` without a body.
+    content_type: Option<String>,
+    /// The component name of a JSON body's schema, such as `DocGenJobs--Full`.
     schema: Option<String>,
 }
 
@@ -51,16 +55,26 @@ pub(crate) fn collect(spec: &Value) -> Result<Vec<Operation>, String> {
                     continue;
                 };
                 let response = resolve(spec, response)?;
-                successes.push(Success { status, schema: body_schema(id, status, response)? });
+                let (content_type, schema) = body(id, status, response)?;
+                successes.push(Success { status, content_type, schema });
             }
             if successes.is_empty() {
                 return Err(format!("{id} declares no 2xx response"));
             }
             successes.sort_by_key(|success| success.status);
+            let mut required_headers = Vec::new();
+            for parameter in operation.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+                let parameter = resolve(spec, parameter)?;
+                let required = parameter.get("required") == Some(&Value::Bool(true));
+                if required && parameter.get("in").and_then(Value::as_str) == Some("header") {
+                    required_headers.extend(parameter.get("name").and_then(Value::as_str).map(str::to_owned));
+                }
+            }
             operations.push(Operation {
                 id: id.to_owned(),
                 method: method.to_uppercase(),
                 path: path.clone(),
+                required_headers,
                 successes,
             });
         }
@@ -68,7 +82,7 @@ pub(crate) fn collect(spec: &Value) -> Result<Vec<Operation>, String> {
     Ok(operations)
 }
 
-/// Follows a `$ref` to `#/components/responses/...`.
+/// Follows a `$ref` to `#/components/responses/...` or `#/components/parameters/...`.
 fn resolve<'a>(spec: &'a Value, response: &'a Value) -> Result<&'a Value, String> {
     match response.get("$ref").and_then(Value::as_str) {
         Some(reference) => spec
@@ -78,17 +92,22 @@ fn resolve<'a>(spec: &'a Value, response: &'a Value) -> Result<&'a Value, String
     }
 }
 
-/// The named schema of a JSON body, or `None` without a body.
-fn body_schema(id: &str, status: u16, response: &Value) -> Result<Option<String>, String> {
+/// The media type of a body and, for JSON, its named schema; `(None, None)` without a body. A body of another
+/// media type (a file's bytes) has no schema: it is handed over as bytes.
+fn body(id: &str, status: u16, response: &Value) -> Result<(Option<String>, Option<String>), String> {
     let Some(content) = response.get("content").and_then(Value::as_object).filter(|content| !content.is_empty()) else {
-        return Ok(None);
+        return Ok((None, None));
     };
-    let schema = content.get("application/json").and_then(|media| media.get("schema"));
-    match schema.and_then(|schema| schema.get("$ref")).and_then(Value::as_str) {
-        Some(reference) => Ok(Some(reference.trim_start_matches("#/components/schemas/").to_owned())),
+    let Some(media) = content.get("application/json") else {
+        return Ok((content.keys().next().cloned(), None));
+    };
+    match media.get("schema").and_then(|schema| schema.get("$ref")).and_then(Value::as_str) {
+        Some(reference) => {
+            let schema = reference.trim_start_matches("#/components/schemas/").to_owned();
+            Ok((Some("application/json".to_owned()), Some(schema)))
+        }
         None => Err(format!(
-            "{id} {status}: the body needs an application/json schema that is a $ref to a named schema, \
-             so that it has a generated type"
+            "{id} {status}: a JSON body needs a schema that is a $ref to a named schema, so that it has a generated type"
         )),
     }
 }
@@ -142,18 +161,22 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
         let field_types: Vec<&syn::Type> = fields.iter().map(|(_, ty)| ty).collect();
         let field_docs = field_names.iter().map(|name| format!("The `{name}` argument."));
 
-        let body_type = |schema: &Option<String>| -> Result<Option<TokenStream>, String> {
-            let Some(schema) = schema else { return Ok(None) };
+        // The Rust type of a success body and how to decode it; `None` without a body.
+        let body_type = |success: &Success| -> Result<Option<(TokenStream, TokenStream)>, String> {
+            let Some(schema) = &success.schema else {
+                let bytes = (quote!(::std::vec::Vec<u8>), quote!(body.bytes().to_vec()));
+                return Ok(success.content_type.as_ref().map(|_| bytes));
+            };
             let type_name = pascal_case(schema);
             if !type_names.contains(&type_name) {
                 return Err(format!("{}: no generated type `{type_name}` for the schema {schema}", operation.id));
             }
             let type_name = Ident::new(&type_name, Span::call_site());
-            Ok(Some(quote!(super::types::#type_name)))
+            Ok(Some((quote!(super::types::#type_name), quote!(body.json()?))))
         };
         let (output, decode, output_item) = match operation.successes.as_slice() {
-            [only] => match body_type(&only.schema)? {
-                Some(body) => (body, quote!(body.json()), quote!()),
+            [only] => match body_type(only)? {
+                Some((body_type, read)) => (body_type, quote!(Ok(#read)), quote!()),
                 None => (
                     quote!(()),
                     quote!({
@@ -171,10 +194,10 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                     let status = success.status;
                     let doc = format!("HTTP {status}.");
                     let pattern = if index == 0 { quote!(_) } else { quote!(#status) };
-                    match body_type(&success.schema)? {
-                        Some(body) => {
-                            variants.push(quote!(#[doc = #doc] #variant(#body)));
-                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant(body.json()?)))));
+                    match body_type(success)? {
+                        Some((body_type, read)) => {
+                            variants.push(quote!(#[doc = #doc] #variant(#body_type)));
+                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant(#read)))));
                         }
                         None => {
                             variants.push(quote!(#[doc = #doc] #variant));
@@ -199,18 +222,22 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
         let method = &operation.method;
         let path = &operation.path;
         let idempotent = idempotent(method);
+        let required_headers = &operation.required_headers;
         let statuses = operation.successes.iter().map(|success| success.status);
-        let schemas = operation.successes.iter().map(|success| match &success.schema {
-            Some(schema) => quote!(Some(#schema)),
+        let optional = |text: &Option<String>| match text {
+            Some(text) => quote!(Some(#text)),
             None => quote!(None),
-        });
+        };
+        let content_types = operation.successes.iter().map(|success| optional(&success.content_type));
+        let schemas = operation.successes.iter().map(|success| optional(&success.schema));
         let info = quote! {
             Info {
                 id: #id,
                 method: #method,
                 path: #path,
                 idempotent: #idempotent,
-                successes: &[#(Success { status: #statuses, schema: #schemas }),*],
+                required_headers: &[#(#required_headers),*],
+                successes: &[#(Success { status: #statuses, content_type: #content_types, schema: #schemas }),*],
             }
         };
         let doc = format!(
@@ -266,6 +293,8 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                 /// Whether the method is idempotent (RFC 9110), so it may be sent again after a server error
                 /// or a dropped connection: `POST` and `PATCH` may not.
                 pub idempotent: bool,
+                /// The header parameters the fragment marks required (lower case as written there).
+                pub required_headers: &'static [&'static str],
                 /// The success statuses the fragment lists, in order, with their body schemas.
                 pub successes: &'static [Success],
             }
@@ -275,7 +304,9 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
             pub struct Success {
                 /// The HTTP status.
                 pub status: u16,
-                /// The component name of the body's schema, `None` when there is no body.
+                /// The media type of the body, `None` when there is no body.
+                pub content_type: ::std::option::Option<&'static str>,
+                /// The component name of a JSON body's schema (other bodies are bytes).
                 pub schema: ::std::option::Option<&'static str>,
             }
 
@@ -285,6 +316,8 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                 type Error;
                 /// Decodes the body as JSON.
                 fn json<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<T, Self::Error>;
+                /// The body's bytes, for bodies that are not JSON.
+                fn bytes(&self) -> &[u8];
             }
 
             /// An operation with its arguments.
@@ -394,6 +427,7 @@ mod tests {
             (tags.id.as_str(), tags.method.as_str(), tags.path.as_str()),
             ("get_tags_v1.0", "GET", "/t/{id}/tags")
         );
+        assert_eq!(tags.successes[0].content_type.as_deref(), Some("application/json"));
         let statuses: Vec<_> = tags.successes.iter().map(|s| (s.status, s.schema.as_deref())).collect();
         assert_eq!(statuses, [(200, Some("Tags--Full")), (202, Some("Busy"))]);
         assert_eq!(operations[1].successes[0].schema, None);
@@ -401,13 +435,21 @@ mod tests {
     }
 
     #[test]
-    fn an_operation_without_success_or_with_an_inline_body_is_refused() {
+    fn an_operation_without_success_or_with_an_inline_json_body_is_refused() {
         let none =
             serde_json::json!({ "paths": { "/x": { "get": { "operationId": "x", "responses": { "404": {} } } } } });
         assert!(collect(&none).expect_err("no 2xx").contains("no 2xx"));
         let inline = serde_json::json!({ "paths": { "/x": { "get": { "operationId": "x", "responses": {
             "200": { "content": { "application/json": { "schema": { "type": "object" } } } } } } } } });
         assert!(collect(&inline).expect_err("inline").contains("$ref"));
+        let bytes = serde_json::json!({ "paths": { "/x": { "get": { "operationId": "x", "responses": {
+            "200": { "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } }
+        } } } } });
+        let success = &collect(&bytes).expect("a binary body")[0].successes[0];
+        assert_eq!(
+            (success.content_type.as_deref(), success.schema.as_deref()),
+            (Some("application/octet-stream"), None)
+        );
     }
 
     #[test]

@@ -38,6 +38,14 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
     }
     let open_enums = hoist_string_enums(schemas);
     share_parameter_schemas(spec);
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+                headers_are_never_null(operation);
+                unexploded_arrays_are_strings(operation);
+            }
+        }
+    }
     Ok(Normalized { open_enums, null_objects })
 }
 
@@ -60,6 +68,43 @@ fn share_parameter_schemas(spec: &mut Value) {
     }
     if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         schemas.extend(moved);
+    }
+}
+
+/// Rewrite 6: an optional header parameter is never `nullable`.
+///
+/// progenitor 0.15 renders an optional parameter whose schema is also `nullable` (Box's `x-rep-hints` on
+/// `GET /files/{file_id}`) as `Option<Option<&str>>` in the signature but reads it as one `Option`, and the
+/// generated code does not compile (`Option<&str>` has no `to_string`). A header cannot be `null` on the wire
+/// (it is there or not), so dropping `nullable` from an optional header's schema changes nothing Box sees.
+fn headers_are_never_null(operation: &mut Value) {
+    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+    for parameter in parameters.into_iter().flatten() {
+        let optional_header = parameter.get("in").and_then(Value::as_str) == Some("header")
+            && parameter.get("required") != Some(&Value::Bool(true));
+        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut).filter(|_| optional_header) {
+            schema.remove("nullable");
+        }
+    }
+}
+
+/// Rewrite 7: a query array with `explode: false` is one comma-separated string.
+///
+/// progenitor 0.15 ignores `explode: false` and sends an array as repeated parameters (`fields=a&fields=b`);
+/// Box reads `fields` as one comma-separated list (`fields=a,b`). The parameter becomes a string, and the
+/// facade joins the values.
+fn unexploded_arrays_are_strings(operation: &mut Value) {
+    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+    for parameter in parameters.into_iter().flatten() {
+        let unexploded = parameter.get("in").and_then(Value::as_str) == Some("query")
+            && parameter.get("explode") == Some(&Value::Bool(false))
+            && parameter.pointer("/schema/type").and_then(Value::as_str) == Some("array");
+        if unexploded {
+            parameter["schema"] = serde_json::json!({ "type": "string" });
+            if let Some(parameter) = parameter.as_object_mut() {
+                parameter.remove("explode");
+            }
+        }
     }
 }
 
@@ -143,7 +188,8 @@ fn replace_null_one_of(property: &mut Value) -> Option<String> {
 /// typify (under progenitor) turns `enum` lists into closed Rust enums, so a value Box adds later (a new job
 /// status, an error code missing from Box's own list such as `rate_limit_exceeded`) fails the whole response.
 /// `with_replacement` only applies to named schemas (oxidecomputer/typify has no "open enum" setting), so
-/// every inline string enum under a property is moved to a named component here and replaced, in
+/// every inline string enum under a property (or as the items of an array property) is moved to a named
+/// component here and replaced, in
 /// [`settings`], by an enum generated in [`crate::open_enum`] that keeps unknown values as `Unknown(String)`.
 fn hoist_string_enums(schemas: &mut Map<String, Value>) -> Vec<OpenEnum> {
     let mut hoisted = Vec::new();
@@ -170,6 +216,12 @@ fn hoist_in(owner: &str, schema: &mut Value, hoisted: &mut Vec<OpenEnum>) {
                             hoist_in(&name, property_schema, hoisted);
                         }
                     }
+                } else if key == "items"
+                    && let Some(open) = OpenEnum::from_schema(&format!("{owner}Item"), child)
+                {
+                    // An array of a string enum (Box's `allowed_invitee_roles`): its items are hoisted too.
+                    *child = serde_json::json!({ "$ref": format!("#/components/schemas/{}", open.name) });
+                    hoisted.push(open);
                 } else {
                     hoist_in(owner, child, hoisted);
                 }
@@ -232,6 +284,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unexploded_query_arrays_become_strings() {
+        let mut operation = serde_json::json!({ "parameters": [
+            { "name": "fields", "in": "query", "explode": false, "schema": { "type": "array", "items": { "type": "string" } } },
+            { "name": "ids", "in": "query", "schema": { "type": "array", "items": { "type": "string" } } }
+        ] });
+        unexploded_arrays_are_strings(&mut operation);
+        assert_eq!(
+            operation["parameters"][0],
+            serde_json::json!({ "name": "fields", "in": "query", "schema": { "type": "string" } })
+        );
+        assert_eq!(operation["parameters"][1]["schema"]["type"], "array", "exploded arrays stay");
+    }
+
+    #[test]
+    fn optional_header_parameters_are_not_nullable() {
+        let mut operation = serde_json::json!({ "parameters": [
+            { "name": "x-rep-hints", "in": "header", "schema": { "type": "string", "nullable": true } },
+            { "name": "fields", "in": "query", "schema": { "type": "string", "nullable": true } }
+        ] });
+        headers_are_never_null(&mut operation);
+        assert_eq!(operation["parameters"][0]["schema"], serde_json::json!({ "type": "string" }));
+        assert_eq!(operation["parameters"][1]["schema"]["nullable"], true, "only headers");
+    }
+
+    #[test]
     fn pascal_case_matches_typify() {
         assert_eq!(pascal_case("DocGenJob--Base"), "DocGenJobBase");
         assert_eq!(pascal_case("status"), "Status");
@@ -245,12 +322,13 @@ mod tests {
             "components": { "schemas": { "Job--Base": { "type": "object", "properties": {
                 "status": { "type": "string", "enum": ["a", "b"] },
                 "output_type": { "type": "string" },
-                "nested": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["k"] } } }
+                "nested": { "type": "object", "properties": { "kind": { "type": "string", "enum": ["k"] } } },
+                "roles": { "type": "array", "items": { "type": "string", "enum": ["editor"] } }
             } } } }
         });
         let hoisted = normalize(&mut spec).expect("normalizes").open_enums;
         let names: Vec<_> = hoisted.iter().map(|open| open.name.as_str()).collect();
-        assert_eq!(names, ["JobBaseStatus", "JobBaseNestedKind"]);
+        assert_eq!(names, ["JobBaseStatus", "JobBaseNestedKind", "JobBaseRolesItem"]);
         assert_eq!(spec["paths"]["/x"]["get"]["responses"], serde_json::json!({}));
         let properties = &spec["components"]["schemas"]["Job--Base"]["properties"];
         assert_eq!(properties["status"], serde_json::json!({ "$ref": "#/components/schemas/JobBaseStatus" }));

@@ -434,6 +434,1282 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::EnterpriseReferenceType>,
     }
+    ///`File`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct File(pub ::std::option::Option<FileInner>);
+    impl ::std::ops::Deref for File {
+        type Target = ::std::option::Option<FileInner>;
+        fn deref(&self) -> &::std::option::Option<FileInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<File> for ::std::option::Option<FileInner> {
+        fn from(value: File) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<FileInner>> for File {
+        fn from(value: ::std::option::Option<FileInner>) -> Self {
+            Self(value)
+        }
+    }
+    ///The smallest form of a file: its id, type and etag.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileBase(pub ::std::option::Option<FileBaseInner>);
+    impl ::std::ops::Deref for FileBase {
+        type Target = ::std::option::Option<FileBaseInner>;
+        fn deref(&self) -> &::std::option::Option<FileBaseInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileBase> for ::std::option::Option<FileBaseInner> {
+        fn from(value: FileBase) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<FileBaseInner>> for FileBase {
+        fn from(value: ::std::option::Option<FileBaseInner>) -> Self {
+            Self(value)
+        }
+    }
+    ///The smallest form of a file: its id, type and etag.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileBaseInner {
+        ///Changes whenever the file changes; for `if-none-match`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        ///Identifier of the file.
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileBaseType,
+    }
+    ///A file with every field Box can answer for it; most are present only when asked for with `fields`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFull {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub allowed_invitee_roles: ::std::vec::Vec<
+            crate::open_enums::FileFullAllowedInviteeRolesItem,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub classification: ::std::option::Option<FileFullClassification>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comment_count: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_created_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_by: ::std::option::Option<FileFullCreatedBy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub disposition_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///Changes whenever the file changes; for `if-none-match`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expiring_embed_link: ::std::option::Option<FileFullExpiringEmbedLink>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub extension: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_version: ::std::option::Option<FileFullFileVersion>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_collaborations: ::std::option::Option<bool>,
+        ///Identifier of the file.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_accessible_via_shared_link: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_associated_with_app_item: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_externally_owned: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_package: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub item_status: ::std::option::Option<crate::open_enums::FileItemStatus>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub lock: ::std::option::Option<FileFullLock>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub metadata: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::collections::HashMap<::std::string::String, MetadataFull>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub modified_by: ::std::option::Option<FileFullModifiedBy>,
+        ///The file name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owned_by: ::std::option::Option<FileFullOwnedBy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent: ::std::option::Option<FileFullParent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub path_collection: ::std::option::Option<FileFullPathCollection>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permissions: ::std::option::Option<FileFullPermissions>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub purged_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub representations: ::std::option::Option<FileFullRepresentations>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        ///SHA-1 of the content of the current version, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shared_link: ::std::option::Option<FileFullSharedLink>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shared_link_permission_options: ::std::option::Option<
+            ::std::vec::Vec<crate::open_enums::FileFullSharedLinkPermissionOptionsItem>,
+        >,
+        ///Size in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub tags: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trashed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileBaseType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub uploader_display_name: ::std::option::Option<::std::string::String>,
+        ///The number of the current version.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version_number: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub watermark_info: ::std::option::Option<FileFullWatermarkInfo>,
+    }
+    ///`FileFullClassification`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullClassification {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub color: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub definition: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileFullCreatedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullCreatedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileFullCreatedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileFullCreatedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileFullCreatedByName(::std::string::String);
+    impl ::std::ops::Deref for FileFullCreatedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileFullCreatedByName> for ::std::string::String {
+        fn from(value: FileFullCreatedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileFullCreatedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileFullCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileFullCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullCreatedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileFullExpiringEmbedLink`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullExpiringEmbedLink {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access_token: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_in: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub restricted_to: ::std::vec::Vec<ResourceScope>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_type: ::std::option::Option<
+            crate::open_enums::FileFullExpiringEmbedLinkTokenType,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    ///The current version.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullFileVersion {
+        ///Identifier of the file version.
+        pub id: ::std::string::String,
+        ///SHA-1 of the version's content, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileVersionBaseType,
+    }
+    ///`FileFullLock`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullLock {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub app_type: ::std::option::Option<crate::open_enums::FileFullLockAppType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_by: ::std::option::Option<FileFullLockCreatedBy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expired_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_download_prevented: ::std::option::Option<bool>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::FileFullLockType>,
+    }
+    ///`FileFullLockCreatedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullLockCreatedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileFullLockCreatedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileFullLockCreatedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileFullLockCreatedByName(::std::string::String);
+    impl ::std::ops::Deref for FileFullLockCreatedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileFullLockCreatedByName> for ::std::string::String {
+        fn from(value: FileFullLockCreatedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileFullLockCreatedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileFullLockCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileFullLockCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullLockCreatedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileFullModifiedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullModifiedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileFullModifiedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileFullModifiedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileFullModifiedByName(::std::string::String);
+    impl ::std::ops::Deref for FileFullModifiedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileFullModifiedByName> for ::std::string::String {
+        fn from(value: FileFullModifiedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileFullModifiedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileFullModifiedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileFullModifiedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullModifiedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileFullOwnedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullOwnedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileFullOwnedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileFullOwnedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileFullOwnedByName(::std::string::String);
+    impl ::std::ops::Deref for FileFullOwnedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileFullOwnedByName> for ::std::string::String {
+        fn from(value: FileFullOwnedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileFullOwnedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileFullOwnedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileFullOwnedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullOwnedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileFullParent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullParent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FolderBaseType,
+    }
+    ///`FileFullPathCollection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullPathCollection {
+        pub entries: ::std::vec::Vec<FolderMini>,
+        pub total_count: i64,
+    }
+    ///`FileFullPermissions`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullPermissions {
+        pub can_annotate: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub can_apply_watermark: ::std::option::Option<bool>,
+        pub can_comment: bool,
+        pub can_delete: bool,
+        pub can_download: bool,
+        pub can_invite_collaborator: bool,
+        pub can_preview: bool,
+        pub can_rename: bool,
+        pub can_set_share_access: bool,
+        pub can_share: bool,
+        pub can_upload: bool,
+        pub can_view_annotations_all: bool,
+        pub can_view_annotations_self: bool,
+    }
+    ///`FileFullRepresentations`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentations {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<FileFullRepresentationsEntriesItem>,
+    }
+    ///`FileFullRepresentationsEntriesItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentationsEntriesItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<FileFullRepresentationsEntriesItemContent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub info: ::std::option::Option<FileFullRepresentationsEntriesItemInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub properties: ::std::option::Option<
+            FileFullRepresentationsEntriesItemProperties,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub representation: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<FileFullRepresentationsEntriesItemStatus>,
+    }
+    ///`FileFullRepresentationsEntriesItemContent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentationsEntriesItemContent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url_template: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileFullRepresentationsEntriesItemInfo`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentationsEntriesItemInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileFullRepresentationsEntriesItemProperties`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentationsEntriesItemProperties {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dimensions: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub paged: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub thumb: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileFullRepresentationsEntriesItemStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullRepresentationsEntriesItemStatus {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<
+            crate::open_enums::FileFullRepresentationsEntriesStatusState,
+        >,
+    }
+    ///`FileFullSharedLink`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullSharedLink {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access: ::std::option::Option<crate::open_enums::FileSharedLinkAccess>,
+        pub accessed: ::serde_json::Value,
+        pub download_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub download_url: ::std::option::Option<::std::string::String>,
+        pub effective_access: crate::open_enums::FileSharedLinkEffectiveAccess,
+        pub effective_permission: crate::open_enums::FileSharedLinkEffectivePermission,
+        pub is_password_enabled: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permissions: ::std::option::Option<FileFullSharedLinkPermissions>,
+        pub preview_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unshared_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vanity_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vanity_url: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileFullSharedLinkPermissions`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullSharedLinkPermissions {
+        pub can_download: bool,
+        pub can_edit: bool,
+        pub can_preview: bool,
+    }
+    ///`FileFullWatermarkInfo`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct FileFullWatermarkInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_watermark_inherited: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_watermarked: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_watermarked_by_access_policy: ::std::option::Option<bool>,
+    }
+    ///A file with its common fields.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInner {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_created_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_by: ::std::option::Option<FileInnerCreatedBy>,
+        ///Changes whenever the file changes; for `if-none-match`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_version: ::std::option::Option<FileInnerFileVersion>,
+        ///Identifier of the file.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub item_status: ::std::option::Option<crate::open_enums::FileItemStatus>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub modified_by: ::std::option::Option<FileInnerModifiedBy>,
+        ///The file name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owned_by: ::std::option::Option<FileInnerOwnedBy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent: ::std::option::Option<FileInnerParent>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub path_collection: ::std::option::Option<FileInnerPathCollection>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub purged_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        ///SHA-1 of the content of the current version, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shared_link: ::std::option::Option<FileInnerSharedLink>,
+        ///Size in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trashed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileBaseType,
+    }
+    ///`FileInnerCreatedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerCreatedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileInnerCreatedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileInnerCreatedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileInnerCreatedByName(::std::string::String);
+    impl ::std::ops::Deref for FileInnerCreatedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileInnerCreatedByName> for ::std::string::String {
+        fn from(value: FileInnerCreatedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileInnerCreatedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileInnerCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileInnerCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileInnerCreatedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The current version.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerFileVersion {
+        ///Identifier of the file version.
+        pub id: ::std::string::String,
+        ///SHA-1 of the version's content, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileVersionBaseType,
+    }
+    ///`FileInnerModifiedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerModifiedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileInnerModifiedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileInnerModifiedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileInnerModifiedByName(::std::string::String);
+    impl ::std::ops::Deref for FileInnerModifiedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileInnerModifiedByName> for ::std::string::String {
+        fn from(value: FileInnerModifiedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileInnerModifiedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileInnerModifiedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileInnerModifiedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileInnerModifiedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileInnerOwnedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerOwnedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<FileInnerOwnedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`FileInnerOwnedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileInnerOwnedByName(::std::string::String);
+    impl ::std::ops::Deref for FileInnerOwnedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileInnerOwnedByName> for ::std::string::String {
+        fn from(value: FileInnerOwnedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileInnerOwnedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileInnerOwnedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileInnerOwnedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileInnerOwnedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileInnerParent`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerParent {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FolderBaseType,
+    }
+    ///`FileInnerPathCollection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerPathCollection {
+        pub entries: ::std::vec::Vec<FolderMini>,
+        pub total_count: i64,
+    }
+    ///`FileInnerSharedLink`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerSharedLink {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access: ::std::option::Option<crate::open_enums::FileSharedLinkAccess>,
+        pub accessed: ::serde_json::Value,
+        pub download_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub download_url: ::std::option::Option<::std::string::String>,
+        pub effective_access: crate::open_enums::FileSharedLinkEffectiveAccess,
+        pub effective_permission: crate::open_enums::FileSharedLinkEffectivePermission,
+        pub is_password_enabled: bool,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permissions: ::std::option::Option<FileInnerSharedLinkPermissions>,
+        pub preview_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub unshared_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        pub url: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vanity_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub vanity_url: ::std::option::Option<::std::string::String>,
+    }
+    ///`FileInnerSharedLinkPermissions`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileInnerSharedLinkPermissions {
+        pub can_download: bool,
+        pub can_edit: bool,
+        pub can_preview: bool,
+    }
+    ///A file with its name, content hash and current version.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileMini(pub ::std::option::Option<FileMiniInner>);
+    impl ::std::ops::Deref for FileMini {
+        type Target = ::std::option::Option<FileMiniInner>;
+        fn deref(&self) -> &::std::option::Option<FileMiniInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileMini> for ::std::option::Option<FileMiniInner> {
+        fn from(value: FileMini) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<FileMiniInner>> for FileMini {
+        fn from(value: ::std::option::Option<FileMiniInner>) -> Self {
+            Self(value)
+        }
+    }
+    ///A file with its name, content hash and current version.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileMiniInner {
+        ///Changes whenever the file changes; for `if-none-match`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_version: ::std::option::Option<FileMiniInnerFileVersion>,
+        ///Identifier of the file.
+        pub id: ::std::string::String,
+        ///The file name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        ///SHA-1 of the content of the current version, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileBaseType,
+    }
+    ///The current version.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileMiniInnerFileVersion {
+        ///Identifier of the file version.
+        pub id: ::std::string::String,
+        ///SHA-1 of the version's content, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileVersionBaseType,
+    }
     ///Points to a file by its identifier.
     #[derive(
         ::serde::Deserialize,
@@ -462,6 +1738,201 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileVersionBaseType,
     }
+    ///A version of a file, with its content hash.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileVersionMini {
+        ///Identifier of the file version.
+        pub id: ::std::string::String,
+        ///SHA-1 of the version's content, hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileVersionBaseType,
+    }
+    ///The smallest form of a folder.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FolderBase {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FolderBaseType,
+    }
+    ///A folder with its name.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FolderMini {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FolderBaseType,
+    }
+    ///A metadata instance on an item.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct Metadata(pub MetadataBase);
+    impl ::std::ops::Deref for Metadata {
+        type Target = MetadataBase;
+        fn deref(&self) -> &MetadataBase {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Metadata> for MetadataBase {
+        fn from(value: Metadata) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<MetadataBase> for Metadata {
+        fn from(value: MetadataBase) -> Self {
+            Self(value)
+        }
+    }
+    ///The fields every metadata instance has.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct MetadataBase {
+        #[serde(
+            rename = "$parent",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$scope",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub scope: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$template",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub template: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$version",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub version: ::std::option::Option<i64>,
+    }
+    ///A metadata instance with its template fields and values.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct MetadataFull {
+        #[serde(
+            rename = "$canEdit",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_edit: ::std::option::Option<bool>,
+        #[serde(rename = "$id", skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "$parent",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub parent: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$scope",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub scope: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$template",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub template: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "$typeVersion",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_version: ::std::option::Option<i64>,
+        #[serde(
+            rename = "$version",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub version: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///A file or a folder.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(untagged)]
+    pub enum Resource {
+        FolderMini(FolderMini),
+        FileMini(FileMini),
+    }
+    impl ::std::convert::From<FolderMini> for Resource {
+        fn from(value: FolderMini) -> Self {
+            Self::FolderMini(value)
+        }
+    }
+    impl ::std::convert::From<FileMini> for Resource {
+        fn from(value: FileMini) -> Self {
+            Self::FileMini(value)
+        }
+    }
+    ///A scope an access token is restricted to, and the item it applies to.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct ResourceScope {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub object: ::std::option::Option<Resource>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<crate::open_enums::ResourceScopeScope>,
+    }
     ///Points to a Box user.
     #[derive(
         ::serde::Deserialize,
@@ -475,6 +1946,88 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
+    }
+    ///A user with name and login.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct UserMini {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<UserMiniName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`UserMiniName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct UserMiniName(::std::string::String);
+    impl ::std::ops::Deref for UserMiniName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserMiniName> for ::std::string::String {
+        fn from(value: UserMiniName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UserMiniName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserMiniName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserMiniName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserMiniName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
     }
     /// Error types.
     pub mod error {
@@ -512,7 +2065,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Box Doc Gen API (fragment)
 
-The Box Doc Gen operations used by the `box-docgen` Rust client, copied in shape (paths, parameters, field names, types, enums, nullability, required lists, status codes) from Box's official OpenAPI description; the prose is this project's own. Source: repository box/box-openapi, path openapi/openapi-v2025.0.json, commit c9a878a9824344129881392e2b08f7117201e82e (info.x-box-commit-hash 056413ec44), Apache-2.0.
+The Box Doc Gen operations used by the `box-docgen` Rust client, and the file operations its downloads need, copied in shape (paths, parameters, field names, types, enums, nullability, required lists, status codes) from Box's official OpenAPI description; the prose is this project's own. Sources: repository box/box-openapi, paths openapi/openapi-v2025.0.json (Doc Gen) and openapi/openapi.json (files, API version 2024.0), commit c9a878a9824344129881392e2b08f7117201e82e (info.x-box-commit-hash 056413ec44), Apache-2.0.
 
 Version: 2025.0*/
 pub struct Client {
@@ -1082,6 +2635,138 @@ Arguments:
         let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "post_docgen_batches_v2025_0",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get a file
+
+Returns a file's information; with `fields`, only those fields besides `id`, `type` and `etag`.
+
+Sends a `GET` request to `/files/{file_id}`
+
+Arguments:
+- `file_id`: Identifier of the file.
+- `fields`: Comma-separated names of the fields to answer, such as `name,size,sha1`.
+- `boxapi`: A shared link (`shared_link=<url>`) for files reached through one.
+- `if_none_match`: An `etag`: when the file still has it, Box answers 304 with no body.
+- `x_rep_hints`: Which representations (previews, thumbnails) to list in `representations`.
+*/
+    pub async fn get_files_id<'a>(
+        &'a self,
+        file_id: &'a str,
+        fields: Option<&'a str>,
+        boxapi: Option<&'a str>,
+        if_none_match: Option<&'a str>,
+        x_rep_hints: Option<&'a str>,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/{}", self.baseurl, encode_path(& file_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = boxapi {
+            header_map.append("boxapi", value.to_string().try_into()?);
+        }
+        if let Some(value) = if_none_match {
+            header_map.append("if-none-match", value.to_string().try_into()?);
+        }
+        if let Some(value) = x_rep_hints {
+            header_map.append("x-rep-hints", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("fields", &fields))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_files_id",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Download a file
+
+Sends the bytes of a file, or of one of its versions. Box usually answers with a redirect to a download host; while a file is not ready yet it answers 202 with `Retry-After`.
+
+Sends a `GET` request to `/files/{file_id}/content`
+
+Arguments:
+- `file_id`: Identifier of the file.
+- `access_token`: An access token sent in the query instead of the `Authorization` header (for clients that cannot set headers).
+- `version`: Identifier of the file version to download; the current version when absent.
+- `boxapi`: A shared link (`shared_link=<url>`, optionally with `&shared_link_password=`) for files reached through one.
+- `range`: The byte range to send, such as `bytes=1024-` to resume a download.
+*/
+    pub async fn get_files_id_content<'a>(
+        &'a self,
+        file_id: &'a str,
+        access_token: Option<&'a str>,
+        version: Option<&'a str>,
+        boxapi: Option<&'a str>,
+        range: Option<&'a str>,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/{}/content", self.baseurl, encode_path(& file_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = boxapi {
+            header_map.append("boxapi", value.to_string().try_into()?);
+        }
+        if let Some(value) = range {
+            header_map.append("range", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("access_token", &access_token))
+            .query(&progenitor_client::QueryParam::new("version", &version))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_files_id_content",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
             const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
@@ -2171,6 +3856,1293 @@ Known values: `created`, `accepted`, `no_content`, `redirect`, `not_modified`, `
                 .into()
         }
     }
+    /**
+
+Known values: `lock`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullLockType {
+        ///`lock`
+        Lock,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullLockType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Lock => "lock",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullLockType {
+        fn from(value: &str) -> Self {
+            match value {
+                "lock" => Self::Lock,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileFullLockType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "lock" => Self::Lock,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullLockType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullLockType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullLockType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullLockType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullLockType {
+        fn schema_name() -> ::std::string::String {
+            "FileFullLockType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `lock`; others may appear.".to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullLockAppType {
+        ///`gsuite`
+        Gsuite,
+        ///`office_wopi`
+        OfficeWopi,
+        ///`office_wopiplus`
+        OfficeWopiplus,
+        ///`other`
+        Other,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullLockAppType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Gsuite => "gsuite",
+                Self::OfficeWopi => "office_wopi",
+                Self::OfficeWopiplus => "office_wopiplus",
+                Self::Other => "other",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullLockAppType {
+        fn from(value: &str) -> Self {
+            match value {
+                "gsuite" => Self::Gsuite,
+                "office_wopi" => Self::OfficeWopi,
+                "office_wopiplus" => Self::OfficeWopiplus,
+                "other" => Self::Other,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileFullLockAppType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "gsuite" => Self::Gsuite,
+                "office_wopi" => Self::OfficeWopi,
+                "office_wopiplus" => Self::OfficeWopiplus,
+                "other" => Self::Other,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullLockAppType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullLockAppType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullLockAppType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullLockAppType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullLockAppType {
+        fn schema_name() -> ::std::string::String {
+            "FileFullLockAppType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `bearer`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullExpiringEmbedLinkTokenType {
+        ///`bearer`
+        Bearer,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullExpiringEmbedLinkTokenType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Bearer => "bearer",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullExpiringEmbedLinkTokenType {
+        fn from(value: &str) -> Self {
+            match value {
+                "bearer" => Self::Bearer,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for FileFullExpiringEmbedLinkTokenType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "bearer" => Self::Bearer,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullExpiringEmbedLinkTokenType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullExpiringEmbedLinkTokenType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullExpiringEmbedLinkTokenType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullExpiringEmbedLinkTokenType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullExpiringEmbedLinkTokenType {
+        fn schema_name() -> ::std::string::String {
+            "FileFullExpiringEmbedLinkTokenType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `bearer`; others may appear.".to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`, `viewer uploader`, `co-owner`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullAllowedInviteeRolesItem {
+        ///`editor`
+        Editor,
+        ///`viewer`
+        Viewer,
+        ///`previewer`
+        Previewer,
+        ///`uploader`
+        Uploader,
+        ///`previewer uploader`
+        PreviewerUploader,
+        ///`viewer uploader`
+        ViewerUploader,
+        ///`co-owner`
+        CoOwner,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullAllowedInviteeRolesItem {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Editor => "editor",
+                Self::Viewer => "viewer",
+                Self::Previewer => "previewer",
+                Self::Uploader => "uploader",
+                Self::PreviewerUploader => "previewer uploader",
+                Self::ViewerUploader => "viewer uploader",
+                Self::CoOwner => "co-owner",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullAllowedInviteeRolesItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "editor" => Self::Editor,
+                "viewer" => Self::Viewer,
+                "previewer" => Self::Previewer,
+                "uploader" => Self::Uploader,
+                "previewer uploader" => Self::PreviewerUploader,
+                "viewer uploader" => Self::ViewerUploader,
+                "co-owner" => Self::CoOwner,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for FileFullAllowedInviteeRolesItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "editor" => Self::Editor,
+                "viewer" => Self::Viewer,
+                "previewer" => Self::Previewer,
+                "uploader" => Self::Uploader,
+                "previewer uploader" => Self::PreviewerUploader,
+                "viewer uploader" => Self::ViewerUploader,
+                "co-owner" => Self::CoOwner,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullAllowedInviteeRolesItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullAllowedInviteeRolesItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullAllowedInviteeRolesItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullAllowedInviteeRolesItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullAllowedInviteeRolesItem {
+        fn schema_name() -> ::std::string::String {
+            "FileFullAllowedInviteeRolesItem".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`, `viewer uploader`, `co-owner`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `success`, `viewable`, `pending`, `none`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullRepresentationsEntriesStatusState {
+        ///`success`
+        Success,
+        ///`viewable`
+        Viewable,
+        ///`pending`
+        Pending,
+        ///`none`
+        None,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullRepresentationsEntriesStatusState {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Success => "success",
+                Self::Viewable => "viewable",
+                Self::Pending => "pending",
+                Self::None => "none",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullRepresentationsEntriesStatusState {
+        fn from(value: &str) -> Self {
+            match value {
+                "success" => Self::Success,
+                "viewable" => Self::Viewable,
+                "pending" => Self::Pending,
+                "none" => Self::None,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for FileFullRepresentationsEntriesStatusState {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "success" => Self::Success,
+                "viewable" => Self::Viewable,
+                "pending" => Self::Pending,
+                "none" => Self::None,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullRepresentationsEntriesStatusState {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullRepresentationsEntriesStatusState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullRepresentationsEntriesStatusState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullRepresentationsEntriesStatusState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullRepresentationsEntriesStatusState {
+        fn schema_name() -> ::std::string::String {
+            "FileFullRepresentationsEntriesStatusState".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `success`, `viewable`, `pending`, `none`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `can_preview`, `can_download`, `can_edit`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileFullSharedLinkPermissionOptionsItem {
+        ///`can_preview`
+        CanPreview,
+        ///`can_download`
+        CanDownload,
+        ///`can_edit`
+        CanEdit,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileFullSharedLinkPermissionOptionsItem {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::CanPreview => "can_preview",
+                Self::CanDownload => "can_download",
+                Self::CanEdit => "can_edit",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileFullSharedLinkPermissionOptionsItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "can_preview" => Self::CanPreview,
+                "can_download" => Self::CanDownload,
+                "can_edit" => Self::CanEdit,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for FileFullSharedLinkPermissionOptionsItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "can_preview" => Self::CanPreview,
+                "can_download" => Self::CanDownload,
+                "can_edit" => Self::CanEdit,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileFullSharedLinkPermissionOptionsItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileFullSharedLinkPermissionOptionsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileFullSharedLinkPermissionOptionsItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileFullSharedLinkPermissionOptionsItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileFullSharedLinkPermissionOptionsItem {
+        fn schema_name() -> ::std::string::String {
+            "FileFullSharedLinkPermissionOptionsItem".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `can_preview`, `can_download`, `can_edit`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `open`, `company`, `collaborators`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileSharedLinkAccess {
+        ///`open`
+        Open,
+        ///`company`
+        Company,
+        ///`collaborators`
+        Collaborators,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileSharedLinkAccess {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "open",
+                Self::Company => "company",
+                Self::Collaborators => "collaborators",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileSharedLinkAccess {
+        fn from(value: &str) -> Self {
+            match value {
+                "open" => Self::Open,
+                "company" => Self::Company,
+                "collaborators" => Self::Collaborators,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileSharedLinkAccess {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "open" => Self::Open,
+                "company" => Self::Company,
+                "collaborators" => Self::Collaborators,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileSharedLinkAccess {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileSharedLinkAccess {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileSharedLinkAccess {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileSharedLinkAccess {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileSharedLinkAccess {
+        fn schema_name() -> ::std::string::String {
+            "FileSharedLinkAccess".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `open`, `company`, `collaborators`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `open`, `company`, `collaborators`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileSharedLinkEffectiveAccess {
+        ///`open`
+        Open,
+        ///`company`
+        Company,
+        ///`collaborators`
+        Collaborators,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileSharedLinkEffectiveAccess {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "open",
+                Self::Company => "company",
+                Self::Collaborators => "collaborators",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileSharedLinkEffectiveAccess {
+        fn from(value: &str) -> Self {
+            match value {
+                "open" => Self::Open,
+                "company" => Self::Company,
+                "collaborators" => Self::Collaborators,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileSharedLinkEffectiveAccess {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "open" => Self::Open,
+                "company" => Self::Company,
+                "collaborators" => Self::Collaborators,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileSharedLinkEffectiveAccess {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileSharedLinkEffectiveAccess {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileSharedLinkEffectiveAccess {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileSharedLinkEffectiveAccess {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileSharedLinkEffectiveAccess {
+        fn schema_name() -> ::std::string::String {
+            "FileSharedLinkEffectiveAccess".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `open`, `company`, `collaborators`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `can_edit`, `can_download`, `can_preview`, `no_access`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileSharedLinkEffectivePermission {
+        ///`can_edit`
+        CanEdit,
+        ///`can_download`
+        CanDownload,
+        ///`can_preview`
+        CanPreview,
+        ///`no_access`
+        NoAccess,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileSharedLinkEffectivePermission {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::CanEdit => "can_edit",
+                Self::CanDownload => "can_download",
+                Self::CanPreview => "can_preview",
+                Self::NoAccess => "no_access",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileSharedLinkEffectivePermission {
+        fn from(value: &str) -> Self {
+            match value {
+                "can_edit" => Self::CanEdit,
+                "can_download" => Self::CanDownload,
+                "can_preview" => Self::CanPreview,
+                "no_access" => Self::NoAccess,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for FileSharedLinkEffectivePermission {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "can_edit" => Self::CanEdit,
+                "can_download" => Self::CanDownload,
+                "can_preview" => Self::CanPreview,
+                "no_access" => Self::NoAccess,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileSharedLinkEffectivePermission {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileSharedLinkEffectivePermission {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileSharedLinkEffectivePermission {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileSharedLinkEffectivePermission {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileSharedLinkEffectivePermission {
+        fn schema_name() -> ::std::string::String {
+            "FileSharedLinkEffectivePermission".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `can_edit`, `can_download`, `can_preview`, `no_access`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `active`, `trashed`, `deleted`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileItemStatus {
+        ///`active`
+        Active,
+        ///`trashed`
+        Trashed,
+        ///`deleted`
+        Deleted,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileItemStatus {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Active => "active",
+                Self::Trashed => "trashed",
+                Self::Deleted => "deleted",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileItemStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "active" => Self::Active,
+                "trashed" => Self::Trashed,
+                "deleted" => Self::Deleted,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileItemStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "active" => Self::Active,
+                "trashed" => Self::Trashed,
+                "deleted" => Self::Deleted,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileItemStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileItemStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileItemStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileItemStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileItemStatus {
+        fn schema_name() -> ::std::string::String {
+            "FileItemStatus".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `active`, `trashed`, `deleted`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**Always `file`.
+
+Known values: `file`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FileBaseType {
+        ///`file`
+        File,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FileBaseType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::File => "file",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FileBaseType {
+        fn from(value: &str) -> Self {
+            match value {
+                "file" => Self::File,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FileBaseType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "file" => Self::File,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileBaseType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FileBaseType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FileBaseType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileBaseType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FileBaseType {
+        fn schema_name() -> ::std::string::String {
+            "FileBaseType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Always `file`. Known values: `file`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `folder`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum FolderBaseType {
+        ///`folder`
+        Folder,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl FolderBaseType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Folder => "folder",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FolderBaseType {
+        fn from(value: &str) -> Self {
+            match value {
+                "folder" => Self::Folder,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FolderBaseType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "folder" => Self::Folder,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FolderBaseType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FolderBaseType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FolderBaseType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FolderBaseType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for FolderBaseType {
+        fn schema_name() -> ::std::string::String {
+            "FolderBaseType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `folder`; others may appear.".to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, `base_explorer`, `base_picker`, `base_preview`, `base_upload`, `item_delete`, `item_download`, `item_preview`, `item_rename`, `item_share`, `item_upload`, `item_read`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum ResourceScopeScope {
+        ///`annotation_edit`
+        AnnotationEdit,
+        ///`annotation_view_all`
+        AnnotationViewAll,
+        ///`annotation_view_self`
+        AnnotationViewSelf,
+        ///`base_explorer`
+        BaseExplorer,
+        ///`base_picker`
+        BasePicker,
+        ///`base_preview`
+        BasePreview,
+        ///`base_upload`
+        BaseUpload,
+        ///`item_delete`
+        ItemDelete,
+        ///`item_download`
+        ItemDownload,
+        ///`item_preview`
+        ItemPreview,
+        ///`item_rename`
+        ItemRename,
+        ///`item_share`
+        ItemShare,
+        ///`item_upload`
+        ItemUpload,
+        ///`item_read`
+        ItemRead,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl ResourceScopeScope {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::AnnotationEdit => "annotation_edit",
+                Self::AnnotationViewAll => "annotation_view_all",
+                Self::AnnotationViewSelf => "annotation_view_self",
+                Self::BaseExplorer => "base_explorer",
+                Self::BasePicker => "base_picker",
+                Self::BasePreview => "base_preview",
+                Self::BaseUpload => "base_upload",
+                Self::ItemDelete => "item_delete",
+                Self::ItemDownload => "item_download",
+                Self::ItemPreview => "item_preview",
+                Self::ItemRename => "item_rename",
+                Self::ItemShare => "item_share",
+                Self::ItemUpload => "item_upload",
+                Self::ItemRead => "item_read",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceScopeScope {
+        fn from(value: &str) -> Self {
+            match value {
+                "annotation_edit" => Self::AnnotationEdit,
+                "annotation_view_all" => Self::AnnotationViewAll,
+                "annotation_view_self" => Self::AnnotationViewSelf,
+                "base_explorer" => Self::BaseExplorer,
+                "base_picker" => Self::BasePicker,
+                "base_preview" => Self::BasePreview,
+                "base_upload" => Self::BaseUpload,
+                "item_delete" => Self::ItemDelete,
+                "item_download" => Self::ItemDownload,
+                "item_preview" => Self::ItemPreview,
+                "item_rename" => Self::ItemRename,
+                "item_share" => Self::ItemShare,
+                "item_upload" => Self::ItemUpload,
+                "item_read" => Self::ItemRead,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceScopeScope {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "annotation_edit" => Self::AnnotationEdit,
+                "annotation_view_all" => Self::AnnotationViewAll,
+                "annotation_view_self" => Self::AnnotationViewSelf,
+                "base_explorer" => Self::BaseExplorer,
+                "base_picker" => Self::BasePicker,
+                "base_preview" => Self::BasePreview,
+                "base_upload" => Self::BaseUpload,
+                "item_delete" => Self::ItemDelete,
+                "item_download" => Self::ItemDownload,
+                "item_preview" => Self::ItemPreview,
+                "item_rename" => Self::ItemRename,
+                "item_share" => Self::ItemShare,
+                "item_upload" => Self::ItemUpload,
+                "item_read" => Self::ItemRead,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceScopeScope {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ResourceScopeScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ResourceScopeScope {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResourceScopeScope {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for ResourceScopeScope {
+        fn schema_name() -> ::std::string::String {
+            "ResourceScopeScope".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, `base_explorer`, `base_picker`, `base_preview`, `base_upload`, `item_delete`, `item_download`, `item_preview`, `item_rename`, `item_share`, `item_upload`, `item_read`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
     struct OpenEnumVisitor<T>(::std::marker::PhantomData<T>);
     impl<'de, T> ::serde::de::Visitor<'de> for OpenEnumVisitor<T>
     where
@@ -2284,6 +5256,8 @@ pub mod operations {
         /// Whether the method is idempotent (RFC 9110), so it may be sent again after a server error
         /// or a dropped connection: `POST` and `PATCH` may not.
         pub idempotent: bool,
+        /// The header parameters the fragment marks required (lower case as written there).
+        pub required_headers: &'static [&'static str],
         /// The success statuses the fragment lists, in order, with their body schemas.
         pub successes: &'static [Success],
     }
@@ -2292,7 +5266,9 @@ pub mod operations {
     pub struct Success {
         /// The HTTP status.
         pub status: u16,
-        /// The component name of the body's schema, `None` when there is no body.
+        /// The media type of the body, `None` when there is no body.
+        pub content_type: ::std::option::Option<&'static str>,
+        /// The component name of a JSON body's schema (other bodies are bytes).
         pub schema: ::std::option::Option<&'static str>,
     }
     /// A success body, as the caller read it.
@@ -2303,6 +5279,8 @@ pub mod operations {
         fn json<T: ::serde::de::DeserializeOwned>(
             &self,
         ) -> ::std::result::Result<T, Self::Error>;
+        /// The body's bytes, for bodies that are not JSON.
+        fn bytes(&self) -> &[u8];
     }
     /// An operation with its arguments.
     pub trait Operation: Sync {
@@ -2334,6 +5312,8 @@ pub mod operations {
         <GetDocgenTemplateJobsIdV20250<'static> as Operation>::INFO,
         <GetDocgenBatchJobsIdV20250<'static> as Operation>::INFO,
         <PostDocgenBatchesV20250<'static> as Operation>::INFO,
+        <GetFilesId<'static> as Operation>::INFO,
+        <GetFilesIdContent<'static> as Operation>::INFO,
     ];
     ///`POST /docgen_templates` (`post_docgen_templates_v2025.0`): the arguments of [`Client::post_docgen_templates_v2025_0`](super::Client::post_docgen_templates_v2025_0).
     #[derive(Debug, Clone, Copy)]
@@ -2349,9 +5329,11 @@ pub mod operations {
             method: "POST",
             path: "/docgen_templates",
             idempotent: false,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 201u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenTemplate--Base"),
                 },
             ],
@@ -2372,7 +5354,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`GET /docgen_templates` (`get_docgen_templates_v2025.0`): the arguments of [`Client::get_docgen_templates_v2025_0`](super::Client::get_docgen_templates_v2025_0).
@@ -2391,9 +5373,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_templates",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenTemplates"),
                 },
             ],
@@ -2415,7 +5399,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`DELETE /docgen_templates/{template_id}` (`delete_docgen_templates_id_v2025.0`): the arguments of [`Client::delete_docgen_templates_id_v2025_0`](super::Client::delete_docgen_templates_id_v2025_0).
@@ -2432,9 +5416,11 @@ pub mod operations {
             method: "DELETE",
             path: "/docgen_templates/{template_id}",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 204u16,
+                    content_type: None,
                     schema: None,
                 },
             ],
@@ -2475,9 +5461,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_templates/{template_id}",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenTemplate"),
                 },
             ],
@@ -2498,7 +5486,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`GET /docgen_templates/{template_id}/tags` (`get_docgen_templates_id_tags_v2025.0`): the arguments of [`Client::get_docgen_templates_id_tags_v2025_0`](super::Client::get_docgen_templates_id_tags_v2025_0).
@@ -2529,13 +5517,16 @@ pub mod operations {
             method: "GET",
             path: "/docgen_templates/{template_id}/tags",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenTags"),
                 },
                 Success {
                     status: 202u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenTagsProcessingMessage"),
                 },
             ],
@@ -2581,9 +5572,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_jobs/{job_id}",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenJob"),
                 },
             ],
@@ -2604,7 +5597,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`GET /docgen_jobs` (`get_docgen_jobs_v2025.0`): the arguments of [`Client::get_docgen_jobs_v2025_0`](super::Client::get_docgen_jobs_v2025_0).
@@ -2623,9 +5616,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_jobs",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenJobs--Full"),
                 },
             ],
@@ -2647,7 +5642,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`GET /docgen_template_jobs/{template_id}` (`get_docgen_template_jobs_id_v2025.0`): the arguments of [`Client::get_docgen_template_jobs_id_v2025_0`](super::Client::get_docgen_template_jobs_id_v2025_0).
@@ -2668,9 +5663,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_template_jobs/{template_id}",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenJobs"),
                 },
             ],
@@ -2693,7 +5690,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`GET /docgen_batch_jobs/{batch_id}` (`get_docgen_batch_jobs_id_v2025.0`): the arguments of [`Client::get_docgen_batch_jobs_id_v2025_0`](super::Client::get_docgen_batch_jobs_id_v2025_0).
@@ -2714,9 +5711,11 @@ pub mod operations {
             method: "GET",
             path: "/docgen_batch_jobs/{batch_id}",
             idempotent: true,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 200u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenJobs"),
                 },
             ],
@@ -2739,7 +5738,7 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
         }
     }
     ///`POST /docgen_batches` (`post_docgen_batches_v2025.0`): the arguments of [`Client::post_docgen_batches_v2025_0`](super::Client::post_docgen_batches_v2025_0).
@@ -2756,9 +5755,11 @@ pub mod operations {
             method: "POST",
             path: "/docgen_batches",
             idempotent: false,
+            required_headers: &["box-version"],
             successes: &[
                 Success {
                     status: 202u16,
+                    content_type: Some("application/json"),
                     schema: Some("DocGenBatch--Base"),
                 },
             ],
@@ -2779,7 +5780,125 @@ pub mod operations {
             body: &B,
         ) -> ::std::result::Result<Self::Output, B::Error> {
             let _ = status;
-            body.json()
+            Ok(body.json()?)
+        }
+    }
+    ///`GET /files/{file_id}` (`get_files_id`): the arguments of [`Client::get_files_id`](super::Client::get_files_id).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetFilesId<'a> {
+        ///The `file_id` argument.
+        pub file_id: &'a str,
+        ///The `fields` argument.
+        pub fields: Option<&'a str>,
+        ///The `boxapi` argument.
+        pub boxapi: Option<&'a str>,
+        ///The `if_none_match` argument.
+        pub if_none_match: Option<&'a str>,
+        ///The `x_rep_hints` argument.
+        pub x_rep_hints: Option<&'a str>,
+    }
+    impl<'a> Operation for GetFilesId<'a> {
+        const INFO: Info = Info {
+            id: "get_files_id",
+            method: "GET",
+            path: "/files/{file_id}",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("File--Full"),
+                },
+            ],
+        };
+        type Output = super::types::FileFull;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_files_id(
+                    ::std::clone::Clone::clone(&self.file_id),
+                    ::std::clone::Clone::clone(&self.fields),
+                    ::std::clone::Clone::clone(&self.boxapi),
+                    ::std::clone::Clone::clone(&self.if_none_match),
+                    ::std::clone::Clone::clone(&self.x_rep_hints),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`GET /files/{file_id}/content` (`get_files_id_content`): the arguments of [`Client::get_files_id_content`](super::Client::get_files_id_content).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetFilesIdContent<'a> {
+        ///The `file_id` argument.
+        pub file_id: &'a str,
+        ///The `access_token` argument.
+        pub access_token: Option<&'a str>,
+        ///The `version` argument.
+        pub version: Option<&'a str>,
+        ///The `boxapi` argument.
+        pub boxapi: Option<&'a str>,
+        ///The `range` argument.
+        pub range: Option<&'a str>,
+    }
+    ///The success answers of `get_files_id_content`.
+    #[derive(Debug, Clone)]
+    pub enum GetFilesIdContentOutput {
+        ///HTTP 200.
+        Ok(::std::vec::Vec<u8>),
+        ///HTTP 202.
+        Accepted,
+    }
+    impl<'a> Operation for GetFilesIdContent<'a> {
+        const INFO: Info = Info {
+            id: "get_files_id_content",
+            method: "GET",
+            path: "/files/{file_id}/content",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/octet-stream"),
+                    schema: None,
+                },
+                Success {
+                    status: 202u16,
+                    content_type: None,
+                    schema: None,
+                },
+            ],
+        };
+        type Output = GetFilesIdContentOutput;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_files_id_content(
+                    ::std::clone::Clone::clone(&self.file_id),
+                    ::std::clone::Clone::clone(&self.access_token),
+                    ::std::clone::Clone::clone(&self.version),
+                    ::std::clone::Clone::clone(&self.boxapi),
+                    ::std::clone::Clone::clone(&self.range),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            match status {
+                202u16 => Ok(GetFilesIdContentOutput::Accepted),
+                _ => Ok(GetFilesIdContentOutput::Ok(body.bytes().to_vec())),
+            }
         }
     }
 }
@@ -2797,6 +5916,8 @@ macro_rules! for_each_operation {
         ($crate::operations::GetDocgenJobsV20250 < 'static >); $callback !
         ($crate::operations::GetDocgenTemplateJobsIdV20250 < 'static >); $callback !
         ($crate::operations::GetDocgenBatchJobsIdV20250 < 'static >); $callback !
-        ($crate::operations::PostDocgenBatchesV20250 < 'static >);
+        ($crate::operations::PostDocgenBatchesV20250 < 'static >); $callback !
+        ($crate::operations::GetFilesId < 'static >); $callback !
+        ($crate::operations::GetFilesIdContent < 'static >);
     };
 }

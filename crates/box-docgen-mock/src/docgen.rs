@@ -1,8 +1,9 @@
 //! The stand-in's Doc Gen state, and the answer to each operation.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use box_docgen_generated::types::{DocGenBatchCreateRequest, DocGenTemplateCreateRequest};
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::{Fault, Request};
@@ -22,7 +23,13 @@ pub(crate) struct State {
     next_id: u64,
     pub(crate) polls_to_finish: u32,
     pub(crate) faults: HashMap<&'static str, VecDeque<Fault>>,
+    /// Faults for the download host.
+    pub(crate) download_faults: VecDeque<Fault>,
     pub(crate) requests: Vec<Request>,
+    /// Where `GET /files/{id}/content` redirects to: the download host's root.
+    pub(crate) download_base: String,
+    /// Files whose SHA-1 `GET /files/{id}` reports wrongly.
+    pub(crate) misreported: HashSet<String>,
 }
 
 impl Default for State {
@@ -35,7 +42,10 @@ impl Default for State {
             next_id: 1000,
             polls_to_finish: 2,
             faults: HashMap::new(),
+            download_faults: VecDeque::new(),
             requests: Vec::new(),
+            download_base: String::new(),
+            misreported: HashSet::new(),
         }
     }
 }
@@ -43,6 +53,8 @@ impl Default for State {
 #[derive(Debug)]
 struct File {
     name: String,
+    content: Bytes,
+    version_id: String,
     tags: Vec<String>,
     /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
     /// a new template).
@@ -108,7 +120,20 @@ pub(crate) struct Call<'a> {
 impl State {
     pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: &[&str]) {
         let tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
-        self.files.insert(file_id.to_owned(), File { name: name.to_owned(), tags, tags_read: false });
+        let content = Bytes::from(format!("template {name}").into_bytes());
+        self.insert_file(file_id, name, content, tags);
+    }
+
+    /// Adds (or replaces) a file with its bytes and a new version.
+    pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<String>) {
+        let version_id = self.new_id();
+        let file = File { name: name.to_owned(), content, version_id, tags, tags_read: false };
+        self.files.insert(file_id.to_owned(), file);
+    }
+
+    /// The bytes of a file, for the download host.
+    pub(crate) fn content(&self, file_id: &str) -> Option<Bytes> {
+        self.files.get(file_id).map(|file| file.content.clone())
     }
 
     pub(crate) fn mark_template(&mut self, file_id: &str) {
@@ -131,10 +156,19 @@ impl State {
             output_file_id: self.new_id(),
             output_version_id: self.new_id(),
         };
-        let file = File { name: generated_file_name.to_owned(), tags: Vec::new(), tags_read: false };
-        self.files.insert(job.output_file_id.clone(), file);
+        let content = Bytes::from(crate::pdf::document(&[generated_file_name.to_owned()]));
+        let output_file_id = job.output_file_id.clone();
         self.batches.insert(batch_id, vec![self.jobs.len()]);
         self.jobs.push(job);
+        self.insert_output(&output_file_id, generated_file_name, content);
+    }
+
+    /// A generated document: its file, whose version id is the one its job reports.
+    fn insert_output(&mut self, file_id: &str, name: &str, content: Bytes) {
+        let Some(job) = self.jobs.iter().find(|job| job.output_file_id == file_id) else { return };
+        let version_id = job.output_version_id.clone();
+        let file = File { name: name.to_owned(), content, version_id, tags: Vec::new(), tags_read: false };
+        self.files.insert(file_id.to_owned(), file);
     }
 
     fn new_id(&mut self) -> String {
@@ -175,9 +209,41 @@ impl State {
                 self.job_page(&jobs, &call.query, false)
             }),
             "post_docgen_batches_v2025.0" => self.create_batch(call.body),
+            "get_files_id" => self.file(id, &call.query),
+            "get_files_id_content" => match self.files.get(id) {
+                Some(file) if call.query.get("version").is_none_or(|version| *version == file.version_id) => {
+                    let location = format!("{}/d/{id}", self.download_base);
+                    Ok(Answer { status: 302, headers: vec![("location", location)], body: None })
+                }
+                Some(_) => Err(Answer::not_found("The file version")),
+                None => Err(Answer::not_found("The file")),
+            },
             other => Err(Answer::error(501, "not_implemented", &format!("the stand-in does not serve {other}"))),
         };
         result.unwrap_or_else(|error| error)
+    }
+
+    /// A file as `GET /files/{id}` shows it: `id`, `type`, `etag`, and the asked `fields` (all without).
+    fn file(&self, id: &str, query: &HashMap<String, String>) -> Result<Answer, Answer> {
+        let file = self.files.get(id).ok_or_else(|| Answer::not_found("The file"))?;
+        let mut sha1 = sha1_hex(&file.content);
+        if self.misreported.contains(id) {
+            sha1 = sha1.chars().rev().collect();
+        }
+        let known = json!({
+            "name": file.name,
+            "size": file.content.len(),
+            "sha1": sha1,
+            "file_version": { "id": file.version_id, "type": "file_version", "sha1": sha1 },
+        });
+        let mut answer = json!({ "id": id, "type": "file", "etag": "1" });
+        let wanted: Option<Vec<&str>> = query.get("fields").map(|fields| fields.split(',').collect());
+        for (field, value) in known.as_object().into_iter().flatten() {
+            if wanted.as_ref().is_none_or(|wanted| wanted.contains(&field.as_str())) {
+                answer[field] = value.clone();
+            }
+        }
+        Ok(Answer::json(200, answer))
     }
 
     fn known_template(&self, id: &str) -> Result<(), Answer> {
@@ -240,12 +306,16 @@ impl State {
                 output_file_id: self.new_id(),
                 output_version_id: self.new_id(),
             };
-            self.files.insert(
-                job.output_file_id.clone(),
-                File { name: document.generated_file_name, tags: Vec::new(), tags_read: false },
-            );
+            let mut lines = vec![document.generated_file_name.clone()];
+            lines.extend(document.user_input.iter().map(|(key, value)| format!("{key}: {value}")));
+            let output_file_id = job.output_file_id.clone();
             jobs.push(self.jobs.len());
             self.jobs.push(job);
+            self.insert_output(
+                &output_file_id,
+                &document.generated_file_name,
+                Bytes::from(crate::pdf::document(&lines)),
+            );
         }
         self.batches.insert(batch_id.clone(), jobs);
         Ok(Answer::json(202, json!({ "id": batch_id, "type": "docgen_batch" })))
@@ -331,4 +401,10 @@ fn page(items: Vec<Value>, query: &HashMap<String, String>) -> Result<Answer, An
 
 fn page_of(entries: Vec<Value>, limit: usize, next_marker: Option<String>) -> Answer {
     Answer::json(200, json!({ "limit": limit, "next_marker": next_marker, "prev_marker": null, "entries": entries }))
+}
+
+/// The SHA-1 of `bytes`, hex, as Box reports it.
+pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
+    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -3,8 +3,10 @@
 //! [`MockBox::start`] serves Doc Gen's API (every operation of the generated operation table) the way Box
 //! does: templates that you mark from files, tags that answer 202 "still processing" once and then 200,
 //! batches whose jobs move from `submitted` through `pending` to `completed` (or to `failed` with `failures`,
-//! when the data lacks a tag of the template) over the polls, marker pages, job listings, and Box's typed
-//! error bodies (404 `not_found`, 401, 400). Faults can be injected per operation (429 with `Retry-After`, 5xx,
+//! when the data lacks a tag of the template) over the polls, marker pages, job listings, generated documents
+//! as small real PDFs with their SHA-1 (`GET /files/{id}`, and `GET /files/{id}/content` redirecting to a
+//! download host on another port that honours `Range`), and Box's typed error bodies (404 `not_found`, 401,
+//! 400). Faults can be injected per operation (429 with `Retry-After`, 5xx,
 //! a dropped connection, a body cut off midway, a slow body), and every request is recorded.
 //!
 //! A downstream test, with `box-docgen-mock` as a dev-dependency:
@@ -33,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod docgen;
+mod pdf;
 mod server;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -46,13 +49,14 @@ use crate::docgen::State;
 #[derive(Debug)]
 pub struct MockBox {
     base_url: String,
+    download_url: String,
     state: Arc<Mutex<State>>,
-    server: tokio::task::JoinHandle<()>,
+    servers: [tokio::task::JoinHandle<()>; 2],
 }
 
 impl Drop for MockBox {
     fn drop(&mut self) {
-        self.server.abort();
+        self.servers.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }
 
@@ -69,6 +73,12 @@ pub enum Fault {
     Status(u16),
     /// The connection is closed without an answer; nothing is done.
     DropConnection,
+    /// HTTP 202 with `Retry-After: <seconds>` and no body, as `GET /files/{id}/content` answers while a file
+    /// is not ready; nothing is done.
+    NotReady {
+        /// The `Retry-After` value, in seconds.
+        retry_after: u64,
+    },
     /// The request is carried out, but the connection is closed halfway through the answer's body (the head
     /// promises the whole length): as when a network fails after Box did the work.
     DropMidBody,
@@ -111,16 +121,57 @@ impl MockBox {
     ///
     /// When no port of 127.0.0.1 can be bound, or outside a tokio runtime.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port of 127.0.0.1");
-        let address = listener.local_addr().expect("the bound address");
-        let state = Arc::new(Mutex::new(State::default()));
-        let server = tokio::spawn(server::serve(listener, state.clone()));
-        Self { base_url: format!("http://{address}/2.0"), state, server }
+        let bind = || async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding a port of 127.0.0.1");
+            let address = listener.local_addr().expect("the bound address");
+            (listener, address)
+        };
+        let ((api, api_address), (download, download_address)) = (bind().await, bind().await);
+        let download_url = format!("http://{download_address}");
+        let mut state = State::default();
+        state.download_base = download_url.clone();
+        let state = Arc::new(Mutex::new(state));
+        let servers = [
+            tokio::spawn(server::serve(api, state.clone(), server::Host::Api)),
+            tokio::spawn(server::serve(download, state.clone(), server::Host::Download)),
+        ];
+        Self { base_url: format!("http://{api_address}/2.0"), download_url, state, servers }
     }
 
     /// The API root to give the client, like `https://api.box.com/2.0`.
     pub fn base_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// The root of the download host (another port of 127.0.0.1, so another origin than the API), where
+    /// `GET /files/{id}/content` redirects to; its requests are in [`requests`](Self::requests) with no
+    /// operation.
+    pub fn download_url(&self) -> String {
+        self.download_url.clone()
+    }
+
+    /// Adds (or replaces) a file with these bytes, as a new version; `GET /files/{id}` reports their size and
+    /// SHA-1, and the download host serves them.
+    pub fn add_file_content(&self, file_id: &str, name: &str, content: impl Into<Bytes>) -> &Self {
+        self.state().insert_file(file_id, name, content.into(), Vec::new());
+        self
+    }
+
+    /// The bytes of a file (a generated document: a small PDF), as the download host serves them.
+    pub fn file_content(&self, file_id: &str) -> Option<Bytes> {
+        self.state().content(file_id)
+    }
+
+    /// From now on `GET /files/{id}` reports a wrong SHA-1 for this file (to test verification).
+    pub fn misreport_sha1(&self, file_id: &str) -> &Self {
+        self.state().misreported.insert(file_id.to_owned());
+        self
+    }
+
+    /// The next `times` requests to the download host get `fault`.
+    pub fn fail_downloads(&self, fault: Fault, times: usize) -> &Self {
+        self.state().download_faults.extend(std::iter::repeat_n(fault, times));
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

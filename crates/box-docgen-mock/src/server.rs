@@ -17,14 +17,31 @@ use crate::{Fault, Request};
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
+/// Which side of the stand-in a listener serves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Host {
+    /// Box's API, under `/2.0`.
+    Api,
+    /// The host `GET /files/{id}/content` redirects to, with file bytes under `/d/{file_id}`.
+    Download,
+}
+
 /// Accepts connections until the task is aborted (when the `MockBox` is dropped), serving each on a task of
 /// its own; aborting this task drops the set and so ends those too.
-pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>, host: Host) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let state = state.clone();
-        let service = hyper::service::service_fn(move |request| handle(state.clone(), request));
+        let service = hyper::service::service_fn(move |request| {
+            let state = state.clone();
+            async move {
+                match host {
+                    Host::Api => handle(state, request).await,
+                    Host::Download => download(state, request).await,
+                }
+            }
+        });
         connections.spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
@@ -67,7 +84,10 @@ async fn handle(
                 answer
             }
             Some(Fault::Status(status)) => Answer::error(*status, "fault_injected", "fault injected by the test"),
-            _ => match check_headers(&head.headers) {
+            Some(Fault::NotReady { retry_after }) => {
+                Answer { status: 202, headers: vec![("retry-after", retry_after.to_string())], body: None }
+            }
+            _ => match check_headers(info, &head.headers) {
                 Some(refusal) => refusal,
                 None => {
                     let query = head.uri.query().map(parse_query).unwrap_or_default();
@@ -80,14 +100,20 @@ async fn handle(
     Ok(response(answer, fault))
 }
 
-/// Box's checks before any operation: a bearer token, and the version header.
-fn check_headers(headers: &hyper::HeaderMap) -> Option<Answer> {
+/// Box's checks before any operation: a bearer token, and the headers the operation requires (Doc Gen's
+/// `box-version`).
+fn check_headers(info: &Info, headers: &hyper::HeaderMap) -> Option<Answer> {
     let bearer = headers.get("authorization").and_then(|value| value.to_str().ok());
     if !bearer.is_some_and(|value| value.starts_with("Bearer ") && value.len() > 7) {
         return Some(Answer::error(401, "unauthorized", "Authorization: Bearer <token> is required"));
     }
-    if headers.get("box-version").is_none_or(|value| value != "2025.0") {
-        return Some(Answer::error(400, "bad_request", "box-version: 2025.0 is required"));
+    for name in info.required_headers {
+        if headers.get(*name).is_none() {
+            return Some(Answer::error(400, "bad_request", &format!("the {name} header is required")));
+        }
+    }
+    if headers.get("box-version").is_some_and(|value| value != "2025.0") {
+        return Some(Answer::error(400, "bad_request", "box-version must be 2025.0"));
     }
     None
 }
@@ -151,22 +177,100 @@ fn percent_decode(text: &str) -> String {
 /// The HTTP response for an answer, delivered as the fault (if any) says.
 fn response(answer: Answer, fault: Option<Fault>) -> hyper::Response<Body> {
     let bytes = answer.body.map(|body| Bytes::from(body.to_string())).unwrap_or_default();
-    let mut builder = hyper::Response::builder().status(answer.status).header("box-request-id", "mock-request");
-    if !bytes.is_empty() {
-        builder = builder.header("content-type", "application/json");
+    let content_type = (!bytes.is_empty()).then_some("application/json");
+    deliver(answer.status, answer.headers, content_type, bytes, fault)
+}
+
+/// Serves a file's bytes on the download host, with `Range: bytes=N-` answered 206.
+async fn download(
+    state: Arc<Mutex<State>>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Body>, std::io::Error> {
+    let (head, _) = request.into_parts();
+    let path = head.uri.path().to_owned();
+    let (content, fault) = {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.requests.push(Request {
+            operation: None,
+            method: head.method.to_string(),
+            path: path.clone(),
+            query: head.uri.query().map(str::to_owned),
+            headers: head
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                .collect(),
+            body: Bytes::new(),
+        });
+        let content = path.strip_prefix("/d/").and_then(|id| state.content(&percent_decode(id)));
+        (content, state.download_faults.pop_front())
+    };
+    let refusal = match &fault {
+        Some(Fault::DropConnection) => return Err(std::io::Error::other("fault injected: connection dropped")),
+        Some(Fault::RateLimited { retry_after }) => {
+            let mut answer = Answer::error(429, "rate_limit_exceeded", "Request rate limit exceeded");
+            answer.headers.push(("retry-after", retry_after.to_string()));
+            Some(answer)
+        }
+        Some(Fault::Status(status)) => Some(Answer::error(*status, "fault_injected", "fault injected by the test")),
+        _ => None,
+    };
+    if let Some(answer) = refusal {
+        return Ok(response(answer, None));
     }
-    for (name, value) in answer.headers {
+    let Some(content) = content else {
+        return Ok(response(Answer::error(404, "not_found", "no such download"), None));
+    };
+    let from = head
+        .headers
+        .get("range")
+        .and_then(|range| range.to_str().ok())
+        .and_then(|range| range.strip_prefix("bytes="))
+        .and_then(|range| range.strip_suffix('-'))
+        .and_then(|from| from.parse::<usize>().ok());
+    let octets = Some("application/octet-stream");
+    Ok(match from {
+        Some(from) if from < content.len() => {
+            let range = format!("bytes {from}-{}/{}", content.len() - 1, content.len());
+            deliver(206, vec![("content-range", range)], octets, content.slice(from..), fault)
+        }
+        Some(_) => response(Answer::error(416, "range_not_satisfiable", "the range starts past the end"), None),
+        None => deliver(200, Vec::new(), octets, content, fault),
+    })
+}
+
+/// A response with `bytes` as its body, delivered as the fault (if any) says.
+fn deliver(
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    content_type: Option<&str>,
+    bytes: Bytes,
+    fault: Option<Fault>,
+) -> hyper::Response<Body> {
+    let mut builder = hyper::Response::builder().status(status).header("box-request-id", "mock-request");
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    for (name, value) in headers {
         builder = builder.header(name, value);
     }
     let body: Body = match fault {
+        // No body to cut short (a redirect, a 204): the connection is closed before the answer instead.
+        Some(Fault::DropMidBody) if bytes.is_empty() => {
+            let frames = futures::stream::iter([Err(std::io::Error::other("fault injected: connection dropped"))]);
+            builder = builder.header("content-length", "1");
+            BodyExt::boxed_unsync(StreamBody::new(frames))
+        }
         Some(Fault::DropMidBody) => {
             builder = builder.header("content-length", bytes.len().to_string());
             let half = bytes.slice(..bytes.len() / 2);
-            let frames = futures::stream::iter([
-                Ok(Frame::data(half)),
-                Err(std::io::Error::other("fault injected: connection dropped mid-body")),
-            ]);
-            BodyExt::boxed_unsync(StreamBody::new(frames))
+            let cut = futures::stream::once(async {
+                // Pending once, so hyper flushes the first half to the client before the connection drops.
+                tokio::task::yield_now().await;
+                Err(std::io::Error::other("fault injected: connection dropped mid-body"))
+            });
+            let frames = futures::stream::iter([Ok(Frame::data(half))]).chain(cut);
+            BodyExt::boxed_unsync(StreamBody::new(frames.boxed()))
         }
         Some(Fault::SlowBody { delay }) => {
             builder = builder.header("content-length", bytes.len().to_string());

@@ -102,6 +102,11 @@ impl Client {
         &self.retry_policy
     }
 
+    /// The HTTP client, for requests outside the API (a download host), which carry none of its headers.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The generated client to send a request with (it carries the token and the extra headers), and the
     /// token it sends when that came from a token source.
     pub(crate) async fn api(&self) -> Result<(Arc<box_docgen_generated::Client>, Option<SecretString>), Error> {
@@ -261,7 +266,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply).
+    /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply). Build it
+    /// with `.redirect(reqwest::redirect::Policy::none())`: downloads follow Box's redirect themselves, so that
+    /// the download host gets none of the client's headers (reqwest's own redirects keep `As-User` and the
+    /// headers you added).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -290,7 +298,10 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
+            // Redirects are not followed by reqwest: a download's 302 leads to another host, which must not get
+            // the `As-User` header or the caller's own (reqwest drops only `Authorization` and cookies).
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
                 .timeout(self.timeout)
                 .user_agent(

@@ -3,7 +3,7 @@
 //! From the response schemas of the fragment as committed (before any rewrite), random valid instances are
 //! generated: `null` or `{}` for Box's null-schema arms and `nullable` values, optional fields left out, extra
 //! properties where the schema allows them, unknown enum strings (enums are open), long, empty and non-ASCII
-//! strings, integers at their bounds. Each is decoded the way the facade decodes a success body of that
+//! strings, dates and UUIDs in their formats, integers at their bounds. Each is decoded the way the facade decodes a success body of that
 //! status, for every operation of the generated table: every one decodes, none panics.
 
 use box_docgen_generated::operations::{Body as _, Operation};
@@ -21,6 +21,9 @@ struct Instances<'a> {
     spec: &'a Value,
     rng: fastrand::Rng,
     depth: usize,
+    /// Set while generating an `allOf` arm: a `nullable` arm does not make the whole value nullable (every arm
+    /// would have to allow `null`).
+    in_all_of: bool,
 }
 
 impl Instances<'_> {
@@ -43,7 +46,8 @@ impl Instances<'_> {
         if is_null_schema(schema) {
             return if self.chance(2) { Value::Null } else { json!({}) };
         }
-        if schema.get("nullable") == Some(&Value::Bool(true)) && self.chance(4) {
+        let in_all_of = std::mem::take(&mut self.in_all_of);
+        if schema.get("nullable") == Some(&Value::Bool(true)) && !in_all_of && self.chance(4) {
             return Value::Null;
         }
         if let Some(arms) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
@@ -65,11 +69,45 @@ impl Instances<'_> {
             Some("object") => self.object(schema),
             None if schema.get("properties").is_some() => self.object(schema),
             Some("array") => {
-                let count = if self.depth > 6 { 0 } else { self.rng.usize(0..4) };
+                let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+                let max = schema.get("maxItems").and_then(Value::as_u64).map_or(min + 4, |max| max as usize);
+                let count = if self.depth > 6 { min } else { self.rng.usize(min..=max.min(min + 4)) };
                 let items = schema.get("items").cloned().unwrap_or(json!({}));
                 Value::Array((0..count).map(|_| self.instance(&items)).collect())
             }
-            Some("string") => json!(self.string()),
+            Some("string") => match schema.get("format").and_then(Value::as_str) {
+                // Formats that typify maps to types of their own: any valid value of the format.
+                Some("date-time") => json!(format!(
+                    "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+                    self.rng.u8(0..100),
+                    self.rng.u8(1..13),
+                    self.rng.u8(1..29),
+                    self.rng.u8(0..24),
+                    self.rng.u8(0..60),
+                    self.rng.u8(0..60),
+                    ["Z", "-08:00", "+05:30", ".123Z"][self.rng.usize(0..4)]
+                )),
+                Some("uuid") => json!(format!(
+                    "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+                    self.rng.u32(..),
+                    self.rng.u16(..),
+                    self.rng.u16(..0xfff),
+                    self.rng.u16(..0xfff),
+                    self.rng.u64(..1 << 48)
+                )),
+                _ => {
+                    // Within the schema's bounds, counted in characters.
+                    let mut text = self.string();
+                    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+                        text = text.chars().take(max as usize).collect();
+                    }
+                    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+                    while text.chars().count() < min {
+                        text.push('x');
+                    }
+                    json!(text)
+                }
+            },
             Some("integer") => {
                 let minimum = schema.get("minimum").and_then(Value::as_i64).unwrap_or(i64::from(i32::MIN));
                 let maximum = schema.get("maximum").and_then(Value::as_i64).unwrap_or(i64::from(i32::MAX));
@@ -99,9 +137,11 @@ impl Instances<'_> {
             let mut arm = arm.clone();
             if arm.get("properties").is_some() {
                 let mut names = arm.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
-                names.extend(required.iter().cloned());
+                let declared = |name: &&Value| name.as_str().is_some_and(|name| arm["properties"].get(name).is_some());
+                names.extend(required.iter().filter(declared).cloned());
                 arm["required"] = Value::Array(names);
             }
+            self.in_all_of = true;
             match self.instance(&arm) {
                 Value::Object(object) => merged.extend(object),
                 value => other = Some(value),
@@ -126,6 +166,14 @@ impl Instances<'_> {
         for (name, property) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
             if required.contains(&name.as_str()) || !self.chance(3) {
                 object.insert(name.clone(), self.instance(property));
+            }
+        }
+        // A required name the schema declares no property for (Box's shared link requires `accessed`) still
+        // has to be there, with any value.
+        for name in required {
+            if !object.contains_key(name) {
+                let value = self.any();
+                object.insert(name.to_owned(), value);
             }
         }
         match schema.get("additionalProperties") {
@@ -206,7 +254,7 @@ proptest! {
     #[test]
     fn every_valid_response_of_every_operation_decodes(seed in any::<u64>()) {
         let spec: Value = serde_json::from_str(FRAGMENT).expect("the fragment is JSON");
-        let mut instances = Instances { spec: &spec, rng: fastrand::Rng::with_seed(seed), depth: 0 };
+        let mut instances = Instances { spec: &spec, rng: fastrand::Rng::with_seed(seed), depth: 0, in_all_of: false };
         macro_rules! check_operation {
             ($operation:ty) => { check::<$operation>(&mut instances)?; };
         }
@@ -220,7 +268,8 @@ fn the_generator_produces_the_null_schema_arms() {
     let job = json!({ "$ref": "#/components/schemas/DocGenJob" });
     let (mut empty, mut null) = (false, false);
     for seed in 0..200 {
-        let value = Instances { spec: &spec, rng: fastrand::Rng::with_seed(seed), depth: 0 }.instance(&job);
+        let value =
+            Instances { spec: &spec, rng: fastrand::Rng::with_seed(seed), depth: 0, in_all_of: false }.instance(&job);
         empty |= value.get("output_file") == Some(&json!({}));
         null |= value.get("output_file") == Some(&Value::Null);
         let body = Body { status: StatusCode::OK, bytes: Bytes::from(value.to_string()) };

@@ -39,6 +39,10 @@ impl box_docgen_generated::operations::Body for Body {
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         parse(self.status, &self.bytes)
     }
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// Turns a raw outcome into a 2xx [`Body`], or into the error it is. A 2xx's status and `box-request-id` are
@@ -56,14 +60,21 @@ pub(crate) async fn success_body(raw: Raw, span: &tracing::Span) -> Result<Body,
             let limit = content_length(response.headers());
             Ok(Body { status, bytes: read_body(response.into_inner_stream(), limit).await? })
         }
-        Err(progenitor_client::Error::UnexpectedResponse(response)) => Err(api_error(response).await),
-        Err(
-            progenitor_client::Error::CommunicationError(error) | progenitor_client::Error::ResponseBodyError(error),
-        ) => Err(Error::from_reqwest(error)),
-        Err(progenitor_client::Error::InvalidRequest(reason)) => Err(Error::invalid_input("request", reason)),
+        Err(error) => Err(raw_error(error).await),
+    }
+}
+
+/// The error a failed outcome of the generated client is.
+pub(crate) async fn raw_error(error: progenitor_client::Error<()>) -> Error {
+    match error {
+        progenitor_client::Error::UnexpectedResponse(response) => api_error(response).await,
+        progenitor_client::Error::CommunicationError(error) | progenitor_client::Error::ResponseBodyError(error) => {
+            Error::from_reqwest(error)
+        }
+        progenitor_client::Error::InvalidRequest(reason) => Error::invalid_input("request", reason),
         // Not produced by operations without declared responses, upgrades or custom hooks; reported rather
         // than dropped.
-        Err(other) => Err(Error::invalid_input("request", other.to_string())),
+        other => Error::invalid_input("request", other.to_string()),
     }
 }
 
@@ -80,7 +91,7 @@ pub(crate) fn parse<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Res
 }
 
 /// A non-2xx response as an [`ApiError`], from Box's `ClientError` body when there is one.
-async fn api_error(response: reqwest::Response) -> Error {
+pub(crate) async fn api_error(response: reqwest::Response) -> Error {
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let limit = content_length(response.headers());
@@ -159,7 +170,7 @@ fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 }
 
 /// `Retry-After`, as seconds or as an HTTP date (a date in the past means now).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -46,6 +46,12 @@ pub enum Error {
     /// No access token could be had: the token endpoint refused, or the app configuration is unusable.
     #[error(transparent)]
     Auth(Box<AuthError>),
+    /// A downloaded file's bytes are not the ones Box reports (SHA-1 or length); nothing was kept.
+    #[error(transparent)]
+    Integrity(Box<IntegrityError>),
+    /// Writing a download failed on this side (the disk, the writer).
+    #[error(transparent)]
+    Io(Box<IoError>),
 }
 
 fn attempts_suffix(attempts: u32) -> String {
@@ -306,6 +312,63 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+/// A download whose bytes are not the file Box describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IntegrityError {
+    /// The file.
+    pub file_id: String,
+    /// The SHA-1 Box reports, hex.
+    pub expected_sha1: String,
+    /// The SHA-1 of the bytes received, hex.
+    pub actual_sha1: String,
+    /// The size Box reports.
+    pub expected_size: Option<u64>,
+    /// The bytes received.
+    pub actual_size: u64,
+}
+
+impl fmt::Display for IntegrityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the download of file {} does not match what Box reports: SHA-1 {} (expected {}), {} bytes",
+            self.file_id, self.actual_sha1, self.expected_sha1, self.actual_size
+        )?;
+        if let Some(expected) = self.expected_size {
+            write!(f, " (expected {expected})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for IntegrityError {}
+
+/// A local I/O error while writing a download.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct IoError {
+    /// The file being written, when there is one.
+    pub path: Option<std::path::PathBuf>,
+    /// What went wrong.
+    pub source: std::io::Error,
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "writing {}: {}", path.display(), self.source),
+            None => write!(f, "writing the download: {}", self.source),
+        }
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// An argument rejected before any request was sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

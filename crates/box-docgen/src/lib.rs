@@ -36,6 +36,7 @@ mod client;
 #[cfg(test)]
 mod conformance;
 mod decode;
+mod download;
 mod error;
 mod jobs;
 mod model;
@@ -46,7 +47,10 @@ mod wait;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{ApiError, AuthError, AuthErrorKind, DecodeError, Error, InvalidInput, TransportError};
+pub use download::Downloaded;
+pub use error::{
+    ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, TransportError,
+};
 pub use model::*;
 pub use retry::RetryPolicy;
 pub use templates::TemplateTags;

@@ -88,7 +88,7 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1` after `error`, or `None` to give up.
-    fn next_delay(
+    pub(crate) fn next_delay(
         &self,
         error: &Error,
         attempt: u32,
