@@ -1,7 +1,8 @@
-//! The whole workflow: mark a template, generate two documents, wait for them, print the output files.
+//! The whole workflow: mark a template, generate two documents, wait for them, print the output files, and
+//! with `--out DIR` download them there (verified against the SHA-1 Box reports).
 //!
 //! ```text
-//! cargo run --example generate -- [TEMPLATE_FILE_ID] [DESTINATION_FOLDER_ID]
+//! cargo run --example generate -- [TEMPLATE_FILE_ID] [DESTINATION_FOLDER_ID] [--out DIR]
 //! ```
 //!
 //! With credentials in the environment (as for the quickstart), works against Box (or `BOX_BASE_URL`); the
@@ -23,7 +24,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let out = match args.iter().position(|arg| arg == "--out") {
+        Some(index) if index + 1 < args.len() => {
+            Some(std::path::PathBuf::from(args.drain(index..=index + 1).nth(1).unwrap_or_default()))
+        }
+        Some(_) => return Err("--out needs a directory".into()),
+        None => None,
+    };
     let template_file_id = args.first().map_or(support::TEMPLATE_FILE_ID, String::as_str);
     let folder_id = args.get(1).map_or("0", String::as_str);
 
@@ -46,10 +54,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("batch {}: {} documents submitted; waiting", batch.id, request.documents().len());
 
     let jobs = client.wait_for_batch(&batch.id, options).await?;
+    if let Some(out) = &out {
+        std::fs::create_dir_all(out)?;
+    }
     let mut failed = 0;
     for job in &jobs {
         match (&job.status, &job.output_file) {
-            (JobStatus::Completed, Some(file)) => println!("job {}: completed, output file {}", job.id, file.id),
+            (JobStatus::Completed, Some(file)) => {
+                println!("job {}: completed, output file {}", job.id, file.id);
+                if let Some(out) = &out {
+                    let downloaded = client.download_output(job, out).await?;
+                    let path = downloaded.path.as_deref().unwrap_or(out);
+                    println!("  {} ({} bytes, SHA-1 {})", path.display(), downloaded.size, downloaded.sha1);
+                }
+            }
             (status, _) => {
                 failed += 1;
                 let errors = job.failures.as_ref().map(|failures| failures.errors.join("; ")).unwrap_or_default();
