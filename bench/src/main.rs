@@ -6,6 +6,7 @@
 
 mod alloc;
 mod clients;
+mod download;
 mod server;
 
 use std::hint::black_box;
@@ -28,6 +29,8 @@ struct Plan {
     listings: [usize; 2],
     stream_rounds: usize,
     decodes: usize,
+    /// The size of the downloaded file, and how many rounds time it.
+    download: (usize, usize),
 }
 
 const FULL: Plan = Plan {
@@ -39,6 +42,7 @@ const FULL: Plan = Plan {
     listings: [1_000, 100_000],
     stream_rounds: 3,
     decodes: 50_000,
+    download: (256 << 20, 5),
 };
 
 const QUICK: Plan = Plan {
@@ -50,6 +54,7 @@ const QUICK: Plan = Plan {
     listings: [1_000, 10_000],
     stream_rounds: 1,
     decodes: 2_000,
+    download: (8 << 20, 1),
 };
 
 fn main() {
@@ -62,10 +67,24 @@ fn main() {
     {
         return requests(kind, n.parse().expect("a request count"));
     }
+    if let [mode, mib, rounds] = args.as_slice()
+        && mode == "download"
+    {
+        // `download <MiB> <rounds>`: the download case alone.
+        let (mut server, base_url) = start_server();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let (mib, rounds): (usize, usize) = (mib.parse().expect("MiB"), rounds.parse().expect("rounds"));
+        println!("{}", download::report(&runtime.block_on(download::run(&base_url, mib << 20, rounds))));
+        let _ = server.kill();
+        let _ = server.wait();
+        return;
+    }
     let plan = if args.iter().any(|arg| arg == "--quick") { QUICK } else { FULL };
     let (mut server, base_url) = start_server();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let report = runtime.block_on(run(&plan, &base_url));
+    let mut report = runtime.block_on(run(&plan, &base_url));
+    let (size, rounds) = plan.download;
+    report.push_str(&download::report(&runtime.block_on(download::run(&base_url, size, rounds))));
     let _ = server.kill();
     let _ = server.wait();
     println!("{report}");

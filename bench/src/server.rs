@@ -3,13 +3,17 @@
 //!
 //! - `GET /2.0/docgen_jobs/{id}`: a realistic Doc Gen job.
 //! - `GET /2.0/docgen_batch_jobs/{total}?limit=1000&marker=N`: page N of a listing of `total` such jobs.
+//! - `GET /2.0/files/{size}`: a file of `size` bytes (a whole number of MiB) with its SHA-1;
+//!   `GET /2.0/files/{size}/content`: its bytes, streamed in 1 MiB chunks.
 
 use std::convert::Infallible;
 use std::io::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
@@ -23,6 +27,19 @@ struct Data {
     job: Bytes,
     /// `PAGE` jobs, comma-separated: the middle of every page.
     entries: Bytes,
+    /// One chunk of file content; a file of n MiB is this chunk n times.
+    chunk: Bytes,
+}
+
+type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+/// The SHA-1 (hex) of a file of `chunks` chunks.
+fn sha1(chunk: &[u8], chunks: usize) -> String {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    for _ in 0..chunks {
+        context.update(chunk);
+    }
+    context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Serves forever on 127.0.0.1; prints the port on stdout first.
@@ -33,8 +50,12 @@ pub fn run() {
         let port = listener.local_addr().expect("an address").port();
         println!("{port}");
         std::io::stdout().flush().expect("stdout");
-        let data =
-            Arc::new(Data { job: Bytes::from_static(JOB.as_bytes()), entries: Bytes::from(vec![JOB; PAGE].join(",")) });
+        let chunk: Vec<u8> = (0..crate::download::CHUNK).map(|i| (i * 31 % 251) as u8).collect();
+        let data = Arc::new(Data {
+            job: Bytes::from_static(JOB.as_bytes()),
+            entries: Bytes::from(vec![JOB; PAGE].join(",")),
+            chunk: Bytes::from(chunk),
+        });
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let _ = stream.set_nodelay(true);
@@ -51,8 +72,30 @@ pub fn run() {
     });
 }
 
-fn answer(data: &Data, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+fn answer(data: &Data, request: &Request<hyper::body::Incoming>) -> Response<Body> {
     let path = request.uri().path();
+    if let Some(file) = path.strip_prefix("/2.0/files/") {
+        let (size, content) = match file.strip_suffix("/content") {
+            Some(size) => (size, true),
+            None => (file, false),
+        };
+        let size: usize = size.parse().unwrap_or(0);
+        let chunks = size / data.chunk.len();
+        if content {
+            let chunk = data.chunk.clone();
+            let frames = futures::stream::iter((0..chunks).map(move |_| Ok(Frame::data(chunk.clone()))));
+            return Response::builder()
+                .header("content-type", "application/octet-stream")
+                .header("content-length", size.to_string())
+                .body(StreamBody::new(frames).boxed_unsync())
+                .expect("a response");
+        }
+        let info = format!(
+            r#"{{"id":"{size}","type":"file","etag":"1","name":"file-{size}.bin","size":{size},"sha1":"{}","file_version":{{"id":"1","type":"file_version"}}}}"#,
+            sha1(&data.chunk, chunks)
+        );
+        return json(Bytes::from(info));
+    }
     let body = if path.starts_with("/2.0/docgen_jobs/") {
         data.job.clone()
     } else if let Some(total) = path.strip_prefix("/2.0/docgen_batch_jobs/") {
@@ -76,7 +119,14 @@ fn answer(data: &Data, request: &Request<hyper::body::Incoming>) -> Response<Ful
         page.extend_from_slice(b"]}");
         Bytes::from(page)
     } else {
-        return Response::builder().status(404).body(Full::new(Bytes::new())).expect("a response");
+        return Response::builder().status(404).body(Full::new(Bytes::new()).boxed_unsync()).expect("a response");
     };
-    Response::builder().header("content-type", "application/json").body(Full::new(body)).expect("a response")
+    json(body)
+}
+
+fn json(body: Bytes) -> Response<Body> {
+    Response::builder()
+        .header("content-type", "application/json")
+        .body(Full::new(body).boxed_unsync())
+        .expect("a response")
 }
