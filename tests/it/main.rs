@@ -16,3 +16,4 @@ mod raw_server;
 mod secrets;
 mod support;
 mod waiting;
+mod webhooks;

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use box_docgen::webhooks::{DOCGEN_TRIGGERS, WebhookTarget};
 use box_docgen::{BatchRequest, Client, Error, RetryPolicy};
 use box_docgen_mock::{Fault, MockBox};
 use serde_json::{Value, json};
@@ -46,6 +47,22 @@ fn facade_calls() -> Vec<(&'static str, Call)> {
         ("get_files_id_content", |c| {
             Box::pin(async move { c.download(ID, None, &mut tokio::io::sink()).await.map(drop) })
         }),
+        ("post_webhooks", |c| {
+            Box::pin(async move {
+                c.create_webhook(WebhookTarget::File(ID.into()), "https://example.com", &DOCGEN_TRIGGERS)
+                    .await
+                    .map(drop)
+            })
+        }),
+        ("get_webhooks", |c| Box::pin(async move { c.list_webhooks_page(None, None).await.map(drop) })),
+        ("get_webhooks_id", |c| Box::pin(async move { c.get_webhook(ID).await.map(drop) })),
+        ("put_webhooks_id", |c| {
+            Box::pin(async move {
+                let target = WebhookTarget::Folder(ID.into());
+                c.update_webhook(ID, target, "https://example.com", &DOCGEN_TRIGGERS).await.map(drop)
+            })
+        }),
+        ("delete_webhooks_id", |c| Box::pin(async move { c.delete_webhook(ID).await })),
         ("post_docgen_batches_v2025.0", |c| {
             Box::pin(async move {
                 let request = BatchRequest::builder(ID, ID, "pdf").document("a.pdf", &json!({})).build()?;

@@ -127,12 +127,16 @@ impl OpenEnum {
     }
 }
 
-/// `completed_with_error` → `CompletedWithError`; `for-loop` → `ForLoop`; a leading digit gets a `V`.
+/// `completed_with_error` → `CompletedWithError`; `for-loop` → `ForLoop`; `FILE.UPLOADED` → `FileUploaded`; a
+/// leading digit gets a `V`.
 fn variant_ident(value: &str) -> Ident {
     let mut name: String = value
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|part| !part.is_empty())
         .map(|part| {
+            // An all-capitals word reads as a word, not as an acronym of its letters.
+            let part =
+                if part.chars().any(|c| c.is_ascii_lowercase()) { part.to_owned() } else { part.to_ascii_lowercase() };
             let mut chars = part.chars();
             chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
         })
@@ -176,4 +180,20 @@ pub(crate) fn module(enums: &[OpenEnum]) -> Result<TokenStream, String> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn variant_names() {
+        for (value, name) in [
+            ("completed_with_error", "CompletedWithError"),
+            ("for-loop", "ForLoop"),
+            ("FILE.UPLOADED", "FileUploaded"),
+            ("DOCGEN_DOCUMENT_GENERATION_FAILED", "DocgenDocumentGenerationFailed"),
+            ("2025.0", "V20250"),
+        ] {
+            assert_eq!(super::variant_ident(value).to_string(), name);
+        }
+    }
 }

@@ -22,6 +22,7 @@ pub(crate) struct Normalized {
 
 /// Rewrites the fragment in place.
 pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
+    add_docgen_triggers(spec);
     let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("the fragment has no `paths`")?;
     for item in paths.values_mut() {
         for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
@@ -47,6 +48,38 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
         }
     }
     Ok(Normalized { open_enums, null_objects })
+}
+
+/// The webhook triggers Box sends for Doc Gen (Box's developer documentation, since August 2025), which Box's
+/// OpenAPI descriptions do not list.
+pub(crate) const DOCGEN_TRIGGERS: [&str; 3] =
+    ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED", "DOCGEN_DOCUMENT_GENERATION_FAILED"];
+
+/// Rewrite 8: the Doc Gen webhook triggers are known values.
+///
+/// Not a progenitor limitation but a gap in Box's descriptions: the trigger lists of `POST /webhooks`,
+/// `PUT /webhooks/{id}` and the `Webhook` schema lack the Doc Gen triggers that Box's documentation names. A
+/// request must be able to send them (typify's request enums are closed), and an answer names them as known
+/// values rather than `Unknown`. Every string enum that lists `FILE.UPLOADED` (a trigger list) gets them.
+fn add_docgen_triggers(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let is_trigger_list = object
+                .get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|values| values.iter().any(|value| value.as_str() == Some("FILE.UPLOADED")));
+            if is_trigger_list && let Some(values) = object.get_mut("enum").and_then(Value::as_array_mut) {
+                for trigger in DOCGEN_TRIGGERS {
+                    if !values.iter().any(|value| value.as_str() == Some(trigger)) {
+                        values.push(Value::from(trigger));
+                    }
+                }
+            }
+            object.values_mut().for_each(add_docgen_triggers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_docgen_triggers),
+        _ => {}
+    }
 }
 
 /// Rewrite 4: a shared parameter gets one shared type.
@@ -282,6 +315,17 @@ fn pre_hook() -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_docgen_triggers_join_every_trigger_list_once() {
+        let mut spec = serde_json::json!({ "a": { "enum": ["FILE.UPLOADED", "DOCGEN_DOCUMENT_GENERATION_FAILED"] },
+            "b": [{ "enum": ["FILE.UPLOADED"] }], "c": { "enum": ["file", "folder"] } });
+        add_docgen_triggers(&mut spec);
+        let values = |pointer: &str| spec.pointer(pointer).and_then(Value::as_array).map(Vec::len);
+        assert_eq!(values("/a/enum"), Some(4), "FAILED is not added twice");
+        assert_eq!(values("/b/0/enum"), Some(4));
+        assert_eq!(values("/c/enum"), Some(2), "other enums stay");
+    }
 
     #[test]
     fn unexploded_query_arrays_become_strings() {

@@ -1895,6 +1895,704 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    ///`PostWebhooksBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostWebhooksBody {
+        ///The HTTPS URL Box sends notifications to.
+        pub address: ::std::string::String,
+        pub target: PostWebhooksBodyTarget,
+        ///The events to send.
+        pub triggers: ::std::vec::Vec<PostWebhooksBodyTriggersItem>,
+    }
+    ///The file or folder whose events are sent.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PostWebhooksBodyTarget {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<PostWebhooksBodyTargetType>,
+    }
+    ///`PostWebhooksBodyTargetType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum PostWebhooksBodyTargetType {
+        #[serde(rename = "file")]
+        File,
+        #[serde(rename = "folder")]
+        Folder,
+    }
+    impl ::std::fmt::Display for PostWebhooksBodyTargetType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("file"),
+                Self::Folder => f.write_str("folder"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PostWebhooksBodyTargetType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "file" => Ok(Self::File),
+                "folder" => Ok(Self::Folder),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PostWebhooksBodyTargetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PostWebhooksBodyTargetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PostWebhooksBodyTriggersItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum PostWebhooksBodyTriggersItem {
+        #[serde(rename = "FILE.UPLOADED")]
+        FileUploaded,
+        #[serde(rename = "FILE.PREVIEWED")]
+        FilePreviewed,
+        #[serde(rename = "FILE.DOWNLOADED")]
+        FileDownloaded,
+        #[serde(rename = "FILE.TRASHED")]
+        FileTrashed,
+        #[serde(rename = "FILE.DELETED")]
+        FileDeleted,
+        #[serde(rename = "FILE.RESTORED")]
+        FileRestored,
+        #[serde(rename = "FILE.COPIED")]
+        FileCopied,
+        #[serde(rename = "FILE.MOVED")]
+        FileMoved,
+        #[serde(rename = "FILE.LOCKED")]
+        FileLocked,
+        #[serde(rename = "FILE.UNLOCKED")]
+        FileUnlocked,
+        #[serde(rename = "FILE.RENAMED")]
+        FileRenamed,
+        #[serde(rename = "COMMENT.CREATED")]
+        CommentCreated,
+        #[serde(rename = "COMMENT.UPDATED")]
+        CommentUpdated,
+        #[serde(rename = "COMMENT.DELETED")]
+        CommentDeleted,
+        #[serde(rename = "TASK_ASSIGNMENT.CREATED")]
+        TaskAssignmentCreated,
+        #[serde(rename = "TASK_ASSIGNMENT.UPDATED")]
+        TaskAssignmentUpdated,
+        #[serde(rename = "METADATA_INSTANCE.CREATED")]
+        MetadataInstanceCreated,
+        #[serde(rename = "METADATA_INSTANCE.UPDATED")]
+        MetadataInstanceUpdated,
+        #[serde(rename = "METADATA_INSTANCE.DELETED")]
+        MetadataInstanceDeleted,
+        #[serde(rename = "FOLDER.CREATED")]
+        FolderCreated,
+        #[serde(rename = "FOLDER.RENAMED")]
+        FolderRenamed,
+        #[serde(rename = "FOLDER.DOWNLOADED")]
+        FolderDownloaded,
+        #[serde(rename = "FOLDER.RESTORED")]
+        FolderRestored,
+        #[serde(rename = "FOLDER.DELETED")]
+        FolderDeleted,
+        #[serde(rename = "FOLDER.COPIED")]
+        FolderCopied,
+        #[serde(rename = "FOLDER.MOVED")]
+        FolderMoved,
+        #[serde(rename = "FOLDER.TRASHED")]
+        FolderTrashed,
+        #[serde(rename = "WEBHOOK.DELETED")]
+        WebhookDeleted,
+        #[serde(rename = "COLLABORATION.CREATED")]
+        CollaborationCreated,
+        #[serde(rename = "COLLABORATION.ACCEPTED")]
+        CollaborationAccepted,
+        #[serde(rename = "COLLABORATION.REJECTED")]
+        CollaborationRejected,
+        #[serde(rename = "COLLABORATION.REMOVED")]
+        CollaborationRemoved,
+        #[serde(rename = "COLLABORATION.UPDATED")]
+        CollaborationUpdated,
+        #[serde(rename = "SHARED_LINK.DELETED")]
+        SharedLinkDeleted,
+        #[serde(rename = "SHARED_LINK.CREATED")]
+        SharedLinkCreated,
+        #[serde(rename = "SHARED_LINK.UPDATED")]
+        SharedLinkUpdated,
+        #[serde(rename = "SIGN_REQUEST.COMPLETED")]
+        SignRequestCompleted,
+        #[serde(rename = "SIGN_REQUEST.DECLINED")]
+        SignRequestDeclined,
+        #[serde(rename = "SIGN_REQUEST.EXPIRED")]
+        SignRequestExpired,
+        #[serde(rename = "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED")]
+        SignRequestSignerEmailBounced,
+        #[serde(rename = "SIGN_REQUEST.SIGN_SIGNER_SIGNED")]
+        SignRequestSignSignerSigned,
+        #[serde(rename = "SIGN_REQUEST.SIGN_DOCUMENT_CREATED")]
+        SignRequestSignDocumentCreated,
+        #[serde(rename = "SIGN_REQUEST.SIGN_ERROR_FINALIZING")]
+        SignRequestSignErrorFinalizing,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_STARTED")]
+        DocgenDocumentGenerationStarted,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED")]
+        DocgenDocumentGenerationSucceeded,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_FAILED")]
+        DocgenDocumentGenerationFailed,
+    }
+    impl ::std::fmt::Display for PostWebhooksBodyTriggersItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::FileUploaded => f.write_str("FILE.UPLOADED"),
+                Self::FilePreviewed => f.write_str("FILE.PREVIEWED"),
+                Self::FileDownloaded => f.write_str("FILE.DOWNLOADED"),
+                Self::FileTrashed => f.write_str("FILE.TRASHED"),
+                Self::FileDeleted => f.write_str("FILE.DELETED"),
+                Self::FileRestored => f.write_str("FILE.RESTORED"),
+                Self::FileCopied => f.write_str("FILE.COPIED"),
+                Self::FileMoved => f.write_str("FILE.MOVED"),
+                Self::FileLocked => f.write_str("FILE.LOCKED"),
+                Self::FileUnlocked => f.write_str("FILE.UNLOCKED"),
+                Self::FileRenamed => f.write_str("FILE.RENAMED"),
+                Self::CommentCreated => f.write_str("COMMENT.CREATED"),
+                Self::CommentUpdated => f.write_str("COMMENT.UPDATED"),
+                Self::CommentDeleted => f.write_str("COMMENT.DELETED"),
+                Self::TaskAssignmentCreated => f.write_str("TASK_ASSIGNMENT.CREATED"),
+                Self::TaskAssignmentUpdated => f.write_str("TASK_ASSIGNMENT.UPDATED"),
+                Self::MetadataInstanceCreated => f.write_str("METADATA_INSTANCE.CREATED"),
+                Self::MetadataInstanceUpdated => f.write_str("METADATA_INSTANCE.UPDATED"),
+                Self::MetadataInstanceDeleted => f.write_str("METADATA_INSTANCE.DELETED"),
+                Self::FolderCreated => f.write_str("FOLDER.CREATED"),
+                Self::FolderRenamed => f.write_str("FOLDER.RENAMED"),
+                Self::FolderDownloaded => f.write_str("FOLDER.DOWNLOADED"),
+                Self::FolderRestored => f.write_str("FOLDER.RESTORED"),
+                Self::FolderDeleted => f.write_str("FOLDER.DELETED"),
+                Self::FolderCopied => f.write_str("FOLDER.COPIED"),
+                Self::FolderMoved => f.write_str("FOLDER.MOVED"),
+                Self::FolderTrashed => f.write_str("FOLDER.TRASHED"),
+                Self::WebhookDeleted => f.write_str("WEBHOOK.DELETED"),
+                Self::CollaborationCreated => f.write_str("COLLABORATION.CREATED"),
+                Self::CollaborationAccepted => f.write_str("COLLABORATION.ACCEPTED"),
+                Self::CollaborationRejected => f.write_str("COLLABORATION.REJECTED"),
+                Self::CollaborationRemoved => f.write_str("COLLABORATION.REMOVED"),
+                Self::CollaborationUpdated => f.write_str("COLLABORATION.UPDATED"),
+                Self::SharedLinkDeleted => f.write_str("SHARED_LINK.DELETED"),
+                Self::SharedLinkCreated => f.write_str("SHARED_LINK.CREATED"),
+                Self::SharedLinkUpdated => f.write_str("SHARED_LINK.UPDATED"),
+                Self::SignRequestCompleted => f.write_str("SIGN_REQUEST.COMPLETED"),
+                Self::SignRequestDeclined => f.write_str("SIGN_REQUEST.DECLINED"),
+                Self::SignRequestExpired => f.write_str("SIGN_REQUEST.EXPIRED"),
+                Self::SignRequestSignerEmailBounced => {
+                    f.write_str("SIGN_REQUEST.SIGNER_EMAIL_BOUNCED")
+                }
+                Self::SignRequestSignSignerSigned => {
+                    f.write_str("SIGN_REQUEST.SIGN_SIGNER_SIGNED")
+                }
+                Self::SignRequestSignDocumentCreated => {
+                    f.write_str("SIGN_REQUEST.SIGN_DOCUMENT_CREATED")
+                }
+                Self::SignRequestSignErrorFinalizing => {
+                    f.write_str("SIGN_REQUEST.SIGN_ERROR_FINALIZING")
+                }
+                Self::DocgenDocumentGenerationStarted => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_STARTED")
+                }
+                Self::DocgenDocumentGenerationSucceeded => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_SUCCEEDED")
+                }
+                Self::DocgenDocumentGenerationFailed => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_FAILED")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for PostWebhooksBodyTriggersItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE.UPLOADED" => Ok(Self::FileUploaded),
+                "FILE.PREVIEWED" => Ok(Self::FilePreviewed),
+                "FILE.DOWNLOADED" => Ok(Self::FileDownloaded),
+                "FILE.TRASHED" => Ok(Self::FileTrashed),
+                "FILE.DELETED" => Ok(Self::FileDeleted),
+                "FILE.RESTORED" => Ok(Self::FileRestored),
+                "FILE.COPIED" => Ok(Self::FileCopied),
+                "FILE.MOVED" => Ok(Self::FileMoved),
+                "FILE.LOCKED" => Ok(Self::FileLocked),
+                "FILE.UNLOCKED" => Ok(Self::FileUnlocked),
+                "FILE.RENAMED" => Ok(Self::FileRenamed),
+                "COMMENT.CREATED" => Ok(Self::CommentCreated),
+                "COMMENT.UPDATED" => Ok(Self::CommentUpdated),
+                "COMMENT.DELETED" => Ok(Self::CommentDeleted),
+                "TASK_ASSIGNMENT.CREATED" => Ok(Self::TaskAssignmentCreated),
+                "TASK_ASSIGNMENT.UPDATED" => Ok(Self::TaskAssignmentUpdated),
+                "METADATA_INSTANCE.CREATED" => Ok(Self::MetadataInstanceCreated),
+                "METADATA_INSTANCE.UPDATED" => Ok(Self::MetadataInstanceUpdated),
+                "METADATA_INSTANCE.DELETED" => Ok(Self::MetadataInstanceDeleted),
+                "FOLDER.CREATED" => Ok(Self::FolderCreated),
+                "FOLDER.RENAMED" => Ok(Self::FolderRenamed),
+                "FOLDER.DOWNLOADED" => Ok(Self::FolderDownloaded),
+                "FOLDER.RESTORED" => Ok(Self::FolderRestored),
+                "FOLDER.DELETED" => Ok(Self::FolderDeleted),
+                "FOLDER.COPIED" => Ok(Self::FolderCopied),
+                "FOLDER.MOVED" => Ok(Self::FolderMoved),
+                "FOLDER.TRASHED" => Ok(Self::FolderTrashed),
+                "WEBHOOK.DELETED" => Ok(Self::WebhookDeleted),
+                "COLLABORATION.CREATED" => Ok(Self::CollaborationCreated),
+                "COLLABORATION.ACCEPTED" => Ok(Self::CollaborationAccepted),
+                "COLLABORATION.REJECTED" => Ok(Self::CollaborationRejected),
+                "COLLABORATION.REMOVED" => Ok(Self::CollaborationRemoved),
+                "COLLABORATION.UPDATED" => Ok(Self::CollaborationUpdated),
+                "SHARED_LINK.DELETED" => Ok(Self::SharedLinkDeleted),
+                "SHARED_LINK.CREATED" => Ok(Self::SharedLinkCreated),
+                "SHARED_LINK.UPDATED" => Ok(Self::SharedLinkUpdated),
+                "SIGN_REQUEST.COMPLETED" => Ok(Self::SignRequestCompleted),
+                "SIGN_REQUEST.DECLINED" => Ok(Self::SignRequestDeclined),
+                "SIGN_REQUEST.EXPIRED" => Ok(Self::SignRequestExpired),
+                "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED" => {
+                    Ok(Self::SignRequestSignerEmailBounced)
+                }
+                "SIGN_REQUEST.SIGN_SIGNER_SIGNED" => {
+                    Ok(Self::SignRequestSignSignerSigned)
+                }
+                "SIGN_REQUEST.SIGN_DOCUMENT_CREATED" => {
+                    Ok(Self::SignRequestSignDocumentCreated)
+                }
+                "SIGN_REQUEST.SIGN_ERROR_FINALIZING" => {
+                    Ok(Self::SignRequestSignErrorFinalizing)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_STARTED" => {
+                    Ok(Self::DocgenDocumentGenerationStarted)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED" => {
+                    Ok(Self::DocgenDocumentGenerationSucceeded)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_FAILED" => {
+                    Ok(Self::DocgenDocumentGenerationFailed)
+                }
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PostWebhooksBodyTriggersItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PostWebhooksBodyTriggersItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PutWebhooksIdBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PutWebhooksIdBody {
+        ///The HTTPS URL Box sends notifications to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<PutWebhooksIdBodyTarget>,
+        ///The events to send.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub triggers: ::std::vec::Vec<PutWebhooksIdBodyTriggersItem>,
+    }
+    ///The file or folder whose events are sent.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct PutWebhooksIdBodyTarget {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<PutWebhooksIdBodyTargetType>,
+    }
+    ///`PutWebhooksIdBodyTargetType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum PutWebhooksIdBodyTargetType {
+        #[serde(rename = "file")]
+        File,
+        #[serde(rename = "folder")]
+        Folder,
+    }
+    impl ::std::fmt::Display for PutWebhooksIdBodyTargetType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("file"),
+                Self::Folder => f.write_str("folder"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PutWebhooksIdBodyTargetType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "file" => Ok(Self::File),
+                "folder" => Ok(Self::Folder),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PutWebhooksIdBodyTargetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PutWebhooksIdBodyTargetType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`PutWebhooksIdBodyTriggersItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    pub enum PutWebhooksIdBodyTriggersItem {
+        #[serde(rename = "FILE.UPLOADED")]
+        FileUploaded,
+        #[serde(rename = "FILE.PREVIEWED")]
+        FilePreviewed,
+        #[serde(rename = "FILE.DOWNLOADED")]
+        FileDownloaded,
+        #[serde(rename = "FILE.TRASHED")]
+        FileTrashed,
+        #[serde(rename = "FILE.DELETED")]
+        FileDeleted,
+        #[serde(rename = "FILE.RESTORED")]
+        FileRestored,
+        #[serde(rename = "FILE.COPIED")]
+        FileCopied,
+        #[serde(rename = "FILE.MOVED")]
+        FileMoved,
+        #[serde(rename = "FILE.LOCKED")]
+        FileLocked,
+        #[serde(rename = "FILE.UNLOCKED")]
+        FileUnlocked,
+        #[serde(rename = "FILE.RENAMED")]
+        FileRenamed,
+        #[serde(rename = "COMMENT.CREATED")]
+        CommentCreated,
+        #[serde(rename = "COMMENT.UPDATED")]
+        CommentUpdated,
+        #[serde(rename = "COMMENT.DELETED")]
+        CommentDeleted,
+        #[serde(rename = "TASK_ASSIGNMENT.CREATED")]
+        TaskAssignmentCreated,
+        #[serde(rename = "TASK_ASSIGNMENT.UPDATED")]
+        TaskAssignmentUpdated,
+        #[serde(rename = "METADATA_INSTANCE.CREATED")]
+        MetadataInstanceCreated,
+        #[serde(rename = "METADATA_INSTANCE.UPDATED")]
+        MetadataInstanceUpdated,
+        #[serde(rename = "METADATA_INSTANCE.DELETED")]
+        MetadataInstanceDeleted,
+        #[serde(rename = "FOLDER.CREATED")]
+        FolderCreated,
+        #[serde(rename = "FOLDER.RENAMED")]
+        FolderRenamed,
+        #[serde(rename = "FOLDER.DOWNLOADED")]
+        FolderDownloaded,
+        #[serde(rename = "FOLDER.RESTORED")]
+        FolderRestored,
+        #[serde(rename = "FOLDER.DELETED")]
+        FolderDeleted,
+        #[serde(rename = "FOLDER.COPIED")]
+        FolderCopied,
+        #[serde(rename = "FOLDER.MOVED")]
+        FolderMoved,
+        #[serde(rename = "FOLDER.TRASHED")]
+        FolderTrashed,
+        #[serde(rename = "WEBHOOK.DELETED")]
+        WebhookDeleted,
+        #[serde(rename = "COLLABORATION.CREATED")]
+        CollaborationCreated,
+        #[serde(rename = "COLLABORATION.ACCEPTED")]
+        CollaborationAccepted,
+        #[serde(rename = "COLLABORATION.REJECTED")]
+        CollaborationRejected,
+        #[serde(rename = "COLLABORATION.REMOVED")]
+        CollaborationRemoved,
+        #[serde(rename = "COLLABORATION.UPDATED")]
+        CollaborationUpdated,
+        #[serde(rename = "SHARED_LINK.DELETED")]
+        SharedLinkDeleted,
+        #[serde(rename = "SHARED_LINK.CREATED")]
+        SharedLinkCreated,
+        #[serde(rename = "SHARED_LINK.UPDATED")]
+        SharedLinkUpdated,
+        #[serde(rename = "SIGN_REQUEST.COMPLETED")]
+        SignRequestCompleted,
+        #[serde(rename = "SIGN_REQUEST.DECLINED")]
+        SignRequestDeclined,
+        #[serde(rename = "SIGN_REQUEST.EXPIRED")]
+        SignRequestExpired,
+        #[serde(rename = "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED")]
+        SignRequestSignerEmailBounced,
+        #[serde(rename = "SIGN_REQUEST.SIGN_SIGNER_SIGNED")]
+        SignRequestSignSignerSigned,
+        #[serde(rename = "SIGN_REQUEST.SIGN_DOCUMENT_CREATED")]
+        SignRequestSignDocumentCreated,
+        #[serde(rename = "SIGN_REQUEST.SIGN_ERROR_FINALIZING")]
+        SignRequestSignErrorFinalizing,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_STARTED")]
+        DocgenDocumentGenerationStarted,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED")]
+        DocgenDocumentGenerationSucceeded,
+        #[serde(rename = "DOCGEN_DOCUMENT_GENERATION_FAILED")]
+        DocgenDocumentGenerationFailed,
+    }
+    impl ::std::fmt::Display for PutWebhooksIdBodyTriggersItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::FileUploaded => f.write_str("FILE.UPLOADED"),
+                Self::FilePreviewed => f.write_str("FILE.PREVIEWED"),
+                Self::FileDownloaded => f.write_str("FILE.DOWNLOADED"),
+                Self::FileTrashed => f.write_str("FILE.TRASHED"),
+                Self::FileDeleted => f.write_str("FILE.DELETED"),
+                Self::FileRestored => f.write_str("FILE.RESTORED"),
+                Self::FileCopied => f.write_str("FILE.COPIED"),
+                Self::FileMoved => f.write_str("FILE.MOVED"),
+                Self::FileLocked => f.write_str("FILE.LOCKED"),
+                Self::FileUnlocked => f.write_str("FILE.UNLOCKED"),
+                Self::FileRenamed => f.write_str("FILE.RENAMED"),
+                Self::CommentCreated => f.write_str("COMMENT.CREATED"),
+                Self::CommentUpdated => f.write_str("COMMENT.UPDATED"),
+                Self::CommentDeleted => f.write_str("COMMENT.DELETED"),
+                Self::TaskAssignmentCreated => f.write_str("TASK_ASSIGNMENT.CREATED"),
+                Self::TaskAssignmentUpdated => f.write_str("TASK_ASSIGNMENT.UPDATED"),
+                Self::MetadataInstanceCreated => f.write_str("METADATA_INSTANCE.CREATED"),
+                Self::MetadataInstanceUpdated => f.write_str("METADATA_INSTANCE.UPDATED"),
+                Self::MetadataInstanceDeleted => f.write_str("METADATA_INSTANCE.DELETED"),
+                Self::FolderCreated => f.write_str("FOLDER.CREATED"),
+                Self::FolderRenamed => f.write_str("FOLDER.RENAMED"),
+                Self::FolderDownloaded => f.write_str("FOLDER.DOWNLOADED"),
+                Self::FolderRestored => f.write_str("FOLDER.RESTORED"),
+                Self::FolderDeleted => f.write_str("FOLDER.DELETED"),
+                Self::FolderCopied => f.write_str("FOLDER.COPIED"),
+                Self::FolderMoved => f.write_str("FOLDER.MOVED"),
+                Self::FolderTrashed => f.write_str("FOLDER.TRASHED"),
+                Self::WebhookDeleted => f.write_str("WEBHOOK.DELETED"),
+                Self::CollaborationCreated => f.write_str("COLLABORATION.CREATED"),
+                Self::CollaborationAccepted => f.write_str("COLLABORATION.ACCEPTED"),
+                Self::CollaborationRejected => f.write_str("COLLABORATION.REJECTED"),
+                Self::CollaborationRemoved => f.write_str("COLLABORATION.REMOVED"),
+                Self::CollaborationUpdated => f.write_str("COLLABORATION.UPDATED"),
+                Self::SharedLinkDeleted => f.write_str("SHARED_LINK.DELETED"),
+                Self::SharedLinkCreated => f.write_str("SHARED_LINK.CREATED"),
+                Self::SharedLinkUpdated => f.write_str("SHARED_LINK.UPDATED"),
+                Self::SignRequestCompleted => f.write_str("SIGN_REQUEST.COMPLETED"),
+                Self::SignRequestDeclined => f.write_str("SIGN_REQUEST.DECLINED"),
+                Self::SignRequestExpired => f.write_str("SIGN_REQUEST.EXPIRED"),
+                Self::SignRequestSignerEmailBounced => {
+                    f.write_str("SIGN_REQUEST.SIGNER_EMAIL_BOUNCED")
+                }
+                Self::SignRequestSignSignerSigned => {
+                    f.write_str("SIGN_REQUEST.SIGN_SIGNER_SIGNED")
+                }
+                Self::SignRequestSignDocumentCreated => {
+                    f.write_str("SIGN_REQUEST.SIGN_DOCUMENT_CREATED")
+                }
+                Self::SignRequestSignErrorFinalizing => {
+                    f.write_str("SIGN_REQUEST.SIGN_ERROR_FINALIZING")
+                }
+                Self::DocgenDocumentGenerationStarted => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_STARTED")
+                }
+                Self::DocgenDocumentGenerationSucceeded => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_SUCCEEDED")
+                }
+                Self::DocgenDocumentGenerationFailed => {
+                    f.write_str("DOCGEN_DOCUMENT_GENERATION_FAILED")
+                }
+            }
+        }
+    }
+    impl ::std::str::FromStr for PutWebhooksIdBodyTriggersItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "FILE.UPLOADED" => Ok(Self::FileUploaded),
+                "FILE.PREVIEWED" => Ok(Self::FilePreviewed),
+                "FILE.DOWNLOADED" => Ok(Self::FileDownloaded),
+                "FILE.TRASHED" => Ok(Self::FileTrashed),
+                "FILE.DELETED" => Ok(Self::FileDeleted),
+                "FILE.RESTORED" => Ok(Self::FileRestored),
+                "FILE.COPIED" => Ok(Self::FileCopied),
+                "FILE.MOVED" => Ok(Self::FileMoved),
+                "FILE.LOCKED" => Ok(Self::FileLocked),
+                "FILE.UNLOCKED" => Ok(Self::FileUnlocked),
+                "FILE.RENAMED" => Ok(Self::FileRenamed),
+                "COMMENT.CREATED" => Ok(Self::CommentCreated),
+                "COMMENT.UPDATED" => Ok(Self::CommentUpdated),
+                "COMMENT.DELETED" => Ok(Self::CommentDeleted),
+                "TASK_ASSIGNMENT.CREATED" => Ok(Self::TaskAssignmentCreated),
+                "TASK_ASSIGNMENT.UPDATED" => Ok(Self::TaskAssignmentUpdated),
+                "METADATA_INSTANCE.CREATED" => Ok(Self::MetadataInstanceCreated),
+                "METADATA_INSTANCE.UPDATED" => Ok(Self::MetadataInstanceUpdated),
+                "METADATA_INSTANCE.DELETED" => Ok(Self::MetadataInstanceDeleted),
+                "FOLDER.CREATED" => Ok(Self::FolderCreated),
+                "FOLDER.RENAMED" => Ok(Self::FolderRenamed),
+                "FOLDER.DOWNLOADED" => Ok(Self::FolderDownloaded),
+                "FOLDER.RESTORED" => Ok(Self::FolderRestored),
+                "FOLDER.DELETED" => Ok(Self::FolderDeleted),
+                "FOLDER.COPIED" => Ok(Self::FolderCopied),
+                "FOLDER.MOVED" => Ok(Self::FolderMoved),
+                "FOLDER.TRASHED" => Ok(Self::FolderTrashed),
+                "WEBHOOK.DELETED" => Ok(Self::WebhookDeleted),
+                "COLLABORATION.CREATED" => Ok(Self::CollaborationCreated),
+                "COLLABORATION.ACCEPTED" => Ok(Self::CollaborationAccepted),
+                "COLLABORATION.REJECTED" => Ok(Self::CollaborationRejected),
+                "COLLABORATION.REMOVED" => Ok(Self::CollaborationRemoved),
+                "COLLABORATION.UPDATED" => Ok(Self::CollaborationUpdated),
+                "SHARED_LINK.DELETED" => Ok(Self::SharedLinkDeleted),
+                "SHARED_LINK.CREATED" => Ok(Self::SharedLinkCreated),
+                "SHARED_LINK.UPDATED" => Ok(Self::SharedLinkUpdated),
+                "SIGN_REQUEST.COMPLETED" => Ok(Self::SignRequestCompleted),
+                "SIGN_REQUEST.DECLINED" => Ok(Self::SignRequestDeclined),
+                "SIGN_REQUEST.EXPIRED" => Ok(Self::SignRequestExpired),
+                "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED" => {
+                    Ok(Self::SignRequestSignerEmailBounced)
+                }
+                "SIGN_REQUEST.SIGN_SIGNER_SIGNED" => {
+                    Ok(Self::SignRequestSignSignerSigned)
+                }
+                "SIGN_REQUEST.SIGN_DOCUMENT_CREATED" => {
+                    Ok(Self::SignRequestSignDocumentCreated)
+                }
+                "SIGN_REQUEST.SIGN_ERROR_FINALIZING" => {
+                    Ok(Self::SignRequestSignErrorFinalizing)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_STARTED" => {
+                    Ok(Self::DocgenDocumentGenerationStarted)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED" => {
+                    Ok(Self::DocgenDocumentGenerationSucceeded)
+                }
+                "DOCGEN_DOCUMENT_GENERATION_FAILED" => {
+                    Ok(Self::DocgenDocumentGenerationFailed)
+                }
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PutWebhooksIdBodyTriggersItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PutWebhooksIdBodyTriggersItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A file or a folder.
     #[derive(
         ::serde::Deserialize,
@@ -2029,6 +2727,179 @@ pub mod types {
                 })
         }
     }
+    ///A webhook with its address and triggers.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct Webhook {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_by: ::std::option::Option<WebhookCreatedBy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<WebhookTarget>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub triggers: ::std::vec::Vec<crate::open_enums::WebhookTriggersItem>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::WebhookMiniType>,
+    }
+    ///`WebhookCreatedBy`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookCreatedBy {
+        ///Identifier of the user.
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<WebhookCreatedByName>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::UserBaseType,
+    }
+    ///`WebhookCreatedByName`
+    #[derive(
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct WebhookCreatedByName(::std::string::String);
+    impl ::std::ops::Deref for WebhookCreatedByName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<WebhookCreatedByName> for ::std::string::String {
+        fn from(value: WebhookCreatedByName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for WebhookCreatedByName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 50usize {
+                return Err("longer than 50 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WebhookCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WebhookCreatedByName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookCreatedByName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A webhook and its target.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookMini {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<WebhookMiniTarget>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::WebhookMiniType>,
+    }
+    ///`WebhookMiniTarget`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookMiniTarget {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::WebhookMiniTargetType>,
+    }
+    ///`WebhookTarget`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct WebhookTarget {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::WebhookMiniTargetType>,
+    }
+    ///A page of webhooks.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct Webhooks {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<WebhookMini>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_marker: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub prev_marker: ::std::option::Option<::std::string::String>,
+    }
     /// Error types.
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
@@ -2065,7 +2936,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Box Doc Gen API (fragment)
 
-The Box Doc Gen operations used by the `box-docgen` Rust client, and the file operations its downloads need, copied in shape (paths, parameters, field names, types, enums, nullability, required lists, status codes) from Box's official OpenAPI description; the prose is this project's own. Sources: repository box/box-openapi, paths openapi/openapi-v2025.0.json (Doc Gen) and openapi/openapi.json (files, API version 2024.0), commit c9a878a9824344129881392e2b08f7117201e82e (info.x-box-commit-hash 056413ec44), Apache-2.0.
+The Box Doc Gen operations used by the `box-docgen` Rust client, the file operations its downloads need and the webhook operations, copied in shape (paths, parameters, field names, types, enums, nullability, required lists, status codes) from Box's official OpenAPI description; the prose is this project's own. Sources: repository box/box-openapi, paths openapi/openapi-v2025.0.json (Doc Gen) and openapi/openapi.json (files, API version 2024.0), commit c9a878a9824344129881392e2b08f7117201e82e (info.x-box-commit-hash 056413ec44), Apache-2.0.
 
 Version: 2025.0*/
 pub struct Client {
@@ -2767,6 +3638,237 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "get_files_id_content",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List webhooks
+
+Returns a page of the webhooks the app has created, oldest first.
+
+Sends a `GET` request to `/webhooks`
+
+Arguments:
+- `limit`: How many webhooks a page holds at most (up to 1000).
+- `marker`: The previous page's `next_marker`, to read the next page.
+*/
+    pub async fn get_webhooks<'a>(
+        &'a self,
+        limit: Option<i64>,
+        marker: Option<&'a str>,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/webhooks", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("marker", &marker))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_webhooks",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Create a webhook
+
+Asks Box to send a notification to an address whenever one of the triggers happens on a file or folder.
+
+Sends a `POST` request to `/webhooks`
+
+Arguments:
+- `body`: The webhook's target, address and triggers.
+*/
+    pub async fn post_webhooks<'a>(
+        &'a self,
+        body: &'a types::PostWebhooksBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/webhooks", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_webhooks",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Get a webhook
+
+Returns one webhook.
+
+Sends a `GET` request to `/webhooks/{webhook_id}`
+
+Arguments:
+- `webhook_id`: Identifier of the webhook.
+*/
+    pub async fn get_webhooks_id<'a>(
+        &'a self,
+        webhook_id: &'a str,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/webhooks/{}", self.baseurl, encode_path(& webhook_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.get(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "get_webhooks_id",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Update a webhook
+
+Changes the target, address or triggers of a webhook.
+
+Sends a `PUT` request to `/webhooks/{webhook_id}`
+
+Arguments:
+- `webhook_id`: Identifier of the webhook.
+- `body`: The webhook's target, address and triggers.
+*/
+    pub async fn put_webhooks_id<'a>(
+        &'a self,
+        webhook_id: &'a str,
+        body: &'a types::PutWebhooksIdBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/webhooks/{}", self.baseurl, encode_path(& webhook_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.put(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "put_webhooks_id",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Delete a webhook
+
+Stops the notifications of a webhook and removes it.
+
+Sends a `DELETE` request to `/webhooks/{webhook_id}`
+
+Arguments:
+- `webhook_id`: Identifier of the webhook.
+*/
+    pub async fn delete_webhooks_id<'a>(
+        &'a self,
+        webhook_id: &'a str,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/webhooks/{}", self.baseurl, encode_path(& webhook_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "delete_webhooks_id",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
             const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
@@ -5143,6 +6245,526 @@ Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, 
                 .into()
         }
     }
+    /**
+
+Known values: `webhook`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum WebhookMiniType {
+        ///`webhook`
+        Webhook,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl WebhookMiniType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Webhook => "webhook",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WebhookMiniType {
+        fn from(value: &str) -> Self {
+            match value {
+                "webhook" => Self::Webhook,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebhookMiniType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "webhook" => Self::Webhook,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookMiniType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WebhookMiniType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WebhookMiniType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookMiniType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for WebhookMiniType {
+        fn schema_name() -> ::std::string::String {
+            "WebhookMiniType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `webhook`; others may appear.".to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `file`, `folder`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum WebhookMiniTargetType {
+        ///`file`
+        File,
+        ///`folder`
+        Folder,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl WebhookMiniTargetType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::File => "file",
+                Self::Folder => "folder",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WebhookMiniTargetType {
+        fn from(value: &str) -> Self {
+            match value {
+                "file" => Self::File,
+                "folder" => Self::Folder,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebhookMiniTargetType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "file" => Self::File,
+                "folder" => Self::Folder,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookMiniTargetType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WebhookMiniTargetType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WebhookMiniTargetType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookMiniTargetType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for WebhookMiniTargetType {
+        fn schema_name() -> ::std::string::String {
+            "WebhookMiniTargetType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `file`, `folder`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**
+
+Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHED`, `FILE.DELETED`, `FILE.RESTORED`, `FILE.COPIED`, `FILE.MOVED`, `FILE.LOCKED`, `FILE.UNLOCKED`, `FILE.RENAMED`, `COMMENT.CREATED`, `COMMENT.UPDATED`, `COMMENT.DELETED`, `TASK_ASSIGNMENT.CREATED`, `TASK_ASSIGNMENT.UPDATED`, `METADATA_INSTANCE.CREATED`, `METADATA_INSTANCE.UPDATED`, `METADATA_INSTANCE.DELETED`, `FOLDER.CREATED`, `FOLDER.RENAMED`, `FOLDER.DOWNLOADED`, `FOLDER.RESTORED`, `FOLDER.DELETED`, `FOLDER.COPIED`, `FOLDER.MOVED`, `FOLDER.TRASHED`, `WEBHOOK.DELETED`, `COLLABORATION.CREATED`, `COLLABORATION.ACCEPTED`, `COLLABORATION.REJECTED`, `COLLABORATION.REMOVED`, `COLLABORATION.UPDATED`, `SHARED_LINK.DELETED`, `SHARED_LINK.CREATED`, `SHARED_LINK.UPDATED`, `SIGN_REQUEST.COMPLETED`, `SIGN_REQUEST.DECLINED`, `SIGN_REQUEST.EXPIRED`, `SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`, `SIGN_REQUEST.SIGN_SIGNER_SIGNED`, `SIGN_REQUEST.SIGN_DOCUMENT_CREATED`, `SIGN_REQUEST.SIGN_ERROR_FINALIZING`, `DOCGEN_DOCUMENT_GENERATION_STARTED`, `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`, `DOCGEN_DOCUMENT_GENERATION_FAILED`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum WebhookTriggersItem {
+        ///`FILE.UPLOADED`
+        FileUploaded,
+        ///`FILE.PREVIEWED`
+        FilePreviewed,
+        ///`FILE.DOWNLOADED`
+        FileDownloaded,
+        ///`FILE.TRASHED`
+        FileTrashed,
+        ///`FILE.DELETED`
+        FileDeleted,
+        ///`FILE.RESTORED`
+        FileRestored,
+        ///`FILE.COPIED`
+        FileCopied,
+        ///`FILE.MOVED`
+        FileMoved,
+        ///`FILE.LOCKED`
+        FileLocked,
+        ///`FILE.UNLOCKED`
+        FileUnlocked,
+        ///`FILE.RENAMED`
+        FileRenamed,
+        ///`COMMENT.CREATED`
+        CommentCreated,
+        ///`COMMENT.UPDATED`
+        CommentUpdated,
+        ///`COMMENT.DELETED`
+        CommentDeleted,
+        ///`TASK_ASSIGNMENT.CREATED`
+        TaskAssignmentCreated,
+        ///`TASK_ASSIGNMENT.UPDATED`
+        TaskAssignmentUpdated,
+        ///`METADATA_INSTANCE.CREATED`
+        MetadataInstanceCreated,
+        ///`METADATA_INSTANCE.UPDATED`
+        MetadataInstanceUpdated,
+        ///`METADATA_INSTANCE.DELETED`
+        MetadataInstanceDeleted,
+        ///`FOLDER.CREATED`
+        FolderCreated,
+        ///`FOLDER.RENAMED`
+        FolderRenamed,
+        ///`FOLDER.DOWNLOADED`
+        FolderDownloaded,
+        ///`FOLDER.RESTORED`
+        FolderRestored,
+        ///`FOLDER.DELETED`
+        FolderDeleted,
+        ///`FOLDER.COPIED`
+        FolderCopied,
+        ///`FOLDER.MOVED`
+        FolderMoved,
+        ///`FOLDER.TRASHED`
+        FolderTrashed,
+        ///`WEBHOOK.DELETED`
+        WebhookDeleted,
+        ///`COLLABORATION.CREATED`
+        CollaborationCreated,
+        ///`COLLABORATION.ACCEPTED`
+        CollaborationAccepted,
+        ///`COLLABORATION.REJECTED`
+        CollaborationRejected,
+        ///`COLLABORATION.REMOVED`
+        CollaborationRemoved,
+        ///`COLLABORATION.UPDATED`
+        CollaborationUpdated,
+        ///`SHARED_LINK.DELETED`
+        SharedLinkDeleted,
+        ///`SHARED_LINK.CREATED`
+        SharedLinkCreated,
+        ///`SHARED_LINK.UPDATED`
+        SharedLinkUpdated,
+        ///`SIGN_REQUEST.COMPLETED`
+        SignRequestCompleted,
+        ///`SIGN_REQUEST.DECLINED`
+        SignRequestDeclined,
+        ///`SIGN_REQUEST.EXPIRED`
+        SignRequestExpired,
+        ///`SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`
+        SignRequestSignerEmailBounced,
+        ///`SIGN_REQUEST.SIGN_SIGNER_SIGNED`
+        SignRequestSignSignerSigned,
+        ///`SIGN_REQUEST.SIGN_DOCUMENT_CREATED`
+        SignRequestSignDocumentCreated,
+        ///`SIGN_REQUEST.SIGN_ERROR_FINALIZING`
+        SignRequestSignErrorFinalizing,
+        ///`DOCGEN_DOCUMENT_GENERATION_STARTED`
+        DocgenDocumentGenerationStarted,
+        ///`DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`
+        DocgenDocumentGenerationSucceeded,
+        ///`DOCGEN_DOCUMENT_GENERATION_FAILED`
+        DocgenDocumentGenerationFailed,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl WebhookTriggersItem {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::FileUploaded => "FILE.UPLOADED",
+                Self::FilePreviewed => "FILE.PREVIEWED",
+                Self::FileDownloaded => "FILE.DOWNLOADED",
+                Self::FileTrashed => "FILE.TRASHED",
+                Self::FileDeleted => "FILE.DELETED",
+                Self::FileRestored => "FILE.RESTORED",
+                Self::FileCopied => "FILE.COPIED",
+                Self::FileMoved => "FILE.MOVED",
+                Self::FileLocked => "FILE.LOCKED",
+                Self::FileUnlocked => "FILE.UNLOCKED",
+                Self::FileRenamed => "FILE.RENAMED",
+                Self::CommentCreated => "COMMENT.CREATED",
+                Self::CommentUpdated => "COMMENT.UPDATED",
+                Self::CommentDeleted => "COMMENT.DELETED",
+                Self::TaskAssignmentCreated => "TASK_ASSIGNMENT.CREATED",
+                Self::TaskAssignmentUpdated => "TASK_ASSIGNMENT.UPDATED",
+                Self::MetadataInstanceCreated => "METADATA_INSTANCE.CREATED",
+                Self::MetadataInstanceUpdated => "METADATA_INSTANCE.UPDATED",
+                Self::MetadataInstanceDeleted => "METADATA_INSTANCE.DELETED",
+                Self::FolderCreated => "FOLDER.CREATED",
+                Self::FolderRenamed => "FOLDER.RENAMED",
+                Self::FolderDownloaded => "FOLDER.DOWNLOADED",
+                Self::FolderRestored => "FOLDER.RESTORED",
+                Self::FolderDeleted => "FOLDER.DELETED",
+                Self::FolderCopied => "FOLDER.COPIED",
+                Self::FolderMoved => "FOLDER.MOVED",
+                Self::FolderTrashed => "FOLDER.TRASHED",
+                Self::WebhookDeleted => "WEBHOOK.DELETED",
+                Self::CollaborationCreated => "COLLABORATION.CREATED",
+                Self::CollaborationAccepted => "COLLABORATION.ACCEPTED",
+                Self::CollaborationRejected => "COLLABORATION.REJECTED",
+                Self::CollaborationRemoved => "COLLABORATION.REMOVED",
+                Self::CollaborationUpdated => "COLLABORATION.UPDATED",
+                Self::SharedLinkDeleted => "SHARED_LINK.DELETED",
+                Self::SharedLinkCreated => "SHARED_LINK.CREATED",
+                Self::SharedLinkUpdated => "SHARED_LINK.UPDATED",
+                Self::SignRequestCompleted => "SIGN_REQUEST.COMPLETED",
+                Self::SignRequestDeclined => "SIGN_REQUEST.DECLINED",
+                Self::SignRequestExpired => "SIGN_REQUEST.EXPIRED",
+                Self::SignRequestSignerEmailBounced => {
+                    "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED"
+                }
+                Self::SignRequestSignSignerSigned => "SIGN_REQUEST.SIGN_SIGNER_SIGNED",
+                Self::SignRequestSignDocumentCreated => {
+                    "SIGN_REQUEST.SIGN_DOCUMENT_CREATED"
+                }
+                Self::SignRequestSignErrorFinalizing => {
+                    "SIGN_REQUEST.SIGN_ERROR_FINALIZING"
+                }
+                Self::DocgenDocumentGenerationStarted => {
+                    "DOCGEN_DOCUMENT_GENERATION_STARTED"
+                }
+                Self::DocgenDocumentGenerationSucceeded => {
+                    "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED"
+                }
+                Self::DocgenDocumentGenerationFailed => {
+                    "DOCGEN_DOCUMENT_GENERATION_FAILED"
+                }
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WebhookTriggersItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "FILE.UPLOADED" => Self::FileUploaded,
+                "FILE.PREVIEWED" => Self::FilePreviewed,
+                "FILE.DOWNLOADED" => Self::FileDownloaded,
+                "FILE.TRASHED" => Self::FileTrashed,
+                "FILE.DELETED" => Self::FileDeleted,
+                "FILE.RESTORED" => Self::FileRestored,
+                "FILE.COPIED" => Self::FileCopied,
+                "FILE.MOVED" => Self::FileMoved,
+                "FILE.LOCKED" => Self::FileLocked,
+                "FILE.UNLOCKED" => Self::FileUnlocked,
+                "FILE.RENAMED" => Self::FileRenamed,
+                "COMMENT.CREATED" => Self::CommentCreated,
+                "COMMENT.UPDATED" => Self::CommentUpdated,
+                "COMMENT.DELETED" => Self::CommentDeleted,
+                "TASK_ASSIGNMENT.CREATED" => Self::TaskAssignmentCreated,
+                "TASK_ASSIGNMENT.UPDATED" => Self::TaskAssignmentUpdated,
+                "METADATA_INSTANCE.CREATED" => Self::MetadataInstanceCreated,
+                "METADATA_INSTANCE.UPDATED" => Self::MetadataInstanceUpdated,
+                "METADATA_INSTANCE.DELETED" => Self::MetadataInstanceDeleted,
+                "FOLDER.CREATED" => Self::FolderCreated,
+                "FOLDER.RENAMED" => Self::FolderRenamed,
+                "FOLDER.DOWNLOADED" => Self::FolderDownloaded,
+                "FOLDER.RESTORED" => Self::FolderRestored,
+                "FOLDER.DELETED" => Self::FolderDeleted,
+                "FOLDER.COPIED" => Self::FolderCopied,
+                "FOLDER.MOVED" => Self::FolderMoved,
+                "FOLDER.TRASHED" => Self::FolderTrashed,
+                "WEBHOOK.DELETED" => Self::WebhookDeleted,
+                "COLLABORATION.CREATED" => Self::CollaborationCreated,
+                "COLLABORATION.ACCEPTED" => Self::CollaborationAccepted,
+                "COLLABORATION.REJECTED" => Self::CollaborationRejected,
+                "COLLABORATION.REMOVED" => Self::CollaborationRemoved,
+                "COLLABORATION.UPDATED" => Self::CollaborationUpdated,
+                "SHARED_LINK.DELETED" => Self::SharedLinkDeleted,
+                "SHARED_LINK.CREATED" => Self::SharedLinkCreated,
+                "SHARED_LINK.UPDATED" => Self::SharedLinkUpdated,
+                "SIGN_REQUEST.COMPLETED" => Self::SignRequestCompleted,
+                "SIGN_REQUEST.DECLINED" => Self::SignRequestDeclined,
+                "SIGN_REQUEST.EXPIRED" => Self::SignRequestExpired,
+                "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED" => {
+                    Self::SignRequestSignerEmailBounced
+                }
+                "SIGN_REQUEST.SIGN_SIGNER_SIGNED" => Self::SignRequestSignSignerSigned,
+                "SIGN_REQUEST.SIGN_DOCUMENT_CREATED" => {
+                    Self::SignRequestSignDocumentCreated
+                }
+                "SIGN_REQUEST.SIGN_ERROR_FINALIZING" => {
+                    Self::SignRequestSignErrorFinalizing
+                }
+                "DOCGEN_DOCUMENT_GENERATION_STARTED" => {
+                    Self::DocgenDocumentGenerationStarted
+                }
+                "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED" => {
+                    Self::DocgenDocumentGenerationSucceeded
+                }
+                "DOCGEN_DOCUMENT_GENERATION_FAILED" => {
+                    Self::DocgenDocumentGenerationFailed
+                }
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebhookTriggersItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "FILE.UPLOADED" => Self::FileUploaded,
+                "FILE.PREVIEWED" => Self::FilePreviewed,
+                "FILE.DOWNLOADED" => Self::FileDownloaded,
+                "FILE.TRASHED" => Self::FileTrashed,
+                "FILE.DELETED" => Self::FileDeleted,
+                "FILE.RESTORED" => Self::FileRestored,
+                "FILE.COPIED" => Self::FileCopied,
+                "FILE.MOVED" => Self::FileMoved,
+                "FILE.LOCKED" => Self::FileLocked,
+                "FILE.UNLOCKED" => Self::FileUnlocked,
+                "FILE.RENAMED" => Self::FileRenamed,
+                "COMMENT.CREATED" => Self::CommentCreated,
+                "COMMENT.UPDATED" => Self::CommentUpdated,
+                "COMMENT.DELETED" => Self::CommentDeleted,
+                "TASK_ASSIGNMENT.CREATED" => Self::TaskAssignmentCreated,
+                "TASK_ASSIGNMENT.UPDATED" => Self::TaskAssignmentUpdated,
+                "METADATA_INSTANCE.CREATED" => Self::MetadataInstanceCreated,
+                "METADATA_INSTANCE.UPDATED" => Self::MetadataInstanceUpdated,
+                "METADATA_INSTANCE.DELETED" => Self::MetadataInstanceDeleted,
+                "FOLDER.CREATED" => Self::FolderCreated,
+                "FOLDER.RENAMED" => Self::FolderRenamed,
+                "FOLDER.DOWNLOADED" => Self::FolderDownloaded,
+                "FOLDER.RESTORED" => Self::FolderRestored,
+                "FOLDER.DELETED" => Self::FolderDeleted,
+                "FOLDER.COPIED" => Self::FolderCopied,
+                "FOLDER.MOVED" => Self::FolderMoved,
+                "FOLDER.TRASHED" => Self::FolderTrashed,
+                "WEBHOOK.DELETED" => Self::WebhookDeleted,
+                "COLLABORATION.CREATED" => Self::CollaborationCreated,
+                "COLLABORATION.ACCEPTED" => Self::CollaborationAccepted,
+                "COLLABORATION.REJECTED" => Self::CollaborationRejected,
+                "COLLABORATION.REMOVED" => Self::CollaborationRemoved,
+                "COLLABORATION.UPDATED" => Self::CollaborationUpdated,
+                "SHARED_LINK.DELETED" => Self::SharedLinkDeleted,
+                "SHARED_LINK.CREATED" => Self::SharedLinkCreated,
+                "SHARED_LINK.UPDATED" => Self::SharedLinkUpdated,
+                "SIGN_REQUEST.COMPLETED" => Self::SignRequestCompleted,
+                "SIGN_REQUEST.DECLINED" => Self::SignRequestDeclined,
+                "SIGN_REQUEST.EXPIRED" => Self::SignRequestExpired,
+                "SIGN_REQUEST.SIGNER_EMAIL_BOUNCED" => {
+                    Self::SignRequestSignerEmailBounced
+                }
+                "SIGN_REQUEST.SIGN_SIGNER_SIGNED" => Self::SignRequestSignSignerSigned,
+                "SIGN_REQUEST.SIGN_DOCUMENT_CREATED" => {
+                    Self::SignRequestSignDocumentCreated
+                }
+                "SIGN_REQUEST.SIGN_ERROR_FINALIZING" => {
+                    Self::SignRequestSignErrorFinalizing
+                }
+                "DOCGEN_DOCUMENT_GENERATION_STARTED" => {
+                    Self::DocgenDocumentGenerationStarted
+                }
+                "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED" => {
+                    Self::DocgenDocumentGenerationSucceeded
+                }
+                "DOCGEN_DOCUMENT_GENERATION_FAILED" => {
+                    Self::DocgenDocumentGenerationFailed
+                }
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookTriggersItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WebhookTriggersItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WebhookTriggersItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookTriggersItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for WebhookTriggersItem {
+        fn schema_name() -> ::std::string::String {
+            "WebhookTriggersItem".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            " Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHED`, `FILE.DELETED`, `FILE.RESTORED`, `FILE.COPIED`, `FILE.MOVED`, `FILE.LOCKED`, `FILE.UNLOCKED`, `FILE.RENAMED`, `COMMENT.CREATED`, `COMMENT.UPDATED`, `COMMENT.DELETED`, `TASK_ASSIGNMENT.CREATED`, `TASK_ASSIGNMENT.UPDATED`, `METADATA_INSTANCE.CREATED`, `METADATA_INSTANCE.UPDATED`, `METADATA_INSTANCE.DELETED`, `FOLDER.CREATED`, `FOLDER.RENAMED`, `FOLDER.DOWNLOADED`, `FOLDER.RESTORED`, `FOLDER.DELETED`, `FOLDER.COPIED`, `FOLDER.MOVED`, `FOLDER.TRASHED`, `WEBHOOK.DELETED`, `COLLABORATION.CREATED`, `COLLABORATION.ACCEPTED`, `COLLABORATION.REJECTED`, `COLLABORATION.REMOVED`, `COLLABORATION.UPDATED`, `SHARED_LINK.DELETED`, `SHARED_LINK.CREATED`, `SHARED_LINK.UPDATED`, `SIGN_REQUEST.COMPLETED`, `SIGN_REQUEST.DECLINED`, `SIGN_REQUEST.EXPIRED`, `SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`, `SIGN_REQUEST.SIGN_SIGNER_SIGNED`, `SIGN_REQUEST.SIGN_DOCUMENT_CREATED`, `SIGN_REQUEST.SIGN_ERROR_FINALIZING`, `DOCGEN_DOCUMENT_GENERATION_STARTED`, `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`, `DOCGEN_DOCUMENT_GENERATION_FAILED`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
     struct OpenEnumVisitor<T>(::std::marker::PhantomData<T>);
     impl<'de, T> ::serde::de::Visitor<'de> for OpenEnumVisitor<T>
     where
@@ -5314,6 +6936,11 @@ pub mod operations {
         <PostDocgenBatchesV20250<'static> as Operation>::INFO,
         <GetFilesId<'static> as Operation>::INFO,
         <GetFilesIdContent<'static> as Operation>::INFO,
+        <GetWebhooks<'static> as Operation>::INFO,
+        <PostWebhooks<'static> as Operation>::INFO,
+        <GetWebhooksId<'static> as Operation>::INFO,
+        <PutWebhooksId<'static> as Operation>::INFO,
+        <DeleteWebhooksId<'static> as Operation>::INFO,
     ];
     ///`POST /docgen_templates` (`post_docgen_templates_v2025.0`): the arguments of [`Client::post_docgen_templates_v2025_0`](super::Client::post_docgen_templates_v2025_0).
     #[derive(Debug, Clone, Copy)]
@@ -5901,6 +7528,201 @@ pub mod operations {
             }
         }
     }
+    ///`GET /webhooks` (`get_webhooks`): the arguments of [`Client::get_webhooks`](super::Client::get_webhooks).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetWebhooks<'a> {
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `marker` argument.
+        pub marker: Option<&'a str>,
+    }
+    impl<'a> Operation for GetWebhooks<'a> {
+        const INFO: Info = Info {
+            id: "get_webhooks",
+            method: "GET",
+            path: "/webhooks",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Webhooks"),
+                },
+            ],
+        };
+        type Output = super::types::Webhooks;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_webhooks(
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.marker),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`POST /webhooks` (`post_webhooks`): the arguments of [`Client::post_webhooks`](super::Client::post_webhooks).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostWebhooks<'a> {
+        ///The `body` argument.
+        pub body: &'a super::types::PostWebhooksBody,
+    }
+    impl<'a> Operation for PostWebhooks<'a> {
+        const INFO: Info = Info {
+            id: "post_webhooks",
+            method: "POST",
+            path: "/webhooks",
+            idempotent: false,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 201u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Webhook"),
+                },
+            ],
+        };
+        type Output = super::types::Webhook;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client.post_webhooks(::std::clone::Clone::clone(&self.body))
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`GET /webhooks/{webhook_id}` (`get_webhooks_id`): the arguments of [`Client::get_webhooks_id`](super::Client::get_webhooks_id).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetWebhooksId<'a> {
+        ///The `webhook_id` argument.
+        pub webhook_id: &'a str,
+    }
+    impl<'a> Operation for GetWebhooksId<'a> {
+        const INFO: Info = Info {
+            id: "get_webhooks_id",
+            method: "GET",
+            path: "/webhooks/{webhook_id}",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Webhook"),
+                },
+            ],
+        };
+        type Output = super::types::Webhook;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client.get_webhooks_id(::std::clone::Clone::clone(&self.webhook_id))
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`PUT /webhooks/{webhook_id}` (`put_webhooks_id`): the arguments of [`Client::put_webhooks_id`](super::Client::put_webhooks_id).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PutWebhooksId<'a> {
+        ///The `webhook_id` argument.
+        pub webhook_id: &'a str,
+        ///The `body` argument.
+        pub body: &'a super::types::PutWebhooksIdBody,
+    }
+    impl<'a> Operation for PutWebhooksId<'a> {
+        const INFO: Info = Info {
+            id: "put_webhooks_id",
+            method: "PUT",
+            path: "/webhooks/{webhook_id}",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Webhook"),
+                },
+            ],
+        };
+        type Output = super::types::Webhook;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .put_webhooks_id(
+                    ::std::clone::Clone::clone(&self.webhook_id),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`DELETE /webhooks/{webhook_id}` (`delete_webhooks_id`): the arguments of [`Client::delete_webhooks_id`](super::Client::delete_webhooks_id).
+    #[derive(Debug, Clone, Copy)]
+    pub struct DeleteWebhooksId<'a> {
+        ///The `webhook_id` argument.
+        pub webhook_id: &'a str,
+    }
+    impl<'a> Operation for DeleteWebhooksId<'a> {
+        const INFO: Info = Info {
+            id: "delete_webhooks_id",
+            method: "DELETE",
+            path: "/webhooks/{webhook_id}",
+            idempotent: true,
+            required_headers: &[],
+            successes: &[
+                Success {
+                    status: 204u16,
+                    content_type: None,
+                    schema: None,
+                },
+            ],
+        };
+        type Output = ();
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client.delete_webhooks_id(::std::clone::Clone::clone(&self.webhook_id))
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            {
+                let _ = body;
+                Ok(())
+            }
+        }
+    }
 }
 /// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
 /// lifetimes), for code that must cover them all.
@@ -5918,6 +7740,11 @@ macro_rules! for_each_operation {
         ($crate::operations::GetDocgenBatchJobsIdV20250 < 'static >); $callback !
         ($crate::operations::PostDocgenBatchesV20250 < 'static >); $callback !
         ($crate::operations::GetFilesId < 'static >); $callback !
-        ($crate::operations::GetFilesIdContent < 'static >);
+        ($crate::operations::GetFilesIdContent < 'static >); $callback !
+        ($crate::operations::GetWebhooks < 'static >); $callback !
+        ($crate::operations::PostWebhooks < 'static >); $callback !
+        ($crate::operations::GetWebhooksId < 'static >); $callback !
+        ($crate::operations::PutWebhooksId < 'static >); $callback !
+        ($crate::operations::DeleteWebhooksId < 'static >);
     };
 }

@@ -30,6 +30,12 @@ pub(crate) struct State {
     pub(crate) download_base: String,
     /// Files whose SHA-1 `GET /files/{id}` reports wrongly.
     pub(crate) misreported: HashSet<String>,
+    webhooks: Vec<Value>,
+    /// The keys deliveries are signed with: primary, secondary.
+    pub(crate) signature_keys: (Option<String>, Option<String>),
+    /// Events to deliver, taken by the server after each request.
+    pub(crate) outbox: Vec<crate::webhook::Delivery>,
+    pub(crate) deliveries: Vec<crate::Delivered>,
 }
 
 impl Default for State {
@@ -46,6 +52,10 @@ impl Default for State {
             requests: Vec::new(),
             download_base: String::new(),
             misreported: HashSet::new(),
+            webhooks: Vec::new(),
+            signature_keys: (None, None),
+            outbox: Vec::new(),
+            deliveries: Vec::new(),
         }
     }
 }
@@ -163,6 +173,28 @@ impl State {
         self.insert_output(&output_file_id, generated_file_name, content);
     }
 
+    /// Queues the webhook deliveries of the latest job: started, then succeeded or failed.
+    fn announce(&mut self, template_name: &str, folder_id: &str, output_file_id: &str) {
+        let Some(job) = self.jobs.last() else { return };
+        let details = crate::webhook::Details {
+            template_id: job.template_file_id.clone(),
+            template_name: template_name.to_owned(),
+            template_version_id: job.template_version_id.clone(),
+            folder_id: folder_id.to_owned(),
+            output_type: job.output_type.clone(),
+        };
+        let outcome = match &job.failure {
+            Some(reason) => ("DOCGEN_DOCUMENT_GENERATION_FAILED", None, Some(reason.clone())),
+            None => ("DOCGEN_DOCUMENT_GENERATION_SUCCEEDED", Some(output_file_id), None),
+        };
+        for (trigger, generated, reason) in [("DOCGEN_DOCUMENT_GENERATION_STARTED", None, None), outcome] {
+            for (webhook_id, address) in self.subscribers(trigger, &details.template_id, folder_id) {
+                let body = details.event(trigger, &webhook_id, generated, reason.as_deref());
+                self.outbox.push(crate::webhook::Delivery { address, trigger, body });
+            }
+        }
+    }
+
     /// A generated document: its file, whose version id is the one its job reports.
     fn insert_output(&mut self, file_id: &str, name: &str, content: Bytes) {
         let Some(job) = self.jobs.iter().find(|job| job.output_file_id == file_id) else { return };
@@ -210,6 +242,21 @@ impl State {
             }),
             "post_docgen_batches_v2025.0" => self.create_batch(call.body),
             "get_files_id" => self.file(id, &call.query),
+            "post_webhooks" => self.create_webhook(call.body),
+            "get_webhooks" => {
+                let minis: Vec<Value> = self
+                    .webhooks
+                    .iter()
+                    .map(|webhook| json!({ "id": webhook["id"], "type": "webhook", "target": webhook["target"] }))
+                    .collect();
+                page(minis, &call.query)
+            }
+            "get_webhooks_id" => self.webhook(id).map(|webhook| Answer::json(200, webhook.clone())),
+            "put_webhooks_id" => self.update_webhook(id, call.body),
+            "delete_webhooks_id" => self.webhook(id).map(|_| ()).map(|()| {
+                self.webhooks.retain(|webhook| webhook["id"] != id);
+                Answer { status: 204, headers: Vec::new(), body: None }
+            }),
             "get_files_id_content" => match self.files.get(id) {
                 Some(file) if call.query.get("version").is_none_or(|version| *version == file.version_id) => {
                     let location = format!("{}/d/{id}", self.download_base);
@@ -244,6 +291,58 @@ impl State {
             }
         }
         Ok(Answer::json(200, answer))
+    }
+
+    fn webhook(&self, id: &str) -> Result<&Value, Answer> {
+        self.webhooks.iter().find(|webhook| webhook["id"] == id).ok_or_else(|| Answer::not_found("The webhook"))
+    }
+
+    fn create_webhook(&mut self, body: &[u8]) -> Result<Answer, Answer> {
+        let request: box_docgen_generated::types::PostWebhooksBody = parse(body)?;
+        let id = self.new_id();
+        let webhook = json!({
+            "id": id,
+            "type": "webhook",
+            "target": request.target,
+            "created_by": { "id": "11446498", "type": "user" },
+            "created_at": crate::webhook::now(),
+            "address": request.address,
+            "triggers": request.triggers,
+        });
+        self.webhooks.push(webhook.clone());
+        Ok(Answer::json(201, webhook))
+    }
+
+    fn update_webhook(&mut self, id: &str, body: &[u8]) -> Result<Answer, Answer> {
+        let request: Value = parse(body)?;
+        let webhook = self
+            .webhooks
+            .iter_mut()
+            .find(|webhook| webhook["id"] == id)
+            .ok_or_else(|| Answer::not_found("The webhook"))?;
+        for field in ["target", "address", "triggers"] {
+            if let Some(value) = request.get(field) {
+                webhook[field] = value.clone();
+            }
+        }
+        Ok(Answer::json(200, webhook.clone()))
+    }
+
+    /// The webhooks (id, address) that want `trigger` for this template file or destination folder.
+    fn subscribers(&self, trigger: &str, template: &str, folder: &str) -> Vec<(String, String)> {
+        self.webhooks
+            .iter()
+            .filter(|webhook| {
+                let target = (webhook["target"]["type"].as_str(), webhook["target"]["id"].as_str());
+                let wants =
+                    webhook["triggers"].as_array().is_some_and(|triggers| triggers.iter().any(|t| t == trigger));
+                wants && (target == (Some("file"), Some(template)) || target == (Some("folder"), Some(folder)))
+            })
+            .map(|webhook| {
+                let text = |field: &str| webhook[field].as_str().unwrap_or_default().to_owned();
+                (text("id"), text("address"))
+            })
+            .collect()
     }
 
     fn known_template(&self, id: &str) -> Result<(), Answer> {
@@ -290,6 +389,8 @@ impl State {
             return Err(Answer::error(400, "bad_request", "document_generation_data must not be empty"));
         }
         let tags = self.files.get(&template_id).map(|file| file.tags.clone()).unwrap_or_default();
+        let template_name = self.files.get(&template_id).map(|file| file.name.clone()).unwrap_or_default();
+        let folder_id = request.destination_folder.id.clone();
         let template_version_id = request.file_version.map_or_else(|| format!("{template_id}1"), |version| version.id);
         let batch_id = self.new_id();
         let mut jobs = Vec::new();
@@ -316,6 +417,7 @@ impl State {
                 &document.generated_file_name,
                 Bytes::from(crate::pdf::document(&lines)),
             );
+            self.announce(&template_name, &folder_id, &output_file_id);
         }
         self.batches.insert(batch_id.clone(), jobs);
         Ok(Answer::json(202, json!({ "id": batch_id, "type": "docgen_batch" })))

@@ -37,6 +37,7 @@
 mod docgen;
 mod pdf;
 mod server;
+mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -87,6 +88,18 @@ pub enum Fault {
         /// How long the body takes.
         delay: Duration,
     },
+}
+
+/// A webhook event the stand-in sent.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Delivered {
+    /// Where it went.
+    pub address: String,
+    /// Its trigger, such as `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`.
+    pub trigger: String,
+    /// The receiver's HTTP status; `None` when it could not be reached.
+    pub status: Option<u16>,
 }
 
 /// A request the stand-in received.
@@ -166,6 +179,20 @@ impl MockBox {
     pub fn misreport_sha1(&self, file_id: &str) -> &Self {
         self.state().misreported.insert(file_id.to_owned());
         self
+    }
+
+    /// Signs webhook deliveries with these keys (`box-signature-primary` / `-secondary`), as Box signs them
+    /// with the app's keys. Without keys, deliveries carry no signature.
+    pub fn sign_webhooks(&self, primary: &str, secondary: Option<&str>) -> &Self {
+        self.state().signature_keys = (Some(primary.to_owned()), secondary.map(str::to_owned));
+        self
+    }
+
+    /// The webhook events sent so far, in order. For each document of a batch, a webhook on its template file
+    /// (or destination folder) with the Doc Gen triggers gets `DOCGEN_DOCUMENT_GENERATION_STARTED`, then
+    /// `..._SUCCEEDED` or `..._FAILED`, sent as soon as the batch is accepted.
+    pub fn deliveries(&self) -> Vec<Delivered> {
+        self.state().deliveries.clone()
     }
 
     /// The next `times` requests to the download host get `fault`.

@@ -58,6 +58,7 @@ async fn handle(
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
     let path = head.uri.path().to_owned();
     let route = route(head.method.as_str(), &path);
+    let state_handle = state.clone();
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         state.requests.push(Request {
@@ -95,9 +96,28 @@ async fn handle(
                 }
             },
         };
+        let outbox = std::mem::take(&mut state.outbox);
+        if !outbox.is_empty() {
+            tokio::spawn(deliver_webhooks(state_handle.clone(), outbox, state.signature_keys.clone()));
+        }
         (answer, fault)
     };
     Ok(response(answer, fault))
+}
+
+/// Sends webhook events in order, recording each outcome.
+async fn deliver_webhooks(
+    state: Arc<Mutex<State>>,
+    outbox: Vec<crate::webhook::Delivery>,
+    keys: (Option<String>, Option<String>),
+) {
+    let client = reqwest::Client::new();
+    for delivery in outbox {
+        let status = crate::webhook::send(&client, &delivery, &keys).await;
+        let delivered =
+            crate::Delivered { address: delivery.address.clone(), trigger: delivery.trigger.to_owned(), status };
+        state.lock().unwrap_or_else(PoisonError::into_inner).deliveries.push(delivered);
+    }
 }
 
 /// Box's checks before any operation: a bearer token, and the headers the operation requires (Doc Gen's

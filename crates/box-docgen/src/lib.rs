@@ -44,6 +44,7 @@ mod pagination;
 mod retry;
 mod templates;
 mod wait;
+pub mod webhooks;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};

@@ -8,7 +8,7 @@ pub use box_docgen_generated::types::{
     DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder, DocGenDocumentGenerationData,
     DocGenJob, DocGenJobFailures, DocGenJobFull, DocGenJobFullFailures, DocGenJobs, DocGenJobsFull, DocGenTag,
     DocGenTags, DocGenTagsProcessingMessage, DocGenTemplate, DocGenTemplateBase, DocGenTemplates, EnterpriseReference,
-    FileFull, FileReference, FileVersionBase, UserBase,
+    FileFull, FileReference, FileVersionBase, UserBase, Webhook, WebhookMini, Webhooks,
 };
 
 /// Every open enum of the API: known values as variants, anything else as `Unknown(String)`.

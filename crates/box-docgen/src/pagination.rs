@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::Error;
 use crate::{
     DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, DocGenTag, DocGenTags, DocGenTemplate, DocGenTemplates,
+    WebhookMini, Webhooks,
 };
 
 /// Box's largest page.
@@ -40,7 +41,13 @@ macro_rules! page {
     )*};
 }
 
-page!(DocGenJobs => DocGenJob, DocGenJobsFull => DocGenJobFull, DocGenTemplates => DocGenTemplate, DocGenTags => DocGenTag);
+page!(
+    DocGenJobs => DocGenJob,
+    DocGenJobsFull => DocGenJobFull,
+    DocGenTemplates => DocGenTemplate,
+    DocGenTags => DocGenTag,
+    Webhooks => WebhookMini,
+);
 
 /// The items of every page, fetched lazily: `fetch(context, marker)` runs when the previous page's items are
 /// used up, with `None` first and then each `next_marker`, until a page has no (or an empty) `next_marker`. One
