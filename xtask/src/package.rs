@@ -18,6 +18,9 @@ const CRATES: [&str; 4] = ["box-docgen-codegen", "box-docgen-generated", "box-do
 
 pub fn run(root: &Path) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    // Cargo takes a registry crate of a given version as immutable, so the verification build would reuse what
+    // it compiled for an earlier package of the same version: start from nothing.
+    let _ = std::fs::remove_dir_all(target_dir.join("package"));
     let mut package = Command::new(cargo());
     package.current_dir(root).arg("package");
     for name in CRATES {
