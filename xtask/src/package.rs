@@ -18,11 +18,13 @@ const CRATES: [&str; 4] = ["box-docgen-codegen", "box-docgen-generated", "box-do
 
 pub fn run(root: &Path) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    // Cargo takes a registry crate of a given version as immutable, so the verification build would reuse what
-    // it compiled for an earlier package of the same version: start from nothing.
-    let _ = std::fs::remove_dir_all(target_dir.join("package"));
+    // Cargo takes a registry crate of a given version as immutable, so a verification build in the shared target
+    // directory would reuse what it compiled for an earlier package of the same version: verify in a target
+    // directory of its own, from nothing.
+    let verify_dir = target_dir.join("package-verify");
+    let _ = std::fs::remove_dir_all(&verify_dir);
     let mut package = Command::new(cargo());
-    package.current_dir(root).arg("package");
+    package.current_dir(root).arg("package").arg("--target-dir").arg(&verify_dir);
     for name in CRATES {
         package.args(["-p", name]);
     }
@@ -35,7 +37,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&unpacked).map_err(|e| format!("creating {}: {e}", unpacked.display()))?;
     let mut patches = String::new();
     for name in CRATES {
-        let file = target_dir.join("package").join(format!("{name}-{version}.crate"));
+        let file = verify_dir.join("package").join(format!("{name}-{version}.crate"));
         let mut tar = Command::new("tar");
         tar.arg("-xzf").arg(&file).arg("-C").arg(&unpacked);
         status(&mut tar, &format!("unpacking {}", file.display()))?;
