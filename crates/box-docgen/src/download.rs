@@ -214,7 +214,7 @@ impl Client {
         let record = span.clone();
         let policy = self.retry_policy().clone();
         let start = Instant::now();
-        let mut hasher = Sha1Pipe::start()?;
+        let mut hasher = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
         let mut written: u64 = 0;
         let mut attempt = 0;
         async move {
@@ -230,7 +230,7 @@ impl Client {
                 let error = match answer {
                     Ok(Content::Body(response)) => {
                         match self.copy_body(response, written, &mut hasher, writer, &mut written).await {
-                            Ok(()) => return Ok((written, hasher.finish().await?)),
+                            Ok(()) => return Ok((written, hex(hasher.finish().as_ref()))),
                             Err(error) => error,
                         }
                     }
@@ -308,7 +308,7 @@ impl Client {
         &self,
         body: ContentBody,
         from: u64,
-        hasher: &mut Sha1Pipe,
+        hasher: &mut Context,
         writer: &mut W,
         written: &mut u64,
     ) -> Result<(), Error>
@@ -342,7 +342,7 @@ impl Client {
             if chunk.is_empty() {
                 continue;
             }
-            hasher.update(chunk.clone()).await;
+            hasher.update(&chunk);
             writer
                 .write_all(&chunk)
                 .await
@@ -350,49 +350,6 @@ impl Client {
             *written += chunk.len() as u64;
         }
         Ok(())
-    }
-}
-
-/// SHA-1 on a thread of its own, fed the chunks in order as they are written, so that hashing overlaps with
-/// the network and the disk. At most [`Sha1Pipe::DEPTH`] chunks wait for it: memory stays flat.
-///
-/// A plain thread, not `spawn_blocking`: tokio's paused clock (in tests) does not move while a blocking task
-/// runs, and the download waits (`Retry-After`, backoff) with the hasher alive.
-struct Sha1Pipe {
-    chunks: tokio::sync::mpsc::Sender<bytes::Bytes>,
-    digest: tokio::sync::oneshot::Receiver<String>,
-}
-
-impl Sha1Pipe {
-    const DEPTH: usize = 2;
-
-    fn start() -> Result<Self, Error> {
-        let (chunks, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(Self::DEPTH);
-        let (send_digest, digest) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("box-docgen-sha1".to_owned())
-            .spawn(move || {
-                let mut context = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-                while let Some(chunk) = receiver.blocking_recv() {
-                    context.update(&chunk);
-                }
-                let _ = send_digest.send(hex(context.finish().as_ref()));
-            })
-            .map_err(|source| Error::Io(Box::new(crate::error::IoError { path: None, source })))?;
-        Ok(Self { chunks, digest })
-    }
-
-    async fn update(&mut self, chunk: bytes::Bytes) {
-        // The thread lives until `finish`; should it have died, `finish` reports it.
-        let _ = self.chunks.send(chunk).await;
-    }
-
-    async fn finish(self) -> Result<String, Error> {
-        drop(self.chunks);
-        self.digest.await.map_err(|_| {
-            let source = std::io::Error::other("the SHA-1 thread ended early");
-            Error::Io(Box::new(crate::error::IoError { path: None, source }))
-        })
     }
 }
 
