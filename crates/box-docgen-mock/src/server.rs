@@ -61,18 +61,7 @@ async fn handle(
     let state_handle = state.clone();
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(Request {
-            operation: route.as_ref().map(|(info, _)| info.id),
-            method: head.method.to_string(),
-            path: path.clone(),
-            query: head.uri.query().map(str::to_owned),
-            headers: head
-                .headers
-                .iter()
-                .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-                .collect(),
-            body: body.clone(),
-        });
+        state.requests.push(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
         let Some((info, path_parameters)) = route else {
             return Ok(response(Answer::error(404, "not_found", "no such API path"), None));
         };
@@ -117,6 +106,22 @@ async fn deliver_webhooks(
         let delivered =
             crate::Delivered { address: delivery.address.clone(), trigger: delivery.trigger.to_owned(), status };
         state.lock().unwrap_or_else(PoisonError::into_inner).deliveries.push(delivered);
+    }
+}
+
+/// A request as the log keeps it.
+fn recorded(head: &hyper::http::request::Parts, operation: Option<&'static str>, body: Bytes) -> Request {
+    Request {
+        operation,
+        method: head.method.to_string(),
+        path: head.uri.path().to_owned(),
+        query: head.uri.query().map(str::to_owned),
+        headers: head
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect(),
+        body,
     }
 }
 
@@ -210,18 +215,7 @@ async fn download(
     let path = head.uri.path().to_owned();
     let (content, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(Request {
-            operation: None,
-            method: head.method.to_string(),
-            path: path.clone(),
-            query: head.uri.query().map(str::to_owned),
-            headers: head
-                .headers
-                .iter()
-                .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-                .collect(),
-            body: Bytes::new(),
-        });
+        state.requests.push(recorded(&head, None, Bytes::new()));
         let content = path.strip_prefix("/d/").and_then(|id| state.content(&percent_decode(id)));
         (content, state.download_faults.pop_front())
     };

@@ -202,15 +202,7 @@ impl Client {
     where
         W: AsyncWrite + Unpin + Send,
     {
-        let info = <op::GetFilesIdContent<'static> as op::Operation>::INFO;
-        let span = tracing::debug_span!(
-            "box_docgen",
-            operation = info.id,
-            method = info.method,
-            path = info.path,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
+        let span = crate::retry::operation_span(&<op::GetFilesIdContent<'static> as op::Operation>::INFO);
         let record = span.clone();
         let policy = self.retry_policy().clone();
         let start = Instant::now();

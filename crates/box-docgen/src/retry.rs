@@ -128,15 +128,7 @@ impl Client {
     /// sent once more, whatever the retry policy says; a second 401 is returned.
     pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
         let info = O::INFO;
-        let span = tracing::debug_span!(
-            "box_docgen",
-            operation = info.id,
-            method = info.method,
-            path = info.path,
-            attempt = tracing::field::Empty,
-            status = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
+        let span = operation_span(&info);
         let policy = self.retry_policy();
         // Fields are recorded on this handle rather than on `Span::current()`, which costs a thread-local
         // look-up each time.
@@ -173,6 +165,20 @@ impl Client {
         .instrument(span)
         .await
     }
+}
+
+/// The DEBUG span `box_docgen` of one operation: its id, method and path template from the table, and the
+/// attempt, status and request id recorded as they become known.
+pub(crate) fn operation_span(info: &box_docgen_generated::operations::Info) -> tracing::Span {
+    tracing::debug_span!(
+        "box_docgen",
+        operation = info.id,
+        method = info.method,
+        path = info.path,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    )
 }
 
 fn record_response(span: &tracing::Span, status: u16, request_id: Option<&str>) {
