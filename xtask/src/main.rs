@@ -4,8 +4,11 @@
 //! - `codegen --check`: changes nothing; prints the diff and fails when the snapshot is stale.
 //! - `bench [--quick]`: the benchmarks (see `bench/` and BENCHMARKS.md); `--quick` is a smoke run of seconds.
 //! - `package`: `cargo package` for the published crates, then a consumer built from the packages alone.
+//! - `drift UPSTREAM... [--json]`: what Box's descriptions say differently from the fragment (exit 0 none,
+//!   1 drift, 2 the inputs cannot be compared).
 
 mod bench;
+mod drift;
 mod package;
 
 use std::path::{Path, PathBuf};
@@ -16,14 +19,19 @@ const SNAPSHOT: &str = "crates/box-docgen-generated/generated/client.rs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["codegen"] => codegen(false),
-        ["codegen", "--check"] => codegen(true),
-        ["bench"] => bench::run(&workspace_root(), false),
-        ["bench", "--quick"] => bench::run(&workspace_root(), true),
-        ["package"] => package::run(&workspace_root()),
-        _ => Err("usage: cargo xtask codegen [--check] | cargo xtask bench [--quick] | cargo xtask package".to_owned()),
-    };
+    if args.first().map(String::as_str) == Some("drift") {
+        return ExitCode::from(drift::run(&workspace_root(), &args[1..]));
+    }
+    let result =
+        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["codegen"] => codegen(false),
+            ["codegen", "--check"] => codegen(true),
+            ["bench"] => bench::run(&workspace_root(), false),
+            ["bench", "--quick"] => bench::run(&workspace_root(), true),
+            ["package"] => package::run(&workspace_root()),
+            _ => Err("usage: cargo xtask codegen [--check] | bench [--quick] | package | drift UPSTREAM... [--json]"
+                .to_owned()),
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
