@@ -4,14 +4,19 @@
 //! schema with the same shape is no drift.
 //!
 //! Exit status: 0 no drift, 1 drift (the report on stdout), 2 the inputs cannot be compared.
+//!
+//! `--apply` writes Box's shapes into the fragment (see [`apply`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::{Value, json};
 
-/// The tags whose operations the fragment carries whole: an operation Box adds under one of them is reported.
-const WHOLE_TAGS: [&str; 1] = ["Box Doc Gen"];
+/// Box's tags whose operations the fragment carries whole: an operation Box adds under one of them is reported.
+const WHOLE_TAGS: [&str; 2] = ["Box Doc Gen", "Box Doc Gen templates"];
+
+/// Operation keys that are the fragment's own business, not Box's contract: never compared, kept by `--apply`.
+const OWN_KEYS: [&str; 2] = ["tags", "security"];
 
 /// Differences the project keeps on purpose, by location: none today. (The Doc Gen webhook triggers Box's
 /// descriptions lack are added at generation time, by rewrite 8 in `crates/box-docgen-codegen`, so the fragment
@@ -38,6 +43,7 @@ pub struct Change {
 /// Runs the command; returns the exit status.
 pub fn run(root: &Path, args: &[String]) -> u8 {
     let json_output = args.iter().any(|arg| arg == "--json");
+    let apply_changes = args.iter().any(|arg| arg == "--apply");
     let sources: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
     if sources.is_empty() {
         eprintln!("error: usage: cargo xtask drift UPSTREAM... [--json] (files, JSON or YAML, or http(s) URLs)");
@@ -66,7 +72,154 @@ pub fn run(root: &Path, args: &[String]) -> u8 {
     } else {
         print!("{}", report(&changes));
     }
+    if apply_changes && !changes.is_empty() {
+        let applied = apply(&fragment, &upstreams);
+        let path = root.join("openapi/docgen.json");
+        if let Err(e) = std::fs::write(&path, format_fragment(&applied)) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return 2;
+        }
+        println!("\napplied to openapi/docgen.json; now run `cargo xtask codegen`");
+        let added: Vec<&Change> = changes.iter().filter(|change| change.kind == "added").collect();
+        if !added.is_empty() {
+            println!("new, with no description yet (Box's prose is not copied; write one in our words):");
+            for change in added {
+                println!("  {} {}", change.group, change.location);
+            }
+        }
+    }
     u8::from(!changes.is_empty())
+}
+
+/// The fragment as the project formats it: two-space indented JSON and a final newline.
+pub fn format_fragment(fragment: &Value) -> String {
+    serde_json::to_string_pretty(fragment).unwrap_or_default() + "\n"
+}
+
+/// The fragment with Box's shapes: each carried operation (and each operation Box added under a tag carried
+/// whole) becomes Box's, and so does every schema they use, with no prose of Box's; where an item exists on both
+/// sides, the fragment's own prose stays. Schemas nothing uses any more are dropped.
+pub fn apply(fragment: &Value, upstreams: &[Value]) -> Value {
+    let mut applied = fragment.clone();
+    let mut wanted: Vec<(String, String, &Value)> = Vec::new();
+    for (path, method, _) in operations(fragment) {
+        let pointer = format!("/paths/{}/{method}", escape(&path));
+        if let Some(upstream) = upstreams.iter().find(|upstream| upstream.pointer(&pointer).is_some()) {
+            wanted.push((path, method, upstream));
+        }
+    }
+    for upstream in upstreams {
+        for (path, method, operation) in operations(upstream) {
+            let tagged = operation
+                .get("tags")
+                .and_then(Value::as_array)
+                .is_some_and(|tags| tags.iter().any(|tag| tag.as_str().is_some_and(|tag| WHOLE_TAGS.contains(&tag))));
+            if tagged && !wanted.iter().any(|(p, m, _)| *p == path && *m == method) {
+                wanted.push((path, method, upstream));
+            }
+        }
+    }
+    let mut schemas = Vec::new();
+    for (path, method, upstream) in &wanted {
+        let pointer = format!("/paths/{}/{method}", escape(path));
+        let theirs = strip_prose(upstream.pointer(&pointer).unwrap_or(&Value::Null));
+        let ours = applied.pointer(&pointer).cloned().unwrap_or(Value::Null);
+        let merged = with_prose(&ours, &theirs);
+        referenced_schemas(upstream, &merged, &mut schemas);
+        if let Some(paths) = applied.get_mut("paths").and_then(Value::as_object_mut) {
+            let item = paths.entry(path.clone()).or_insert_with(|| json!({}));
+            item[method.as_str()] = merged;
+        }
+    }
+    let mut components = serde_json::Map::new();
+    for (name, upstream) in schemas {
+        let theirs =
+            strip_prose(upstream.pointer(&format!("/components/schemas/{}", escape(&name))).unwrap_or(&Value::Null));
+        let ours = applied.pointer(&format!("/components/schemas/{}", escape(&name))).cloned().unwrap_or(Value::Null);
+        components.insert(name, with_prose(&ours, &theirs));
+    }
+    // Keep the fragment's order for schemas it had, then the new ones.
+    let mut ordered = serde_json::Map::new();
+    for name in applied.pointer("/components/schemas").and_then(Value::as_object).into_iter().flat_map(|s| s.keys()) {
+        if let Some(schema) = components.remove(name) {
+            ordered.insert(name.clone(), schema);
+        }
+    }
+    ordered.extend(components);
+    applied["components"]["schemas"] = Value::Object(ordered);
+    applied
+}
+
+/// The named schemas `value` uses in `spec`, transitively, each with the spec it comes from.
+fn referenced_schemas<'a>(spec: &'a Value, value: &Value, found: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object {
+                if key == "$ref"
+                    && let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    if !found.iter().any(|(seen, _)| seen == name) {
+                        found.push((name.to_owned(), spec));
+                        if let Some(schema) = spec.pointer(&format!("/components/schemas/{}", escape(name))) {
+                            referenced_schemas(spec, schema, found);
+                        }
+                    }
+                } else {
+                    referenced_schemas(spec, child, found);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| referenced_schemas(spec, item, found)),
+        _ => {}
+    }
+}
+
+/// `theirs` (a shape with no prose) with the prose of `ours` wherever the same item exists in both; parameters
+/// are matched by name and location, other arrays by position.
+fn with_prose(ours: &Value, theirs: &Value) -> Value {
+    with_prose_in(ours, theirs, false)
+}
+
+/// `in_properties` as in [`strip_prose_in`]: the keys of a `properties` map are fields, not prose.
+fn with_prose_in(ours: &Value, theirs: &Value, in_properties: bool) -> Value {
+    match (ours, theirs) {
+        (Value::Object(ours), Value::Object(theirs)) => {
+            // The fragment's keys in its own order (its prose, and its shape where Box still has it), then what
+            // Box added, in Box's order: applying an unchanged shape changes nothing.
+            let mut merged = serde_json::Map::new();
+            for (key, value) in ours {
+                if !in_properties && ((is_prose(key) && !key.starts_with("x-")) || OWN_KEYS.contains(&key.as_str())) {
+                    merged.insert(key.clone(), value.clone());
+                } else if let Some(theirs) = theirs.get(key) {
+                    merged.insert(key.clone(), with_prose_in(value, theirs, !in_properties && key == "properties"));
+                }
+            }
+            for (key, value) in theirs {
+                if !merged.contains_key(key) {
+                    merged.insert(key.clone(), value.clone());
+                }
+            }
+            Value::Object(merged)
+        }
+        (Value::Array(ours), Value::Array(theirs)) => {
+            let key =
+                |item: &Value| item.get("name").zip(item.get("in")).map(|(name, place)| format!("{place}:{name}"));
+            Value::Array(
+                theirs
+                    .iter()
+                    .enumerate()
+                    .map(|(index, theirs)| {
+                        let matching = match key(theirs) {
+                            Some(wanted) => ours.iter().find(|ours| key(ours).as_deref() == Some(wanted.as_str())),
+                            None => ours.get(index),
+                        };
+                        matching.map_or_else(|| theirs.clone(), |ours| with_prose(ours, theirs))
+                    })
+                    .collect(),
+            )
+        }
+        _ => theirs.clone(),
+    }
 }
 
 /// Reads a description from a file (JSON or YAML) or an http(s) URL, and checks it is OpenAPI 3.x.
@@ -593,12 +746,18 @@ fn resolve<'a>(spec: &'a Value, mut value: &'a Value) -> &'a Value {
 }
 
 fn strip_prose(value: &Value) -> Value {
+    strip_prose_in(value, false)
+}
+
+/// `in_properties`: `value` is a `properties` map, whose keys are field names (a field may be called
+/// `description`), not keywords.
+fn strip_prose_in(value: &Value, in_properties: bool) -> Value {
     match value {
         Value::Object(object) => Value::Object(
             object
                 .iter()
-                .filter(|(key, _)| !is_prose(key))
-                .map(|(key, value)| (key.clone(), strip_prose(value)))
+                .filter(|(key, _)| in_properties || !is_prose(key))
+                .map(|(key, value)| (key.clone(), strip_prose_in(value, !in_properties && key == "properties")))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(strip_prose).collect()),
@@ -806,6 +965,41 @@ mod tests {
         });
         let error = load(&format!("http://127.0.0.1:{port}/openapi.json")).expect_err("404");
         assert!(error.contains("404"), "{error}");
+    }
+
+    #[test]
+    fn the_fragment_is_formatted_as_the_project_formats_it() {
+        assert_eq!(format_fragment(&fragment()), include_str!("../../openapi/docgen.json"));
+    }
+
+    #[test]
+    fn apply_takes_the_shape_keeps_our_prose_and_then_there_is_no_drift() {
+        let mut upstream = strip_prose(&fragment());
+        upstream["openapi"] = json!("3.0.2");
+        let job = schema(&mut upstream, "DocGenJob");
+        job["allOf"][1]["properties"]["priority"] = json!({ "type": "integer", "description": "Box's words" });
+        job["description"] = json!("Box's words about jobs");
+        let applied = apply(&fragment(), std::slice::from_ref(&upstream));
+        let properties = &applied["components"]["schemas"]["DocGenJob"]["allOf"][1]["properties"];
+        assert_eq!(properties["priority"], json!({ "type": "integer" }), "new items come without Box's prose");
+        assert_eq!(
+            applied["components"]["schemas"]["DocGenJob"]["description"],
+            fragment()["components"]["schemas"]["DocGenJob"]["description"],
+            "our prose stays"
+        );
+        assert_eq!(
+            properties["status"]["description"],
+            fragment()["components"]["schemas"]["DocGenJob"]["allOf"][1]["properties"]["status"]["description"]
+        );
+        assert_eq!(compare(&applied, std::slice::from_ref(&upstream)), [], "no drift after applying");
+        let code = box_docgen_codegen::generate(&format_fragment(&applied)).expect("generates");
+        assert!(code.contains("pub priority: ::std::option::Option<i64>"), "codegen carries the change");
+    }
+
+    #[test]
+    fn applying_the_same_shapes_changes_nothing() {
+        let upstream = strip_prose(&fragment());
+        assert_eq!(format_fragment(&apply(&fragment(), &[upstream])), format_fragment(&fragment()));
     }
 
     #[test]
