@@ -165,3 +165,42 @@ async fn a_version_other_than_the_current_one_is_refused_rather_than_unverified(
     assert!(matches!(&error, Error::InvalidInput(input) if input.argument == "version"), "{error:?}");
     assert!(mock.requests_for(CONTENT).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_401_on_the_download_refreshes_the_token_once_and_asks_again() {
+    let tokens = httpmock::MockServer::start_async().await;
+    let token_requests = tokens
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST).path("/oauth2/token");
+            then.respond_with(crate::support::in_turn(vec![
+                crate::support::respond(200, &serde_json::json!({ "access_token": "T1", "expires_in": 3600 })),
+                crate::support::respond(200, &serde_json::json!({ "access_token": "T2", "expires_in": 3600 })),
+            ]));
+        })
+        .await;
+    let source =
+        box_docgen::auth::ClientCredentials::new("cid", "csecret", box_docgen::auth::Subject::Enterprise("1".into()))
+            .expect("valid")
+            .token_url(tokens.url("/oauth2/token"));
+    let mock = MockBox::start().await;
+    mock.add_file_content("9", "a.pdf", &b"%PDF-1.4 tiny"[..]);
+    mock.fail(CONTENT, Fault::Status(401), 1);
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    let client = Client::with_token_source(source)
+        .base_url(mock.base_url())
+        .http_client(http)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("valid");
+    let mut written = Vec::new();
+    client.download("9", None, &mut written).await.expect("after a new token");
+    assert_eq!(written, b"%PDF-1.4 tiny");
+    assert_eq!(token_requests.calls_async().await, 2, "one refresh");
+    let sent: Vec<_> =
+        mock.requests_for(CONTENT).iter().map(|r| r.header("authorization").map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("Bearer T1".to_owned()), Some("Bearer T2".to_owned())]);
+}

@@ -258,16 +258,27 @@ impl Client {
         let range = (from > 0).then(|| format!("bytes={from}-"));
         let request =
             op::GetFilesIdContent { file_id, access_token: None, version, boxapi: None, range: range.as_deref() };
-        let (api, _) = self.api().await?;
-        let mut response = match request.send(&api).await {
-            Ok(response) if response.status() == StatusCode::ACCEPTED => {
-                return Ok(Content::NotReady(crate::decode::retry_after(response.headers())));
+        // As in `Client::send`: a 401 makes the token source refresh, and the request goes once more.
+        let mut reauthenticated = false;
+        let mut response = loop {
+            let (api, token) = self.api().await?;
+            match request.send(&api).await {
+                Ok(response) if response.status() == StatusCode::ACCEPTED => {
+                    return Ok(Content::NotReady(crate::decode::retry_after(response.headers())));
+                }
+                Ok(response) => return Ok(Content::Body(ContentBody::Api(response))),
+                Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().is_redirection() => {
+                    break response;
+                }
+                Err(progenitor_client::Error::UnexpectedResponse(response))
+                    if response.status() == StatusCode::UNAUTHORIZED
+                        && !std::mem::replace(&mut reauthenticated, true)
+                        && self.rejected(token.as_ref()).await =>
+                {
+                    tracing::info!("access token rejected; asking for the download again with a new one");
+                }
+                Err(error) => return Err(crate::decode::raw_error(error).await),
             }
-            Ok(response) => return Ok(Content::Body(ContentBody::Api(response))),
-            Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().is_redirection() => {
-                response
-            }
-            Err(error) => return Err(crate::decode::raw_error(error).await),
         };
         for _ in 0..MAX_REDIRECTS {
             let location = response
