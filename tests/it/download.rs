@@ -181,7 +181,9 @@ async fn a_401_on_the_download_refreshes_the_token_once_and_asks_again() {
     let source =
         box_docgen::auth::ClientCredentials::new("cid", "csecret", box_docgen::auth::Subject::Enterprise("1".into()))
             .expect("valid")
-            .token_url(tokens.url("/oauth2/token"));
+            .token_url(tokens.url("/oauth2/token"))
+            // No timers of its own: on the paused clock, a request timeout would fire while the server answers.
+            .http_client(reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client"));
     let mock = MockBox::start().await;
     mock.add_file_content("9", "a.pdf", &b"%PDF-1.4 tiny"[..]);
     mock.fail(CONTENT, Fault::Status(401), 1);
