@@ -28,14 +28,9 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
 #[tokio::test(start_paused = true)]
 async fn a_generated_document_lands_verified_and_the_download_host_gets_no_credentials() {
     let mock = MockBox::start().await;
-    let http = reqwest::Client::builder()
-        .pool_idle_timeout(None)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
     let client = Client::builder(TOKEN)
         .base_url(mock.base_url())
-        .http_client(http)
+        .http_client(crate::support::timer_free_http())
         .as_user("11446498")
         .header("x-api-key", "header-secret")
         .build()
@@ -187,14 +182,9 @@ async fn a_401_on_the_download_refreshes_the_token_once_and_asks_again() {
     let mock = MockBox::start().await;
     mock.add_file_content("9", "a.pdf", &b"%PDF-1.4 tiny"[..]);
     mock.fail(CONTENT, Fault::Status(401), 1);
-    let http = reqwest::Client::builder()
-        .pool_idle_timeout(None)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client");
     let client = Client::with_token_source(source)
         .base_url(mock.base_url())
-        .http_client(http)
+        .http_client(crate::support::timer_free_http())
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("valid");

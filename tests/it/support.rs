@@ -21,8 +21,22 @@ pub fn client(server: &MockServer) -> Client {
 /// A client for `base_url` whose HTTP stack sets no timers of its own, for tests on tokio's paused clock:
 /// the clock then moves only for the client's own waits (backoff, polling), never for a pool or a timeout.
 pub fn paused_clock_client(base_url: String, policy: RetryPolicy) -> Client {
-    let http = reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client");
-    Client::builder(TOKEN).base_url(base_url).http_client(http).retry_policy(policy).build().expect("valid")
+    Client::builder(TOKEN)
+        .base_url(base_url)
+        .http_client(timer_free_http())
+        .retry_policy(policy)
+        .build()
+        .expect("valid")
+}
+
+/// An HTTP stack with no timers of its own, and without reqwest's redirects, as the client's own is (downloads
+/// follow Box's redirect themselves).
+pub fn timer_free_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
 }
 
 /// The seed job with `field` set to `value` (or removed, for `None`).
