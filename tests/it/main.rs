@@ -12,6 +12,7 @@ mod input_errors;
 mod job_ids;
 mod mock;
 mod operations;
+mod pacing;
 mod raw_server;
 mod secrets;
 mod support;

@@ -74,7 +74,7 @@ async fn the_deadline_ends_the_wait_with_the_last_state_seen() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_429_waits_for_retry_after() {
+async fn a_429_is_retried_by_the_retry_layer_after_retry_after() {
     let server = MockServer::start_async().await;
     let too_many = serde_json::json!({ "type": "error", "status": 429, "code": "rate_limit_exceeded" });
     server
@@ -87,13 +87,33 @@ async fn a_429_waits_for_retry_after() {
         })
         .await;
     let start = Instant::now();
-    let job = paused_clock_client(&server)
+    let job = support::paused_clock_client(server.url("/2.0"), RetryPolicy::default())
         .wait_for_job("1", options().deadline(Duration::from_secs(60)))
         .await
         .expect("the job");
     assert_eq!(job.status, JobStatus::Completed);
     // The paused clock moved by exactly the Retry-After (30 s), not by the 1 s first interval.
     assert_eq!(start.elapsed().as_secs(), 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_batch_under_429s_sends_no_more_requests_than_the_policy_allows() {
+    let server = MockServer::start_async().await;
+    let too_many = serde_json::json!({ "type": "error", "status": 429, "code": "rate_limit_exceeded" });
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/2.0/docgen_batch_jobs/7");
+            then.status(429).header("retry-after", "2").json_body(too_many);
+        })
+        .await;
+    let start = Instant::now();
+    let client = support::paused_clock_client(server.url("/2.0"), RetryPolicy::default().max_attempts(3));
+    let error = client.wait_for_batch("7", options()).await.expect_err("429 throughout");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
+    assert_eq!(error.attempts(), Some(3));
+    // One poll, three attempts, no second loop of its own around the retry layer.
+    assert_eq!(mock.calls_async().await, 3);
+    assert_eq!(start.elapsed().as_secs(), 4, "two Retry-After waits of 2 s");
 }
 
 #[tokio::test(start_paused = true)]

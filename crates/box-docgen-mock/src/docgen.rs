@@ -36,6 +36,8 @@ pub(crate) struct State {
     /// Events to deliver, taken by the server after each request.
     pub(crate) outbox: Vec<crate::webhook::Delivery>,
     pub(crate) deliveries: Vec<crate::Delivered>,
+    /// Box's rate limit, when the test set one.
+    pub(crate) limit: Option<crate::limit::Limit>,
 }
 
 impl Default for State {
@@ -56,6 +58,7 @@ impl Default for State {
             signature_keys: (None, None),
             outbox: Vec::new(),
             deliveries: Vec::new(),
+            limit: None,
         }
     }
 }
@@ -128,6 +131,22 @@ pub(crate) struct Call<'a> {
 }
 
 impl State {
+    /// Box's 429 when the rate limit set by the test has no room for this request.
+    pub(crate) fn over_limit(&mut self, operation: &str, body: &[u8]) -> Option<Answer> {
+        let limit = self.limit.as_mut()?;
+        let cost = match operation {
+            "post_docgen_batches_v2025.0" => serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|body| body["document_generation_data"].as_array().map(Vec::len))
+                .unwrap_or(1),
+            _ => 1,
+        };
+        let retry_after = limit.admit(cost as f64)?;
+        let mut answer = Answer::error(429, "rate_limit_exceeded", "Request rate limit exceeded");
+        answer.headers.push(("retry-after", retry_after.to_string()));
+        Some(answer)
+    }
+
     pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: &[&str]) {
         let tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
         let content = Bytes::from(format!("template {name}").into_bytes());

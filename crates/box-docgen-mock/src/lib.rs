@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod docgen;
+mod limit;
 mod pdf;
 mod server;
 mod webhook;
@@ -250,6 +251,20 @@ impl MockBox {
         let queue = state.faults.entry(info.id).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
         self
+    }
+
+    /// Plays Box's rate limit: beyond `per_second` requests per second (a burst of one second's worth), the
+    /// API host answers 429 with `Retry-After` (whole seconds until there is room) and does nothing. A batch
+    /// `POST` counts one per document, as Box limits Doc Gen by documents. The clock is tokio's, so this works
+    /// on a paused clock too.
+    pub fn limit_rate(&self, per_second: f64) -> &Self {
+        self.state().limit = Some(crate::limit::Limit::new(per_second));
+        self
+    }
+
+    /// How many 429s the rate limit of [`limit_rate`](Self::limit_rate) answered.
+    pub fn rate_limited(&self) -> usize {
+        self.state().limit.as_ref().map_or(0, |limit| limit.refused)
     }
 
     /// Every request received so far, in order.

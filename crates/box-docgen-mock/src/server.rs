@@ -77,7 +77,7 @@ async fn handle(
             Some(Fault::NotReady { retry_after }) => {
                 Answer { status: 202, headers: vec![("retry-after", retry_after.to_string())], body: None }
             }
-            _ => match check_headers(info, &head.headers) {
+            _ => match check_headers(info, &head.headers).or_else(|| state.over_limit(info.id, &body)) {
                 Some(refusal) => refusal,
                 None => {
                     let query = head.uri.query().map(parse_query).unwrap_or_default();

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::client::{BOX_VERSION, non_blank};
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
+use crate::rate::Cost;
 use crate::{
     Client, DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder,
     DocGenDocumentGenerationData, Error, FileReference, FileVersionBase,
@@ -143,8 +144,11 @@ impl BatchRequestBuilder {
 impl Client {
     /// Starts generating documents: `POST /docgen_batches`. Box accepts the batch (HTTP 202) and runs its
     /// jobs in the background; follow them with [`wait_for_batch`](Self::wait_for_batch) or
-    /// [`list_batch_jobs`](Self::list_batch_jobs).
+    /// [`list_batch_jobs`](Self::list_batch_jobs). The request is paced by the client's documents-per-minute
+    /// ceiling ([`RateLimits`](crate::rate::RateLimits)): it counts as many documents as it holds.
     pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
-        self.send(&op::PostDocgenBatchesV20250 { box_version: BOX_VERSION, body: &request.body }).await
+        let documents = u32::try_from(request.documents().len()).unwrap_or(u32::MAX);
+        let operation = op::PostDocgenBatchesV20250 { box_version: BOX_VERSION, body: &request.body };
+        self.send_costing(&operation, Cost::batch(documents)).await
     }
 }

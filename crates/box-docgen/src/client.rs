@@ -10,6 +10,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{StaticToken, TokenSource, same};
+use crate::rate::{LocalRateAuthority, RateAuthority, RateLimits};
+use crate::retry::Pacing;
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -40,6 +42,8 @@ pub struct Client {
     /// `As-User` and the caller's extra headers.
     headers: HeaderMap,
     retry_policy: RetryPolicy,
+    /// The rate authority, learned rate and retry budget every clone shares.
+    pacing: Arc<Pacing>,
 }
 
 /// Where a request's generated client (which sends the `Authorization` header) comes from. Building one per
@@ -67,6 +71,7 @@ impl fmt::Debug for Client {
             .field("auth", auth)
             .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry_policy", &self.retry_policy)
+            .field("rate_authority", &self.pacing.authority)
             .finish()
     }
 }
@@ -100,6 +105,11 @@ impl Client {
     /// When and how often requests are sent again.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry_policy
+    }
+
+    /// What every clone shares to pace and retry.
+    pub(crate) fn pacing(&self) -> &Pacing {
+        &self.pacing
     }
 
     /// The HTTP client, for requests outside the API (a download host), which carry none of its headers.
@@ -181,6 +191,8 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     http: Option<reqwest::Client>,
     retry_policy: RetryPolicy,
+    authority: Option<Arc<dyn RateAuthority>>,
+    limits: RateLimits,
     as_user: Option<String>,
     headers: Vec<(String, String)>,
 }
@@ -199,6 +211,8 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("custom_http_client", &self.http.is_some())
             .field("retry_policy", &self.retry_policy)
+            .field("rate_authority", &self.authority)
+            .field("rate_limits", &self.limits)
             .field("as_user", &self.as_user)
             .field("extra_headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
@@ -215,6 +229,8 @@ impl ClientBuilder {
             user_agent: None,
             http: None,
             retry_policy: RetryPolicy::default(),
+            authority: None,
+            limits: RateLimits::default(),
             as_user: None,
             headers: Vec::new(),
         }
@@ -249,6 +265,28 @@ impl ClientBuilder {
     /// When and how often to send a request again; [`RetryPolicy::default`] unless set.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
+        self
+    }
+
+    /// The ceilings of the client's own [`LocalRateAuthority`]; [`RateLimits::default`] (50 documents per
+    /// minute, Box's Doc Gen guidance) unless set. Ignored with [`rate_authority`](Self::rate_authority).
+    ///
+    /// ```
+    /// use box_docgen::rate::RateLimits;
+    /// let client = box_docgen::Client::builder("token")
+    ///     .rate_limits(RateLimits::default().requests_per_second(10.0).documents_per_minute(80.0))
+    ///     .build()?;
+    /// # Ok::<(), box_docgen::Error>(())
+    /// ```
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Asks this authority before every request instead of the client's own: to share ceilings and holds
+    /// between clients, or between processes (see [`rate`](crate::rate)).
+    pub fn rate_authority(mut self, authority: impl RateAuthority + 'static) -> Self {
+        self.authority = Some(Arc::new(authority));
         self
     }
 
@@ -317,7 +355,9 @@ impl ClientBuilder {
             }
             Auth::Source(source) => Authenticated::Source(source, Arc::default()),
         };
-        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy })
+        let authority = self.authority.unwrap_or_else(|| Arc::new(LocalRateAuthority::new(self.limits)));
+        let pacing = Arc::new(Pacing::new(&self.retry_policy, authority));
+        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy, pacing })
     }
 }
 

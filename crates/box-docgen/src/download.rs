@@ -14,6 +14,8 @@ use tracing::Instrument;
 
 use crate::client::path_segment;
 use crate::error::IntegrityError;
+use crate::rate::Cost;
+use crate::retry::Retry;
 use crate::{Client, DocGenJob, Error, FileFull, JobStatus};
 
 /// The fields a download asks Box for before it starts.
@@ -204,14 +206,14 @@ impl Client {
     {
         let span = crate::retry::operation_span(&<op::GetFilesIdContent<'static> as op::Operation>::INFO);
         let record = span.clone();
-        let policy = self.retry_policy().clone();
+        let policy = self.retry_policy();
         let start = Instant::now();
         let mut hasher = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
         let mut written: u64 = 0;
-        let mut attempt = 0;
         async move {
+            let mut retry = Retry::new(self, true, Cost::REQUEST);
             loop {
-                attempt += 1;
+                let attempt = retry.attempt().await;
                 record.record("attempt", attempt);
                 let answer = self.content_response(file_id, version, written).await;
                 match &answer {
@@ -221,11 +223,16 @@ impl Client {
                 };
                 let error = match answer {
                     Ok(Content::Body(response)) => {
+                        let status = response.status();
                         match self.copy_body(response, written, &mut hasher, writer, &mut written).await {
-                            Ok(()) => return Ok((written, hex(hasher.finish().as_ref()))),
+                            Ok(()) => {
+                                retry.succeeded(status).await;
+                                return Ok((written, hex(hasher.finish().as_ref())));
+                            }
                             Err(error) => error,
                         }
                     }
+                    // Not ready yet: ask again after Box's `Retry-After`, as the same attempt.
                     Ok(Content::NotReady(retry_after)) => {
                         let wait = retry_after.unwrap_or(policy.base_delay);
                         if wait > policy.max_delay || start.elapsed() + wait > policy.deadline {
@@ -236,17 +243,15 @@ impl Client {
                         }
                         tracing::info!(file_id, wait_ms = wait.as_millis() as u64, "file not ready yet (202); waiting");
                         tokio::time::sleep(wait).await;
-                        attempt -= 1;
+                        retry.again(StatusCode::ACCEPTED).await;
                         continue;
                     }
                     Err(error) => error,
                 };
-                let error = error.with_attempts(attempt);
-                let Some((delay, reason)) = policy.next_delay(&error, attempt, true, start.elapsed()) else {
-                    return Err(error);
-                };
-                tracing::warn!(reason, written, delay_ms = delay.as_millis() as u64, attempt, "resuming download");
-                tokio::time::sleep(delay).await;
+                if written > 0 {
+                    tracing::info!(written, "download interrupted; the next attempt resumes from there");
+                }
+                retry.failed(error).await?;
             }
         }
         .instrument(span)

@@ -41,6 +41,7 @@ mod error;
 mod jobs;
 mod model;
 mod pagination;
+pub mod rate;
 mod retry;
 mod templates;
 mod wait;

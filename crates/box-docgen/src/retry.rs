@@ -1,5 +1,7 @@
-//! Sending an operation: attempts, backoff with full jitter, `Retry-After`, and the operation's tracing span.
+//! Sending an operation: pacing, attempts, backoff with full jitter, `Retry-After`, the retry budget, and the
+//! operation's tracing span.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use box_docgen_generated::operations::Operation;
@@ -9,6 +11,7 @@ use tracing::Instrument;
 
 use crate::decode;
 use crate::error::is_retryable_status;
+use crate::rate::{Adaptive, Cost, RateAuthority};
 use crate::{Client, Error};
 
 /// When and how often the client sends a request again.
@@ -22,7 +25,15 @@ use crate::{Client, Error};
 /// Between attempts the client waits a random time between zero and `base_delay × 2^(attempt − 1)` capped at
 /// `max_delay` ("full jitter"), or exactly the `Retry-After` Box asked for. It gives up, returning the last
 /// error, when `max_attempts` is reached, when the next wait would end past `deadline` (counted from the first
-/// attempt), or when `Retry-After` is longer than `max_delay`.
+/// attempt), when `Retry-After` is longer than `max_delay`, or when the retry budget is spent.
+///
+/// Shared by every clone and task of a client (see [`rate`](crate::rate)):
+/// - a 429 with `Retry-After` holds *every* request until then, not only the one that got it;
+/// - the retry budget (as in the AWS SDKs): a retry spends 5 tokens (10 after a timeout), a success gives
+///   back what its retries spent or 1 token; with the budget spent, errors return at once instead of
+///   multiplying the load on a failing service;
+/// - the learned ("adaptive") rate, which starts at `initial_rate` requests per second, is cut on 429s and
+///   grows back while requests succeed.
 ///
 /// ```
 /// use std::time::Duration;
@@ -33,7 +44,7 @@ use crate::{Client, Error};
 /// let impatient = Client::builder("token").retry_policy(RetryPolicy::none()).build()?;
 /// # Ok::<(), box_docgen::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retries). Default 5.
@@ -44,6 +55,13 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts a wait that would end later than this after the first attempt. Default 2 min.
     pub deadline: Duration,
+    /// Tokens in the retry budget; `None` for no budget. Default 500 (100 retries with no success between).
+    pub retry_budget: Option<u32>,
+    /// Whether requests are paced by a rate learned from Box's 429s. Default on.
+    pub adaptive_rate: bool,
+    /// The learned rate's starting point, in requests per second. Default 1,000 per minute, Box's documented
+    /// limit per user; it doubles every half second while requests keep up with it, until the first 429.
+    pub initial_rate: f64,
 }
 
 impl Default for RetryPolicy {
@@ -53,9 +71,19 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
+            retry_budget: Some(RETRY_BUDGET),
+            adaptive_rate: true,
+            initial_rate: 1000.0 / 60.0,
         }
     }
 }
+
+/// The AWS SDKs' retry quota: its size, what a retry costs, what a timeout's retry costs, what a success
+/// without retries gives back.
+const RETRY_BUDGET: u32 = 500;
+const RETRY_COST: u32 = 5;
+const TIMEOUT_RETRY_COST: u32 = 10;
+const SUCCESS_REFUND: u32 = 1;
 
 impl RetryPolicy {
     /// Sends every request once.
@@ -84,6 +112,25 @@ impl RetryPolicy {
     /// Sets [`deadline`](Self::deadline).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Sets [`retry_budget`](Self::retry_budget).
+    pub fn retry_budget(mut self, tokens: Option<u32>) -> Self {
+        self.retry_budget = tokens;
+        self
+    }
+
+    /// Sets [`adaptive_rate`](Self::adaptive_rate).
+    pub fn adaptive_rate(mut self, on: bool) -> Self {
+        self.adaptive_rate = on;
+        self
+    }
+
+    /// Sets [`initial_rate`](Self::initial_rate) (requests per second; not positive or not finite: no
+    /// starting limit).
+    pub fn initial_rate(mut self, requests_per_second: f64) -> Self {
+        self.initial_rate = if requests_per_second > 0.0 { requests_per_second } else { f64::INFINITY };
         self
     }
 
@@ -119,6 +166,138 @@ impl RetryPolicy {
     }
 }
 
+/// What every clone and task of a client shares to pace and retry: the rate authority, the learned rate and
+/// the retry budget.
+#[derive(Debug)]
+pub(crate) struct Pacing {
+    pub(crate) authority: Arc<dyn RateAuthority>,
+    adaptive: Option<Adaptive>,
+    budget: Option<Mutex<u32>>,
+}
+
+impl Pacing {
+    pub(crate) fn new(policy: &RetryPolicy, authority: Arc<dyn RateAuthority>) -> Self {
+        Self {
+            authority,
+            adaptive: policy.adaptive_rate.then(|| Adaptive::new(policy.initial_rate)),
+            budget: policy.retry_budget.map(Mutex::new),
+        }
+    }
+
+    /// Waits until a request costing `cost` may go: the learned rate, then the authority's ceilings and hold
+    /// (last, so that a hold that starts while a request waits for the learned rate still stops it).
+    pub(crate) async fn acquire(&self, cost: Cost) {
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.acquire().await;
+        }
+        self.authority.acquire(cost).await;
+    }
+
+    /// Box answered with `status` (and `Retry-After`): teach the authority and the learned rate.
+    pub(crate) async fn answered(&self, status: Option<StatusCode>, retry_after: Option<Duration>) {
+        let throttled = status == Some(StatusCode::TOO_MANY_REQUESTS);
+        if let (Some(adaptive), Some(_)) = (&self.adaptive, status) {
+            adaptive.answered(throttled, retry_after);
+        }
+        match (throttled, retry_after) {
+            (true, Some(retry_after)) => self.authority.throttled(retry_after).await,
+            (false, _) if status.is_some_and(|status| status.is_success()) => self.authority.succeeded(),
+            _ => {}
+        }
+    }
+
+    /// Takes the tokens a retry after `error` costs; `false` when the budget cannot pay.
+    fn withdraw(&self, error: &Error) -> Option<u32> {
+        let cost = if matches!(error, Error::Timeout(_)) { TIMEOUT_RETRY_COST } else { RETRY_COST };
+        let Some(budget) = &self.budget else { return Some(0) };
+        let mut tokens = budget.lock().unwrap_or_else(PoisonError::into_inner);
+        (*tokens >= cost).then(|| {
+            *tokens -= cost;
+            cost
+        })
+    }
+
+    /// A success gives back what its retries spent, or one token.
+    fn refund(&self, spent: u32, capacity: Option<u32>) {
+        if let (Some(budget), Some(capacity)) = (&self.budget, capacity) {
+            let mut tokens = budget.lock().unwrap_or_else(PoisonError::into_inner);
+            *tokens = (*tokens + spent.max(SUCCESS_REFUND)).min(capacity);
+        }
+    }
+}
+
+/// The retry loop's bookkeeping for one call: paces each attempt, reports answers to the pacing, and decides
+/// on retries with the policy and the budget. Callers loop: [`attempt`](Self::attempt), send, then
+/// [`succeeded`](Self::succeeded) or [`failed`](Self::failed).
+pub(crate) struct Retry<'a> {
+    client: &'a Client,
+    idempotent: bool,
+    cost: Cost,
+    start: Instant,
+    spent: u32,
+    attempt: u32,
+}
+
+impl<'a> Retry<'a> {
+    pub(crate) fn new(client: &'a Client, idempotent: bool, cost: Cost) -> Self {
+        Self { client, idempotent, cost, start: Instant::now(), spent: 0, attempt: 0 }
+    }
+
+    /// Waits for the pacing and returns the number of the attempt about to be made (from 1).
+    pub(crate) async fn attempt(&mut self) -> u32 {
+        self.attempt += 1;
+        self.client.pacing().acquire(self.cost).await;
+        self.attempt
+    }
+
+    /// The attempt got an answer that ends the call (`status`, or none when no answer came).
+    pub(crate) async fn succeeded(&mut self, status: StatusCode) {
+        let pacing = self.client.pacing();
+        pacing.answered(Some(status), None).await;
+        if status.is_success() {
+            pacing.refund(self.spent, self.client.retry_policy().retry_budget);
+        }
+    }
+
+    /// Box answered `status` and the call is to be made again outside the policy: a 401 when the token
+    /// source has another token (counted as an attempt), a 202 "not ready yet" after its wait (not counted).
+    pub(crate) async fn again(&mut self, status: StatusCode) {
+        self.client.pacing().answered(Some(status), None).await;
+        if status == StatusCode::ACCEPTED {
+            self.attempt -= 1;
+        }
+    }
+
+    /// The attempt failed with `error`: `Ok` after waiting when it is worth another attempt, else the error
+    /// (with the number of attempts made).
+    pub(crate) async fn failed(&mut self, error: Error) -> Result<(), Error> {
+        let policy = self.client.retry_policy();
+        let pacing = self.client.pacing();
+        let error = error.with_attempts(self.attempt);
+        let retry_after = match &error {
+            Error::Api(api) => api.retry_after,
+            _ => None,
+        };
+        // A hold longer than the longest wait would stop every request for it; this one gives up instead.
+        pacing.answered(error.status(), retry_after.map(|after| after.min(policy.max_delay))).await;
+        let Some((delay, reason)) = policy.next_delay(&error, self.attempt, self.idempotent, self.start.elapsed())
+        else {
+            return Err(error);
+        };
+        let Some(cost) = pacing.withdraw(&error) else {
+            tracing::warn!(reason, attempt = self.attempt, "retry budget spent; not retrying");
+            return Err(error);
+        };
+        self.spent += cost;
+        tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt = self.attempt, "retrying Box request");
+        // After a 429 with `Retry-After`, the authority holds every request (this one too) until then.
+        if retry_after.is_none() || error.status() != Some(StatusCode::TOO_MANY_REQUESTS) {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(())
+    }
+}
+
 impl Client {
     /// Sends an operation of the generated table with the client's retry policy, inside one `box_docgen`
     /// tracing span, and decodes its answer with the type the fragment gives its status.
@@ -127,39 +306,42 @@ impl Client {
     /// [`Info`](box_docgen_generated::operations::Info). A 401 makes the token source refresh and the call is
     /// sent once more, whatever the retry policy says; a second 401 is returned.
     pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        self.send_costing(operation, Cost::REQUEST).await
+    }
+
+    /// [`send`](Self::send) for a request that costs more than one request (a batch's documents).
+    pub(crate) async fn send_costing<O: Operation>(&self, operation: &O, cost: Cost) -> Result<O::Output, Error> {
         let info = O::INFO;
         let span = operation_span(&info);
-        let policy = self.retry_policy();
         // Fields are recorded on this handle rather than on `Span::current()`, which costs a thread-local
         // look-up each time.
         let record = span.clone();
         async move {
-            let start = Instant::now();
-            let mut attempt = 0;
+            let mut retry = Retry::new(self, info.idempotent, cost);
             let mut reauthenticated = false;
             loop {
-                attempt += 1;
+                let attempt = retry.attempt().await;
                 record.record("attempt", attempt);
                 let (api, token) = self.api().await?;
                 let error = match decode::success_body(operation.send(&api).await, &record).await {
-                    Ok(body) => return O::decode(body.status.as_u16(), &body),
-                    Err(error) => error.with_attempts(attempt),
+                    Ok(body) => {
+                        retry.succeeded(body.status).await;
+                        return O::decode(body.status.as_u16(), &body);
+                    }
+                    Err(error) => error,
                 };
                 if let Some(status) = error.status() {
                     record_response(&record, status.as_u16(), error.request_id());
                 }
-                if error.status() == Some(StatusCode::UNAUTHORIZED) && !reauthenticated {
-                    reauthenticated = true;
-                    if self.rejected(token.as_ref()).await {
-                        tracing::info!(attempt, "access token rejected; sending again with a new one");
-                        continue;
-                    }
+                if error.status() == Some(StatusCode::UNAUTHORIZED)
+                    && !std::mem::replace(&mut reauthenticated, true)
+                    && self.rejected(token.as_ref()).await
+                {
+                    tracing::info!(attempt, "access token rejected; sending again with a new one");
+                    retry.again(StatusCode::UNAUTHORIZED).await;
+                    continue;
                 }
-                let Some((delay, reason)) = policy.next_delay(&error, attempt, info.idempotent, start.elapsed()) else {
-                    return Err(error);
-                };
-                tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt, "retrying Box request");
-                tokio::time::sleep(delay).await;
+                retry.failed(error).await?;
             }
         }
         .instrument(span)

@@ -1,9 +1,9 @@
-//! Waiting for jobs to finish: polling with backoff, a deadline, and Box's `Retry-After`.
+//! Waiting for jobs to finish: polling with backoff and a deadline; each poll is a request like any other, with
+//! the client's retries and pacing.
 
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use reqwest::StatusCode;
 use tokio::time::Instant;
 
 use crate::{Client, DocGenJob, Error, JobStatusExt};
@@ -99,8 +99,9 @@ impl Client {
     /// Polls a job until it is final (`completed`, `failed` or `completed_with_error`) and returns it.
     ///
     /// A job that `failed` is returned, not an error: look at `status` and `failures`. A status Box adds later
-    /// counts as not final. On a 429 the next poll waits for Box's `Retry-After`; any other error ends the
-    /// wait. When the deadline passes, the error is [`Error::WaitTimeout`] with the job as last seen.
+    /// counts as not final. Each poll goes through the client's retry policy and pacing (a 429 holds it, and
+    /// every other request of the client, until Box's `Retry-After`); an error that outlasts the retries ends
+    /// the wait. When the deadline passes, the error is [`Error::WaitTimeout`] with the job as last seen.
     /// Dropping the future stops the polling.
     ///
     /// ```no_run
@@ -131,21 +132,13 @@ impl Client {
         let start = Instant::now();
         let deadline = start + options.deadline;
         let mut interval = options.first_interval;
-        let mut last_seen = Vec::new();
         loop {
-            let wait = match fetch().await {
-                Ok(jobs) if !jobs.is_empty() && jobs.iter().all(|job| job.status.is_terminal()) => return Ok(jobs),
-                Ok(jobs) => {
-                    last_seen = jobs;
-                    let wait = interval;
-                    interval = options.next_interval(interval);
-                    wait
-                }
-                Err(Error::Api(api)) if api.status == StatusCode::TOO_MANY_REQUESTS => {
-                    api.retry_after.unwrap_or(interval)
-                }
-                Err(error) => return Err(error),
-            };
+            let last_seen = fetch().await?;
+            if !last_seen.is_empty() && last_seen.iter().all(|job| job.status.is_terminal()) {
+                return Ok(last_seen);
+            }
+            let wait = interval;
+            interval = options.next_interval(interval);
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::WaitTimeout(Box::new(WaitTimeout { waited: now - start, last_seen })));
