@@ -2,6 +2,7 @@
 //! server for faults httpmock cannot produce).
 
 mod auth;
+mod bulk;
 mod download;
 mod errors;
 mod faults;

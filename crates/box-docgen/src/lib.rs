@@ -32,6 +32,7 @@
 
 pub mod auth;
 mod batches;
+mod bulk;
 mod client;
 #[cfg(test)]
 mod conformance;
@@ -48,6 +49,7 @@ mod wait;
 pub mod webhooks;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
+pub use bulk::{Bulk, DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, GeneratedRow, MAX_DATA_BYTES, RowOutcome};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use download::Downloaded;
 pub use error::{

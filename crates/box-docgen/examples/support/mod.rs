@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use box_docgen::Client;
 use box_docgen::auth::{ClientCredentials, JwtAuth, Subject};
+use box_docgen::{Client, ClientBuilder};
 use box_docgen_mock::MockBox;
 
 /// The job the stand-in knows for `GET /docgen_jobs/{id}`.
@@ -24,6 +24,13 @@ pub const TEMPLATE_FILE_ID: &str = "42037322";
 /// long as the returned value: it knows the template file [`TEMPLATE_FILE_ID`] and the finished job [`JOB_ID`].
 /// `BOX_TOKEN_URL` overrides `https://api.box.com/oauth2/token`.
 pub async fn connect() -> Result<(Option<MockBox>, Client), box_docgen::Error> {
+    connect_with(|builder| builder).await
+}
+
+/// [`connect`], with more settings for the client.
+pub async fn connect_with(
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<(Option<MockBox>, Client), box_docgen::Error> {
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let base_url = env("BOX_BASE_URL").unwrap_or_else(|| box_docgen::DEFAULT_BASE_URL.to_owned());
     let token_url = env("BOX_TOKEN_URL").unwrap_or_else(|| box_docgen::auth::DEFAULT_TOKEN_URL.to_owned());
@@ -44,10 +51,10 @@ pub async fn connect() -> Result<(Option<MockBox>, Client), box_docgen::Error> {
             "Contract - Initech.pdf",
         );
         eprintln!("no Box credentials in the environment: using a local stand-in for Box at {}", mock.base_url());
-        let client = Client::builder("stand-in-token").base_url(mock.base_url()).build()?;
+        let client = configure(Client::builder("stand-in-token").base_url(mock.base_url())).build()?;
         return Ok((Some(mock), client));
     };
-    Ok((None, builder.base_url(base_url).build()?))
+    Ok((None, configure(builder.base_url(base_url)).build()?))
 }
 
 /// Exit 0 on success; on an error, print it with its sources on one line, `error: …`, and exit 1.

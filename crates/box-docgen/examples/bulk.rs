@@ -1,0 +1,172 @@
+//! Many documents from a file of rows: batches within Box's limits, a progress bar, a journal to resume.
+//!
+//! ```text
+//! cargo run --example bulk -- [--template FILE_ID] [--folder FOLDER_ID] [--rows rows.jsonl] [--out DIR]
+//!     [--journal FILE] [--max-rps N] [--docs-per-minute N] [--batch-size N]
+//! ```
+//!
+//! Each line of the rows file is `{"file_name": "...", "data": {...}}`; the default is the sample in
+//! `examples/data/rows.jsonl`. With credentials in the environment (as for the quickstart) it works against Box;
+//! without them, against the local stand-in (the default template and folder ids are the stand-in's).
+//! `--docs-per-minute` (default 50, Box's guidance) and `--max-rps` are this process's ceilings. With
+//! `--journal`, a run that stops (Ctrl-C, a crash) can be started again with the same arguments: nothing is
+//! generated twice. Progress goes to stderr; at the end, a summary, and exit 1 if any row failed.
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use box_docgen::WaitOptions;
+use box_docgen::rate::RateLimits;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Deserialize;
+use tokio::io::AsyncBufReadExt;
+
+/// One line of the rows file.
+#[derive(Deserialize)]
+struct Row {
+    file_name: String,
+    data: serde_json::Value,
+}
+
+#[derive(Debug)]
+struct Args {
+    template: String,
+    folder: String,
+    rows: PathBuf,
+    out: Option<PathBuf>,
+    journal: Option<PathBuf>,
+    limits: RateLimits,
+    batch_size: usize,
+}
+
+fn args() -> Result<Args, String> {
+    let mut args = Args {
+        template: support::TEMPLATE_FILE_ID.to_owned(),
+        folder: "0".to_owned(),
+        rows: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/rows.jsonl")),
+        out: None,
+        journal: None,
+        limits: RateLimits::default(),
+        batch_size: box_docgen::DEFAULT_BATCH_SIZE,
+    };
+    let mut given = std::env::args().skip(1);
+    while let Some(flag) = given.next() {
+        let value = given.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |value: &str| value.parse::<f64>().map_err(|_| format!("{flag}: {value:?} is not a number"));
+        match flag.as_str() {
+            "--template" => args.template = value,
+            "--folder" => args.folder = value,
+            "--rows" => args.rows = value.into(),
+            "--out" => args.out = Some(value.into()),
+            "--journal" => args.journal = Some(value.into()),
+            "--max-rps" => args.limits = args.limits.requests_per_second(number(&value)?),
+            "--docs-per-minute" => args.limits = args.limits.documents_per_minute(number(&value)?),
+            "--batch-size" => args.batch_size = number(&value)? as usize,
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    support::exit(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = args()?;
+    // Read the rows once to count them and to stop at a bad line before anything is sent.
+    let text = std::fs::read_to_string(&args.rows).map_err(|e| format!("{}: {e}", args.rows.display()))?;
+    let mut total = 0;
+    for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        serde_json::from_str::<Row>(line).map_err(|e| format!("{} line {}: {e}", args.rows.display(), number + 1))?;
+        total += 1;
+    }
+    drop(text);
+
+    let (stand_in, client) = support::connect_with(|builder| builder.rate_limits(args.limits)).await?;
+    let wait = match stand_in {
+        Some(_) => WaitOptions::default().first_interval(Duration::from_millis(200)).backoff_factor(1.0),
+        None => WaitOptions::default().first_interval(Duration::from_secs(5)),
+    };
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)?;
+    }
+
+    // The second read streams the rows: they are read only as batches have room.
+    let file = tokio::io::BufReader::new(tokio::fs::File::open(&args.rows).await?);
+    let submitted = Arc::new(AtomicU64::new(0));
+    let counter = submitted.clone();
+    let rows = tokio_stream_lines(file).filter_map(|line| async move { serde_json::from_str::<Row>(&line).ok() }).map(
+        move |row| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            (row.file_name, row.data)
+        },
+    );
+
+    let mut bulk = client.bulk(&args.template, &args.folder, "pdf").batch_size(args.batch_size).wait_options(wait);
+    if let Some(journal) = &args.journal {
+        bulk = bulk.journal(journal);
+    }
+    if let Some(out) = &args.out {
+        bulk = bulk.download_to(out);
+    }
+    let mut results = bulk.generate(rows).await?;
+
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} done, {per_sec}, ETA {eta} {msg}")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    let (mut completed, mut failed) = (0u64, 0u64);
+    let mut failures = Vec::new();
+    while let Some(row) = results.next().await {
+        if row.succeeded() {
+            completed += 1;
+        } else {
+            failed += 1;
+            let why = match &row.result {
+                Ok(generated) => format!("job {} {}", generated.job.id, generated.job.status),
+                Err(error) => error.to_string(),
+            };
+            failures.push(format!("row {} ({}): {why}", row.index, row.file_name));
+        }
+        bar.inc(1);
+        let submitted = submitted.load(Ordering::Relaxed);
+        bar.set_message(format!("(submitted {submitted}, completed {completed}, failed {failed})"));
+    }
+    bar.finish();
+    for failure in &failures {
+        eprintln!("failed: {failure}");
+    }
+    println!("{completed} completed, {failed} failed, of {total} rows");
+    if let Some(out) = &args.out {
+        println!("documents in {}", out.display());
+    }
+    if failed > 0 {
+        return Err(format!("{failed} of {total} rows did not make it").into());
+    }
+    Ok(())
+}
+
+/// The non-blank lines of a file, as a stream.
+fn tokio_stream_lines<R: tokio::io::AsyncBufRead + Unpin + Send + 'static>(
+    reader: R,
+) -> impl futures::Stream<Item = String> + Send + 'static {
+    futures::stream::unfold(reader.lines(), |mut lines| async move {
+        loop {
+            match lines.next_line().await {
+                Ok(Some(line)) if line.trim().is_empty() => continue,
+                Ok(Some(line)) => return Some((line, lines)),
+                _ => return None,
+            }
+        }
+    })
+}
