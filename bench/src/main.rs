@@ -7,6 +7,7 @@
 mod alloc;
 mod clients;
 mod download;
+mod load;
 mod server;
 
 use std::hint::black_box;
@@ -31,6 +32,8 @@ struct Plan {
     decodes: usize,
     /// The size of the downloaded file, and how many rounds time it.
     download: (usize, usize),
+    /// Bulk load: the row counts (memory is compared between them) and the documents per second allowed.
+    load: ([usize; 2], f64),
 }
 
 const FULL: Plan = Plan {
@@ -43,6 +46,7 @@ const FULL: Plan = Plan {
     stream_rounds: 3,
     decodes: 50_000,
     download: (256 << 20, 5),
+    load: ([1_000, 10_000], 500.0),
 };
 
 const QUICK: Plan = Plan {
@@ -55,12 +59,32 @@ const QUICK: Plan = Plan {
     stream_rounds: 1,
     decodes: 2_000,
     download: (8 << 20, 1),
+    load: ([200, 1_000], 500.0),
 };
+
+/// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
+const LOAD_RPS: f64 = 20.0;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("serve") {
         return server::run();
+    }
+    if let [mode, docs, rps] = args.as_slice()
+        && mode == "serve-mock"
+    {
+        return load::serve(docs.parse().expect("documents per second"), rps.parse().expect("requests per second"));
+    }
+    if let [mode, rows, docs] = args.as_slice()
+        && mode == "load"
+    {
+        // `load <rows> <documents per second>`: the bulk load case alone.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let (rows, docs) = (rows.parse().expect("rows"), docs.parse().expect("documents per second"));
+        let runs: Vec<load::Figures> =
+            [true, false].into_iter().map(|told| runtime.block_on(load::bulk(rows, docs, LOAD_RPS, told))).collect();
+        println!("{}", load::report(&runs, LOAD_RPS));
+        return;
     }
     if let [mode, kind, n] = args.as_slice()
         && mode == "requests"
@@ -85,6 +109,11 @@ fn main() {
     let mut report = runtime.block_on(run(&plan, &base_url));
     let (size, rounds) = plan.download;
     report.push_str(&download::report(&runtime.block_on(download::run(&base_url, size, rounds))));
+    let (rows, docs) = plan.load;
+    let mut runs: Vec<load::Figures> =
+        rows.iter().map(|&rows| runtime.block_on(load::bulk(rows, docs, LOAD_RPS, true))).collect();
+    runs.push(runtime.block_on(load::bulk(rows[1], docs, LOAD_RPS, false)));
+    report.push_str(&load::report(&runs, LOAD_RPS));
     let _ = server.kill();
     let _ = server.wait();
     println!("{report}");

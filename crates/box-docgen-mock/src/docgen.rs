@@ -36,8 +36,9 @@ pub(crate) struct State {
     /// Events to deliver, taken by the server after each request.
     pub(crate) outbox: Vec<crate::webhook::Delivery>,
     pub(crate) deliveries: Vec<crate::Delivered>,
-    /// Box's rate limit, when the test set one.
-    pub(crate) limit: Option<crate::limit::Limit>,
+    /// Box's rate limits, when the test set them: requests, and documents of batch `POST`s.
+    pub(crate) request_limit: Option<crate::limit::Limit>,
+    pub(crate) document_limit: Option<crate::limit::Limit>,
 }
 
 impl Default for State {
@@ -58,7 +59,8 @@ impl Default for State {
             signature_keys: (None, None),
             outbox: Vec::new(),
             deliveries: Vec::new(),
-            limit: None,
+            request_limit: None,
+            document_limit: None,
         }
     }
 }
@@ -131,17 +133,22 @@ pub(crate) struct Call<'a> {
 }
 
 impl State {
-    /// Box's 429 when the rate limit set by the test has no room for this request.
+    /// Box's 429 when a rate limit set by the test has no room for this request (a request counts against
+    /// the request limit; a batch `POST`'s documents against the document limit as well).
     pub(crate) fn over_limit(&mut self, operation: &str, body: &[u8]) -> Option<Answer> {
-        let limit = self.limit.as_mut()?;
-        let cost = match operation {
+        let documents = match operation {
             "post_docgen_batches_v2025.0" => serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|body| body["document_generation_data"].as_array().map(Vec::len))
-                .unwrap_or(1),
-            _ => 1,
+                .unwrap_or(0),
+            _ => 0,
         };
-        let retry_after = limit.admit(cost as f64)?;
+        let refused = self.request_limit.as_mut().and_then(|limit| limit.admit(1.0));
+        let retry_after = match (refused, &mut self.document_limit) {
+            (Some(after), _) => after,
+            (None, Some(limit)) if documents > 0 => limit.admit(documents as f64)?,
+            (None, _) => return None,
+        };
         let mut answer = Answer::error(429, "rate_limit_exceeded", "Request rate limit exceeded");
         answer.headers.push(("retry-after", retry_after.to_string()));
         Some(answer)

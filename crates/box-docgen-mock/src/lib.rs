@@ -253,18 +253,26 @@ impl MockBox {
         self
     }
 
-    /// Plays Box's rate limit: beyond `per_second` requests per second (a burst of one second's worth), the
-    /// API host answers 429 with `Retry-After` (whole seconds until there is room) and does nothing. A batch
-    /// `POST` counts one per document, as Box limits Doc Gen by documents. The clock is tokio's, so this works
-    /// on a paused clock too.
+    /// Plays Box's request limit: beyond `per_second` requests per second (a burst of one second's worth),
+    /// the API host answers 429 with `Retry-After` (whole seconds until there is room) and does nothing. The
+    /// clock is tokio's, so this works on a paused clock too.
     pub fn limit_rate(&self, per_second: f64) -> &Self {
-        self.state().limit = Some(crate::limit::Limit::new(per_second));
+        self.state().request_limit = Some(crate::limit::Limit::new(per_second));
         self
     }
 
-    /// How many 429s the rate limit of [`limit_rate`](Self::limit_rate) answered.
+    /// Plays Box's Doc Gen limit: beyond `per_second` documents per second (a burst of one second's worth)
+    /// in batch `POST`s, 429 as for [`limit_rate`](Self::limit_rate).
+    pub fn limit_documents(&self, per_second: f64) -> &Self {
+        self.state().document_limit = Some(crate::limit::Limit::new(per_second));
+        self
+    }
+
+    /// How many 429s the limits of [`limit_rate`](Self::limit_rate) and
+    /// [`limit_documents`](Self::limit_documents) answered.
     pub fn rate_limited(&self) -> usize {
-        self.state().limit.as_ref().map_or(0, |limit| limit.refused)
+        let state = self.state();
+        [&state.request_limit, &state.document_limit].into_iter().flatten().map(|limit| limit.refused).sum()
     }
 
     /// Every request received so far, in order.

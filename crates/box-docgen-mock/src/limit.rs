@@ -1,9 +1,8 @@
-//! Box's rate limit as the stand-in plays it: a token bucket over the API host's requests.
+//! Box's rate limits as the stand-in plays them: token buckets over the API host's requests and documents.
 
 use tokio::time::Instant;
 
-/// `rate` units per second with a burst of one second's worth; a request costs 1, a batch `POST` one per
-/// document (Box limits Doc Gen by documents).
+/// `rate` units per second with a burst of one second's worth.
 #[derive(Debug)]
 pub(crate) struct Limit {
     rate: f64,

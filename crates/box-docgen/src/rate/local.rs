@@ -34,8 +34,10 @@ impl LocalRateAuthority {
     /// An authority with these ceilings.
     pub fn new(limits: RateLimits) -> Self {
         let state = State {
-            requests: limits.requests_per_second.map(|rate| Gcra::new(rate, Duration::from_secs(1))),
-            documents: limits.documents_per_minute.map(|rate| Gcra::new(rate, Duration::from_secs(60))),
+            requests: limits.requests_per_second.map(|rate| Gcra::new(rate, Duration::from_secs(1), rate)),
+            documents: limits
+                .documents_per_minute
+                .map(|rate| Gcra::new(rate, Duration::from_secs(60), limits.burst_of_documents())),
             hold_until: None,
         };
         Self { limits, state: Mutex::new(state) }
@@ -63,12 +65,12 @@ impl LocalRateAuthority {
         if cost.requests > 0
             && let Some(rule) = &state.requests
         {
-            at = at.max(rule.earliest(now));
+            at = at.max(rule.earliest(now, cost.requests));
         }
         if cost.documents > 0
             && let Some(rule) = &state.documents
         {
-            at = at.max(rule.earliest(now));
+            at = at.max(rule.earliest(now, cost.documents));
         }
         if let Some(rule) = &mut state.requests {
             rule.take(at, cost.requests);

@@ -49,7 +49,8 @@ impl Cost {
 /// Ceilings on what a client (or, shared, several) sends; `None` means no ceiling.
 ///
 /// The default has no request ceiling (the learned rate finds Box's) and 50 documents per minute, Box's
-/// guidance for Doc Gen. A burst of one second's requests and one minute's documents may go at once.
+/// guidance for Doc Gen. A burst of one second's requests and (unless set) one minute's documents may go at
+/// once.
 ///
 /// ```
 /// let limits = box_docgen::rate::RateLimits::default().requests_per_second(10.0).documents_per_minute(80.0);
@@ -62,6 +63,8 @@ pub struct RateLimits {
     pub requests_per_second: Option<f64>,
     /// Documents generated per minute.
     pub documents_per_minute: Option<f64>,
+    /// Documents that may go at once; `None` for one minute's worth.
+    pub documents_burst: Option<f64>,
 }
 
 /// Box's guidance for Doc Gen: about 50 documents per minute per enterprise.
@@ -69,14 +72,14 @@ pub const BOX_DOCUMENTS_PER_MINUTE: f64 = 50.0;
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { requests_per_second: None, documents_per_minute: Some(BOX_DOCUMENTS_PER_MINUTE) }
+        Self { requests_per_second: None, documents_per_minute: Some(BOX_DOCUMENTS_PER_MINUTE), documents_burst: None }
     }
 }
 
 impl RateLimits {
     /// No ceiling at all.
     pub fn none() -> Self {
-        Self { requests_per_second: None, documents_per_minute: None }
+        Self { requests_per_second: None, documents_per_minute: None, documents_burst: None }
     }
 
     /// Sets [`requests_per_second`](Self::requests_per_second); a value that is not positive and finite
@@ -93,12 +96,24 @@ impl RateLimits {
         self
     }
 
+    /// Sets [`documents_burst`](Self::documents_burst).
+    pub fn documents_burst(mut self, documents: f64) -> Self {
+        self.documents_burst = positive(documents);
+        self
+    }
+
+    /// The documents that may go at once: [`documents_burst`](Self::documents_burst), or one minute's.
+    pub(crate) fn burst_of_documents(&self) -> f64 {
+        self.documents_burst.or(self.documents_per_minute).unwrap_or(1.0)
+    }
+
     /// These ceilings shared `instances` ways (at least 1): what one of several instances may use alone.
     pub fn divided_by(self, instances: u32) -> Self {
         let share = f64::from(instances.max(1));
         Self {
             requests_per_second: self.requests_per_second.map(|rate| rate / share),
             documents_per_minute: self.documents_per_minute.map(|rate| rate / share),
+            documents_burst: self.documents_burst.map(|burst| burst / share),
         }
     }
 }
