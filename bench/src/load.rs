@@ -118,13 +118,14 @@ pub async fn bulk(rows: usize, docs: f64, rps: f64, told: bool) -> Figures {
     let mut stand_in = StandIn::start(docs, rps);
     let client =
         if told { client(&stand_in.base_url, docs, rps) } else { limited(&stand_in.base_url, RateLimits::none()) };
-    let figures = run(&client, rows, docs).await;
+    let figures = run(&client, rows, docs, Duration::from_millis(200)).await;
     let (requests, refused) = stand_in.stats();
     Figures { told, requests, refused, ..figures }
 }
 
-/// The bulk path itself (rows made as they are read, so the input takes no memory).
-pub async fn run(client: &Client, rows: usize, docs: f64) -> Figures {
+/// The bulk path itself (rows made as they are read, so the input takes no memory), polling each batch every
+/// `poll`.
+pub async fn run(client: &Client, rows: usize, docs: f64, poll: Duration) -> Figures {
     let input = futures::stream::iter(0..rows)
         .map(|n| (format!("Contract {n}.pdf"), serde_json::json!({ "customer": { "id": n, "name": "Acme" } })));
     let baseline = alloc::reset_peak();
@@ -133,7 +134,7 @@ pub async fn run(client: &Client, rows: usize, docs: f64) -> Figures {
         .bulk("42", "0", "pdf")
         .batch_size(100)
         .batches_in_flight(4)
-        .wait_options(WaitOptions::default().first_interval(Duration::from_millis(200)).backoff_factor(1.0))
+        .wait_options(WaitOptions::default().first_interval(poll).backoff_factor(1.0))
         .generate(input)
         .await
         .expect("the settings are fine");
@@ -178,4 +179,131 @@ pub fn report(runs: &[Figures], rps: f64) -> String {
         ));
     }
     out
+}
+
+/// Several processes on one Box app (one stand-in): each runs `rows` rows, either sharing one Redis
+/// authority (ceilings at [`MARGIN`] of the limits, for all of them) or each alone with the same ceilings
+/// for itself.
+pub struct Shared {
+    pub processes: usize,
+    pub rows: usize,
+    pub docs_per_second: f64,
+    pub redis: bool,
+    pub requests: usize,
+    pub refused: usize,
+    pub failed_rows: usize,
+    pub seconds: f64,
+}
+
+/// `bulk-worker <base url> <rows> <docs/s> <requests/s> <redis url or ->`: one process of [`shared`]; prints
+/// the rows that failed.
+pub fn worker(base_url: &str, rows: usize, docs: f64, rps: f64, redis: Option<&str>) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let failed = runtime.block_on(async {
+        let limits = RateLimits::none()
+            .documents_per_minute(docs * MARGIN * 60.0)
+            .documents_burst(docs * MARGIN)
+            .requests_per_second(rps * MARGIN);
+        let builder = Client::builder("bench-token").base_url(base_url);
+        let client = match redis {
+            Some(url) => {
+                let shared = box_docgen::rate::RedisRateAuthority::builder(url)
+                    .app("bench")
+                    .limits(limits)
+                    .instances(3)
+                    .build()
+                    .expect("a Redis authority");
+                builder.rate_authority(shared)
+            }
+            None => builder.rate_limits(limits),
+        }
+        .build()
+        .expect("a client");
+        run(&client, rows, docs, Duration::from_secs(1)).await.failed_rows
+    });
+    println!("{failed}");
+}
+
+/// Runs `processes` workers at once against a fresh stand-in (and, with `redis`, a fresh `redis-server`).
+pub fn shared(processes: usize, rows: usize, docs: f64, rps: f64, redis: bool) -> Option<Shared> {
+    let mut stand_in = StandIn::start(docs, rps);
+    let server = if redis { Some(RedisServer::start()?) } else { None };
+    let start = Instant::now();
+    let workers: Vec<Child> = (0..processes)
+        .map(|_| {
+            Command::new(std::env::current_exe().expect("the bench binary"))
+                .args(["bulk-worker", &stand_in.base_url, &rows.to_string(), &docs.to_string(), &rps.to_string()])
+                .arg(server.as_ref().map_or_else(|| "-".to_owned(), RedisServer::url))
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("a worker starts")
+        })
+        .collect();
+    let mut failed_rows = 0;
+    for worker in workers {
+        let output = worker.wait_with_output().expect("the worker ends");
+        failed_rows += String::from_utf8_lossy(&output.stdout).trim().parse::<usize>().unwrap_or(rows);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (requests, refused) = stand_in.stats();
+    Some(Shared { processes, rows, docs_per_second: docs, redis, requests, refused, failed_rows, seconds })
+}
+
+pub fn shared_report(runs: &[Shared], rps: f64) -> String {
+    let mut out = format!(
+        "\n## Several processes on one Box app (429 beyond {rps} requests/s and N documents/s, for all of them)\n\n\
+         | ceilings | processes × rows | documents/s allowed | requests | 429s | share 429 | rows failed | wall time | ideal | ÷ ideal |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    for run in runs {
+        let ideal = (run.processes * run.rows) as f64 / run.docs_per_second;
+        out.push_str(&format!(
+            "| {} | {} × {} | {} | {} | {} | {:.2} % | {} | {:.1} s | {:.1} s | {:.3} |\n",
+            if run.redis { "shared through Redis" } else { "each process alone" },
+            run.processes,
+            run.rows,
+            run.docs_per_second,
+            run.requests,
+            run.refused,
+            100.0 * run.refused as f64 / run.requests.max(1) as f64,
+            run.failed_rows,
+            run.seconds,
+            ideal,
+            run.seconds / ideal,
+        ));
+    }
+    out
+}
+
+/// A `redis-server` on a free port of 127.0.0.1 for one run; killed when dropped.
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    /// `None` when `redis-server` is not installed.
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let mut child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut lines = BufReader::new(child.stdout.take()?).lines();
+        lines.by_ref().map_while(Result::ok).find(|line| line.contains("Ready to accept connections"))?;
+        std::thread::spawn(move || lines.for_each(drop));
+        Some(Self { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

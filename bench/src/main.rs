@@ -34,6 +34,8 @@ struct Plan {
     download: (usize, usize),
     /// Bulk load: the row counts (memory is compared between them) and the documents per second allowed.
     load: ([usize; 2], f64),
+    /// Several processes: how many, rows each, documents per second allowed for all.
+    shared: (usize, usize, f64),
 }
 
 const FULL: Plan = Plan {
@@ -47,6 +49,7 @@ const FULL: Plan = Plan {
     decodes: 50_000,
     download: (256 << 20, 5),
     load: ([1_000, 10_000], 500.0),
+    shared: (3, 2_000, 150.0),
 };
 
 const QUICK: Plan = Plan {
@@ -60,6 +63,7 @@ const QUICK: Plan = Plan {
     decodes: 2_000,
     download: (8 << 20, 1),
     load: ([200, 1_000], 500.0),
+    shared: (3, 100, 150.0),
 };
 
 /// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
@@ -74,6 +78,31 @@ fn main() {
         && mode == "serve-mock"
     {
         return load::serve(docs.parse().expect("documents per second"), rps.parse().expect("requests per second"));
+    }
+    if let [mode, base_url, rows, docs, rps, redis] = args.as_slice()
+        && mode == "bulk-worker"
+    {
+        let redis = (redis != "-").then_some(redis.as_str());
+        return load::worker(
+            base_url,
+            rows.parse().expect("rows"),
+            docs.parse().expect("docs"),
+            rps.parse().expect("rps"),
+            redis,
+        );
+    }
+    if let [mode, processes, rows, docs] = args.as_slice()
+        && mode == "shared"
+    {
+        // `shared <processes> <rows each> <documents per second>`: the several-processes case alone.
+        let (processes, rows, docs) =
+            (processes.parse().expect("processes"), rows.parse().expect("rows"), docs.parse().expect("docs"));
+        let runs: Vec<load::Shared> = [true, false]
+            .into_iter()
+            .filter_map(|redis| load::shared(processes, rows, docs, LOAD_RPS, redis))
+            .collect();
+        println!("{}", load::shared_report(&runs, LOAD_RPS));
+        return;
     }
     if let [mode, rows, docs] = args.as_slice()
         && mode == "load"
@@ -114,6 +143,13 @@ fn main() {
         rows.iter().map(|&rows| runtime.block_on(load::bulk(rows, docs, LOAD_RPS, true))).collect();
     runs.push(runtime.block_on(load::bulk(rows[1], docs, LOAD_RPS, false)));
     report.push_str(&load::report(&runs, LOAD_RPS));
+    let (processes, rows, docs) = plan.shared;
+    let shared: Vec<load::Shared> =
+        [true, false].into_iter().filter_map(|redis| load::shared(processes, rows, docs, LOAD_RPS, redis)).collect();
+    if shared.len() < 2 {
+        report.push_str("\n(redis-server is not installed: no run shared through Redis)\n");
+    }
+    report.push_str(&load::shared_report(&shared, LOAD_RPS));
     let _ = server.kill();
     let _ = server.wait();
     println!("{report}");

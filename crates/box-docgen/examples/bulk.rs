@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! cargo run --example bulk -- [--template FILE_ID] [--folder FOLDER_ID] [--rows rows.jsonl] [--out DIR]
-//!     [--journal FILE] [--max-rps N] [--docs-per-minute N] [--batch-size N]
+//!     [--journal FILE] [--max-rps N] [--docs-per-minute N] [--batch-size N] [--redis URL [--instances N]]
 //! ```
 //!
 //! Each line of the rows file is `{"file_name": "...", "data": {...}}`; the default is the sample in
 //! `examples/data/rows.jsonl`. With credentials in the environment (as for the quickstart) it works against Box;
 //! without them, against the local stand-in (the default template and folder ids are the stand-in's).
-//! `--docs-per-minute` (default 50, Box's guidance) and `--max-rps` are this process's ceilings. With
+//! `--docs-per-minute` (default 50, Box's guidance) and `--max-rps` are ceilings: this process's own, or, with
+//! `--redis URL` (the example is built with the `redis` feature), shared by every copy given the same URL, so
+//! that several copies on one Box app stay within its limits together (`--instances N`: how many, for the
+//! fallback while Redis is down). With
 //! `--journal`, a run that stops (Ctrl-C, a crash) can be started again with the same arguments: nothing is
 //! generated twice. Progress goes to stderr; at the end, a summary, and exit 1 if any row failed.
 
@@ -42,6 +45,8 @@ struct Args {
     journal: Option<PathBuf>,
     limits: RateLimits,
     batch_size: usize,
+    redis: Option<String>,
+    instances: u32,
 }
 
 fn args() -> Result<Args, String> {
@@ -53,6 +58,8 @@ fn args() -> Result<Args, String> {
         journal: None,
         limits: RateLimits::default(),
         batch_size: box_docgen::DEFAULT_BATCH_SIZE,
+        redis: None,
+        instances: 1,
     };
     let mut given = std::env::args().skip(1);
     while let Some(flag) = given.next() {
@@ -67,6 +74,8 @@ fn args() -> Result<Args, String> {
             "--max-rps" => args.limits = args.limits.requests_per_second(number(&value)?),
             "--docs-per-minute" => args.limits = args.limits.documents_per_minute(number(&value)?),
             "--batch-size" => args.batch_size = number(&value)? as usize,
+            "--redis" => args.redis = Some(value),
+            "--instances" => args.instances = number(&value)? as u32,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -89,7 +98,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(text);
 
-    let (stand_in, client) = support::connect_with(|builder| builder.rate_limits(args.limits)).await?;
+    let shared = shared_authority(&args)?;
+    let (stand_in, client) = support::connect_with(|builder| match shared {
+        Some(shared) => builder.rate_authority(shared),
+        None => builder.rate_limits(args.limits),
+    })
+    .await?;
     let wait = match stand_in {
         Some(_) => WaitOptions::default().first_interval(Duration::from_millis(200)).backoff_factor(1.0),
         None => WaitOptions::default().first_interval(Duration::from_secs(5)),
@@ -154,6 +168,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("{failed} of {total} rows did not make it").into());
     }
     Ok(())
+}
+
+/// With `--redis`: the authority the copies share.
+#[cfg(feature = "redis")]
+fn shared_authority(args: &Args) -> Result<Option<box_docgen::rate::RedisRateAuthority>, box_docgen::Error> {
+    let Some(url) = &args.redis else { return Ok(None) };
+    let shared =
+        box_docgen::rate::RedisRateAuthority::builder(url).limits(args.limits).instances(args.instances).build()?;
+    Ok(Some(shared))
+}
+
+#[cfg(not(feature = "redis"))]
+fn shared_authority(args: &Args) -> Result<Option<box_docgen::rate::LocalRateAuthority>, String> {
+    match args.redis {
+        Some(_) => Err("--redis needs the example built with `--features redis`".to_owned()),
+        None => Ok(None),
+    }
 }
 
 /// The non-blank lines of a file, as a stream.
