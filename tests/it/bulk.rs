@@ -115,10 +115,26 @@ async fn batches_are_paced_to_the_documents_per_minute_budget() {
         .await;
     assert!(outcomes.iter().all(RowOutcome::succeeded));
     assert_eq!(mock.requests_for(POST_BATCH).len(), 10);
-    // A minute's 60 documents at once, then one a second: the last batch (documents 90-99) goes at 31 s,
-    // when the rule has room again after documents 60-89; its jobs then finish over one more poll.
+    // A minute's 60 documents at once, then a batch of 10 each time the rule has room for 10 (every 10 s): the
+    // last batch (documents 90-99) goes at 40 s, and its jobs finish over the next poll.
     let elapsed = start.elapsed();
     assert!(elapsed >= Duration::from_secs(30) && elapsed < Duration::from_secs(45), "{elapsed:?}");
+}
+
+/// Two rows a batch, one batch at a time, with a journal.
+fn journaled(mock: &MockBox, journal: &std::path::Path) -> box_docgen::Bulk {
+    client(mock, RateLimits::none())
+        .bulk(TEMPLATE, "0", "pdf")
+        .batch_size(2)
+        .batches_in_flight(1)
+        .journal(journal)
+        .wait_options(fast_waits())
+}
+
+/// Runs `count` rows and drops the stream while it waits for the first batch (which Box has accepted).
+async fn drop_while_waiting(bulk: box_docgen::Bulk, count: usize) {
+    let mut results = bulk.generate(futures::stream::iter(rows(count))).await.expect("opens");
+    assert!(tokio::time::timeout(Duration::from_millis(500), results.next()).await.is_err(), "still waiting");
 }
 
 #[tokio::test(start_paused = true)]
@@ -127,18 +143,9 @@ async fn a_dropped_run_resumes_from_its_journal_without_sending_a_row_twice() {
     mock.polls_to_finish(3);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let journal = dir.path().join("bulk.journal");
-    let bulk = || {
-        client(&mock, RateLimits::none())
-            .bulk(TEMPLATE, "0", "pdf")
-            .batch_size(2)
-            .batches_in_flight(1)
-            .journal(&journal)
-            .wait_options(fast_waits())
-    };
+    let bulk = || journaled(&mock, &journal);
     // First run: dropped while waiting for its first batch, which Box has accepted.
-    let mut first = bulk().generate(futures::stream::iter(rows(6))).await.expect("opens");
-    assert!(tokio::time::timeout(Duration::from_millis(500), first.next()).await.is_err(), "still waiting");
-    drop(first);
+    drop_while_waiting(bulk(), 6).await;
     assert_eq!(documents_sent(&mock), ["Contract 0.pdf", "Contract 1.pdf"]);
     // Second run: the first batch is waited for, not sent again; the rest is sent once.
     let outcomes: Vec<RowOutcome> =
@@ -172,17 +179,8 @@ async fn an_intent_box_accepted_before_the_crash_is_found_in_the_template_jobs()
     mock.polls_to_finish(3);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let journal = dir.path().join("bulk.journal");
-    let bulk = || {
-        client(&mock, RateLimits::none())
-            .bulk(TEMPLATE, "0", "pdf")
-            .batch_size(2)
-            .batches_in_flight(1)
-            .journal(&journal)
-            .wait_options(fast_waits())
-    };
-    let mut first = bulk().generate(futures::stream::iter(rows(4))).await.expect("opens");
-    assert!(tokio::time::timeout(Duration::from_millis(500), first.next()).await.is_err());
-    drop(first);
+    let bulk = || journaled(&mock, &journal);
+    drop_while_waiting(bulk(), 4).await;
     // The crash between Box's answer and the journal: the batch line never reached the disk.
     let text = std::fs::read_to_string(&journal).expect("the journal");
     let kept: String =
