@@ -89,7 +89,12 @@ impl LocalRateAuthority {
 
     /// Waits for the place reserved for `cost`, then for any hold set meanwhile.
     pub(crate) async fn wait(&self, cost: Cost) {
-        tokio::time::sleep_until(self.reserve(cost)).await;
+        // A sleep that is already due still goes through the timer, whose grain is a millisecond: only sleep
+        // when there is something to wait for.
+        let at = self.reserve(cost);
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
         while let Some(until) = self.hold_until() {
             tokio::time::sleep_until(until).await;
         }
