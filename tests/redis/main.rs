@@ -80,6 +80,24 @@ async fn a_hold_after_one_instance_s_429_stops_the_others_until_then() {
 }
 
 #[tokio::test]
+async fn an_instance_that_learned_a_hold_waits_it_out_without_asking_redis() {
+    let server = RedisServer::start(None);
+    let (a, b) = (authority(&server, RateLimits::none()), authority(&server, RateLimits::none()));
+    a.throttled(Duration::from_secs(3)).await;
+    // B learns the hold on its first question.
+    assert!(tokio::time::timeout(Duration::from_millis(300), b.acquire(Cost::REQUEST)).await.is_err());
+    let scripts = ["evalsha", "eval"];
+    let before = server.calls(&scripts);
+    assert!(before >= 2, "the hold and B's question went through scripts: {before}");
+    let waiting: Vec<_> =
+        (0..10).map(|_| tokio::time::timeout(Duration::from_millis(500), b.acquire(Cost::REQUEST))).collect();
+    for result in futures::future::join_all(waiting).await {
+        assert!(result.is_err(), "held");
+    }
+    assert_eq!(server.calls(&scripts), before, "ten requests during the hold, no question to Redis");
+}
+
+#[tokio::test]
 async fn a_batch_costs_its_documents() {
     let server = RedisServer::start(None);
     let limits = RateLimits::none().documents_per_minute(60.0);

@@ -1,6 +1,6 @@
 //! A `redis-server` on a free port of 127.0.0.1, for one test; killed when dropped.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 
 pub struct RedisServer {
@@ -28,6 +28,27 @@ impl RedisServer {
             Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
             None => format!("redis://127.0.0.1:{}", self.port),
         }
+    }
+
+    /// How many times the server ran any of `commands` (from `INFO commandstats`), spoken in RESP over a plain
+    /// TCP connection.
+    pub fn calls(&self, commands: &[&str]) -> u64 {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
+        stream.write_all(b"*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n").expect("sends");
+        let mut reader = BufReader::new(stream);
+        let mut header = String::new();
+        reader.read_line(&mut header).expect("a bulk string");
+        let length: usize = header.trim().trim_start_matches('$').parse().expect("its length");
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).expect("the body");
+        let body = String::from_utf8_lossy(&body);
+        commands
+            .iter()
+            .filter_map(|command| {
+                let line = body.lines().find(|line| line.starts_with(&format!("cmdstat_{command}:")))?;
+                line.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok()
+            })
+            .sum()
     }
 
     /// Kills the server.

@@ -94,6 +94,12 @@ impl RateLimits {
         self
     }
 
+    /// Sets [`requests_per_second`](Self::requests_per_second) from a rate per minute (Box states its limit as
+    /// 1,000 requests per minute per user): `requests_per_minute(1000.0)` is 16.7 per second.
+    pub fn requests_per_minute(self, rate: f64) -> Self {
+        self.requests_per_second(rate / 60.0)
+    }
+
     /// Sets [`documents_per_minute`](Self::documents_per_minute); a value that is not positive and finite
     /// means no ceiling.
     pub fn documents_per_minute(mut self, rate: f64) -> Self {
