@@ -98,6 +98,28 @@ async fn an_instance_that_learned_a_hold_waits_it_out_without_asking_redis() {
 }
 
 #[tokio::test]
+async fn a_429_one_client_gets_from_box_holds_a_client_of_another_instance() {
+    let server = RedisServer::start(None);
+    let mock = MockBox::start().await;
+    mock.add_template("42", "Contract.docx", &[]).add_finished_job("7", "42", "Contract.pdf");
+    mock.fail("get_docgen_jobs_id_v2025.0", box_docgen_mock::Fault::RateLimited { retry_after: 2 }, 1);
+    let client = || {
+        Client::builder("token")
+            .base_url(mock.base_url())
+            .retry_policy(RetryPolicy::none())
+            .rate_authority(authority(&server, RateLimits::none()))
+            .build()
+            .expect("valid")
+    };
+    let (a, b) = (client(), client());
+    let error = a.get_job("7").await.expect_err("Box's 429");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
+    assert!(tokio::time::timeout(Duration::from_millis(1500), b.get_job("7")).await.is_err(), "held");
+    b.get_job("7").await.expect("after the hold");
+    assert_eq!(mock.requests_for("get_docgen_jobs_id_v2025.0").len(), 2, "nothing sent during the hold");
+}
+
+#[tokio::test]
 async fn a_batch_costs_its_documents() {
     let server = RedisServer::start(None);
     let limits = RateLimits::none().documents_per_minute(60.0);

@@ -17,7 +17,6 @@ mod adaptive;
 mod gcra;
 mod local;
 #[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 mod redis;
 
 use std::fmt;
@@ -28,6 +27,7 @@ use futures::future::BoxFuture;
 pub(crate) use adaptive::Adaptive;
 pub use local::LocalRateAuthority;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{Fallback, RedisRateAuthority, RedisRateAuthorityBuilder};
 
 /// What one permission costs: requests, and documents generated (a batch `POST` costs one request and as
