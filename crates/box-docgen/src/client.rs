@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{StaticToken, TokenSource, same};
 use crate::rate::{LocalRateAuthority, RateAuthority, RateLimits};
-use crate::retry::Pacing;
+use crate::retry::{Authority, Pacing};
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -355,7 +355,10 @@ impl ClientBuilder {
             }
             Auth::Source(source) => Authenticated::Source(source, Arc::default()),
         };
-        let authority = self.authority.unwrap_or_else(|| Arc::new(LocalRateAuthority::new(self.limits)));
+        let authority = match self.authority {
+            Some(given) => Authority::Given(given),
+            None => Authority::Own(LocalRateAuthority::new(self.limits)),
+        };
         let pacing = Arc::new(Pacing::new(&self.retry_policy, authority));
         Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy, pacing })
     }

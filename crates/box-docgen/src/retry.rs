@@ -1,7 +1,8 @@
 //! Sending an operation: pacing, attempts, backoff with full jitter, `Retry-After`, the retry budget, and the
 //! operation's tracing span.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use box_docgen_generated::operations::Operation;
@@ -11,7 +12,7 @@ use tracing::Instrument;
 
 use crate::decode;
 use crate::error::is_retryable_status;
-use crate::rate::{Adaptive, Cost, RateAuthority};
+use crate::rate::{Adaptive, Cost, LocalRateAuthority, RateAuthority};
 use crate::{Client, Error};
 
 /// When and how often the client sends a request again.
@@ -170,17 +171,26 @@ impl RetryPolicy {
 /// the retry budget.
 #[derive(Debug)]
 pub(crate) struct Pacing {
-    pub(crate) authority: Arc<dyn RateAuthority>,
+    pub(crate) authority: Authority,
     adaptive: Option<Adaptive>,
-    budget: Option<Mutex<u32>>,
+    /// Tokens left in the retry budget, and its size.
+    budget: Option<(AtomicU32, u32)>,
+}
+
+/// The client's rate authority: its own (called directly, the common case: no boxed future per request), or
+/// one it was given.
+#[derive(Debug)]
+pub(crate) enum Authority {
+    Own(LocalRateAuthority),
+    Given(Arc<dyn RateAuthority>),
 }
 
 impl Pacing {
-    pub(crate) fn new(policy: &RetryPolicy, authority: Arc<dyn RateAuthority>) -> Self {
+    pub(crate) fn new(policy: &RetryPolicy, authority: Authority) -> Self {
         Self {
             authority,
             adaptive: policy.adaptive_rate.then(|| Adaptive::new(policy.initial_rate)),
-            budget: policy.retry_budget.map(Mutex::new),
+            budget: policy.retry_budget.map(|size| (AtomicU32::new(size), size)),
         }
     }
 
@@ -190,7 +200,10 @@ impl Pacing {
         if let Some(adaptive) = &self.adaptive {
             adaptive.acquire().await;
         }
-        self.authority.acquire(cost).await;
+        match &self.authority {
+            Authority::Own(local) => local.wait(cost).await,
+            Authority::Given(given) => given.acquire(cost).await,
+        }
     }
 
     /// Box answered with `status` (and `Retry-After`): teach the authority and the learned rate.
@@ -199,30 +212,32 @@ impl Pacing {
         if let (Some(adaptive), Some(_)) = (&self.adaptive, status) {
             adaptive.answered(throttled, retry_after);
         }
-        match (throttled, retry_after) {
-            (true, Some(retry_after)) => self.authority.throttled(retry_after).await,
-            (false, _) if status.is_some_and(|status| status.is_success()) => self.authority.succeeded(),
+        match (&self.authority, throttled, retry_after) {
+            (Authority::Own(local), true, Some(retry_after)) => local.hold(Instant::now() + retry_after),
+            (Authority::Given(given), true, Some(retry_after)) => given.throttled(retry_after).await,
+            (Authority::Given(given), false, _) if status.is_some_and(|status| status.is_success()) => {
+                given.succeeded()
+            }
             _ => {}
         }
     }
 
-    /// Takes the tokens a retry after `error` costs; `false` when the budget cannot pay.
+    /// Takes the tokens a retry after `error` costs; `None` when the budget cannot pay.
     fn withdraw(&self, error: &Error) -> Option<u32> {
         let cost = if matches!(error, Error::Timeout(_)) { TIMEOUT_RETRY_COST } else { RETRY_COST };
-        let Some(budget) = &self.budget else { return Some(0) };
-        let mut tokens = budget.lock().unwrap_or_else(PoisonError::into_inner);
-        (*tokens >= cost).then(|| {
-            *tokens -= cost;
-            cost
-        })
+        let Some((tokens, _)) = &self.budget else { return Some(0) };
+        tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(cost)).ok().map(|_| cost)
     }
 
-    /// A success gives back what its retries spent, or one token.
-    fn refund(&self, spent: u32, capacity: Option<u32>) {
-        if let (Some(budget), Some(capacity)) = (&self.budget, capacity) {
-            let mut tokens = budget.lock().unwrap_or_else(PoisonError::into_inner);
-            *tokens = (*tokens + spent.max(SUCCESS_REFUND)).min(capacity);
+    /// A success gives back what its retries spent, or one token (nothing to write when the budget is full).
+    fn refund(&self, spent: u32) {
+        let Some((tokens, size)) = &self.budget else { return };
+        if spent == 0 && tokens.load(Ordering::Acquire) >= *size {
+            return;
         }
+        let _ = tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+            Some(left.saturating_add(spent.max(SUCCESS_REFUND)).min(*size))
+        });
     }
 }
 
@@ -255,7 +270,7 @@ impl<'a> Retry<'a> {
         let pacing = self.client.pacing();
         pacing.answered(Some(status), None).await;
         if status.is_success() {
-            pacing.refund(self.spent, self.client.retry_policy().retry_budget);
+            pacing.refund(self.spent);
         }
     }
 

@@ -57,8 +57,8 @@ impl LocalRateAuthority {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reserves the earliest instant at which `cost` may go.
-    fn reserve(&self, cost: Cost) -> Instant {
+    /// Reserves the earliest instant at which `cost` may go: `None` for now.
+    fn reserve(&self, cost: Cost) -> Option<Instant> {
         let mut state = self.lock();
         let now = Instant::now();
         let mut at = state.hold_until.map_or(now, |until| until.max(now));
@@ -78,7 +78,7 @@ impl LocalRateAuthority {
         if let Some(rule) = &mut state.documents {
             rule.take(at, cost.documents);
         }
-        at
+        (at > now).then_some(at)
     }
 
     /// Holds every request until `until`, unless a later hold is already set.
@@ -91,10 +91,9 @@ impl LocalRateAuthority {
     pub(crate) async fn wait(&self, cost: Cost) {
         // A sleep that is already due still goes through the timer, whose grain is a millisecond: only sleep
         // when there is something to wait for.
-        let at = self.reserve(cost);
-        if at > Instant::now() {
-            tokio::time::sleep_until(at).await;
-        }
+        // Nothing to wait for: the reservation already counted the hold in force.
+        let Some(at) = self.reserve(cost) else { return };
+        tokio::time::sleep_until(at).await;
         while let Some(until) = self.hold_until() {
             tokio::time::sleep_until(until).await;
         }
