@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::Rule;
+
 /// A ceiling of `rate` units per `per`, with a burst of one `per`'s worth.
 ///
 /// A request goes when the rule has room for its whole cost. One costing more than the burst is not refused
@@ -20,8 +22,8 @@ pub(crate) struct Gcra {
 }
 
 impl Gcra {
-    /// `rate` units per `per` (rate positive and finite), with a burst of `burst` units (at least 1).
-    pub(crate) fn new(rate: f64, per: Duration, burst: f64) -> Self {
+    /// The rule's `rate` units per `per` (rate positive and finite), with a burst of `burst` units (at least 1).
+    pub(crate) fn new(Rule { rate, per, burst }: Rule) -> Self {
         let interval = per.div_f64(rate);
         let burst = if burst.is_finite() { burst.max(1.0) } else { rate.max(1.0) };
         Self { interval, burst, tat: None }
@@ -53,7 +55,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_then_the_rate() {
-        let mut rule = Gcra::new(10.0, Duration::from_secs(1), 10.0);
+        let mut rule = Gcra::new(Rule { rate: 10.0, per: Duration::from_secs(1), burst: 10.0 });
         let start = Instant::now();
         for _ in 0..10 {
             assert_eq!(rule.earliest(start, 1), start);

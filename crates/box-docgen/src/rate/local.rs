@@ -34,10 +34,8 @@ impl LocalRateAuthority {
     /// An authority with these ceilings.
     pub fn new(limits: RateLimits) -> Self {
         let state = State {
-            requests: limits.requests_per_second.map(|rate| Gcra::new(rate, Duration::from_secs(1), rate)),
-            documents: limits
-                .documents_per_minute
-                .map(|rate| Gcra::new(rate, Duration::from_secs(60), limits.burst_of_documents())),
+            requests: limits.request_rule().map(Gcra::new),
+            documents: limits.document_rule().map(Gcra::new),
             hold_until: None,
         };
         Self { limits, state: Mutex::new(state) }

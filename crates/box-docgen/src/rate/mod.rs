@@ -113,9 +113,19 @@ impl RateLimits {
         self
     }
 
-    /// The documents that may go at once: [`documents_burst`](Self::documents_burst), or one minute's.
-    pub(crate) fn burst_of_documents(&self) -> f64 {
-        self.documents_burst.or(self.documents_per_minute).unwrap_or(1.0)
+    /// The request ceiling as a rule: a burst of one second's requests. The in-process and the Redis
+    /// authorities both read their rules here.
+    pub(crate) fn request_rule(&self) -> Option<Rule> {
+        self.requests_per_second.map(|rate| Rule { rate, per: Duration::from_secs(1), burst: rate })
+    }
+
+    /// The document ceiling as a rule: a burst of [`documents_burst`](Self::documents_burst), or one minute's.
+    pub(crate) fn document_rule(&self) -> Option<Rule> {
+        self.documents_per_minute.map(|rate| Rule {
+            rate,
+            per: Duration::from_secs(60),
+            burst: self.documents_burst.unwrap_or(rate),
+        })
     }
 
     /// These ceilings shared `instances` ways (at least 1): what one of several instances may use alone.
@@ -127,6 +137,14 @@ impl RateLimits {
             documents_burst: self.documents_burst.map(|burst| burst / share),
         }
     }
+}
+
+/// One ceiling: `rate` units per `per`, `burst` units at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rule {
+    pub(crate) rate: f64,
+    pub(crate) per: Duration,
+    pub(crate) burst: f64,
 }
 
 fn positive(rate: f64) -> Option<f64> {

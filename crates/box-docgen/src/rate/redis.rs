@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
-use super::{Cost, LocalRateAuthority, RateAuthority, RateLimits};
+use super::{Cost, LocalRateAuthority, RateAuthority, RateLimits, Rule};
 use crate::Error;
 
 /// Checks and charges every rule, after the hold. KEYS: the hold, then one key per rule. ARGV: per rule, the
@@ -221,22 +221,14 @@ impl RedisRateAuthority {
     async fn ask(&self, cost: Cost) -> Result<Option<Duration>, String> {
         let mut invocation = self.acquire.prepare_invoke();
         invocation.key(&self.keys.hold);
-        let mut rule = |key: &str, rate: Option<f64>, per: Duration, burst: f64, cost: u32| {
-            if let (Some(rate), true) = (rate, cost > 0) {
+        let mut rule = |key: &str, rule: Option<Rule>, cost: u32| {
+            if let (Some(Rule { rate, per, burst }), true) = (rule, cost > 0) {
                 let interval = (per.as_micros() as f64 / rate).max(1.0);
                 invocation.key(key).arg(interval).arg(burst.max(1.0)).arg(cost);
             }
         };
-        let limits = &self.limits;
-        let requests_burst = limits.requests_per_second.unwrap_or(1.0);
-        rule(&self.keys.requests, limits.requests_per_second, Duration::from_secs(1), requests_burst, cost.requests);
-        rule(
-            &self.keys.documents,
-            limits.documents_per_minute,
-            Duration::from_secs(60),
-            limits.burst_of_documents(),
-            cost.documents,
-        );
+        rule(&self.keys.requests, self.limits.request_rule(), cost.requests);
+        rule(&self.keys.documents, self.limits.document_rule(), cost.documents);
         let mut connection = self.connection.clone();
         let answer = tokio::time::timeout(self.timeout, invocation.invoke_async::<(u64, u64)>(&mut connection)).await;
         match answer {
