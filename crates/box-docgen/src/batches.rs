@@ -2,6 +2,7 @@
 
 use box_docgen_generated::operations as op;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::client::{BOX_VERSION, non_blank};
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
@@ -82,26 +83,19 @@ impl BatchRequestBuilder {
     /// object (a struct or a map).
     pub fn document(mut self, generated_file_name: impl Into<String>, user_input: &impl Serialize) -> Self {
         let generated_file_name = generated_file_name.into();
-        match serde_json::to_value(user_input) {
-            Ok(serde_json::Value::Object(user_input)) => {
-                self.documents.push(DocGenDocumentGenerationData { generated_file_name, user_input })
-            }
-            Ok(other) => {
-                let kind = match other {
-                    serde_json::Value::Array(_) => "an array",
-                    serde_json::Value::String(_) => "a string",
-                    serde_json::Value::Number(_) => "a number",
-                    serde_json::Value::Bool(_) => "a boolean",
-                    _ => "null",
-                };
-                let reason = format!("the data of {generated_file_name:?} must be a JSON object, not {kind}");
-                self.error.get_or_insert(Error::invalid_input("user_input", reason));
-            }
-            Err(e) => {
-                let reason = format!("the data of {generated_file_name:?} does not serialize to JSON: {e}");
+        match json_object(user_input) {
+            Ok(user_input) => return self.object(generated_file_name, user_input),
+            Err(reason) => {
+                let reason = format!("the data of {generated_file_name:?} {reason}");
                 self.error.get_or_insert(Error::invalid_input("user_input", reason));
             }
         }
+        self
+    }
+
+    /// Adds a document whose data is already a JSON object.
+    pub(crate) fn object(mut self, generated_file_name: String, user_input: Map<String, Value>) -> Self {
+        self.documents.push(DocGenDocumentGenerationData { generated_file_name, user_input });
         self
     }
 
@@ -139,6 +133,20 @@ impl BatchRequestBuilder {
             },
         })
     }
+}
+
+/// `value` as a JSON object, or why it is not one ("must be a JSON object, not an array", ...).
+pub(crate) fn json_object(value: &impl Serialize) -> Result<Map<String, Value>, String> {
+    let kind = match serde_json::to_value(value) {
+        Ok(Value::Object(object)) => return Ok(object),
+        Err(e) => return Err(format!("does not serialize to JSON: {e}")),
+        Ok(Value::Array(_)) => "an array",
+        Ok(Value::String(_)) => "a string",
+        Ok(Value::Number(_)) => "a number",
+        Ok(Value::Bool(_)) => "a boolean",
+        Ok(Value::Null) => "null",
+    };
+    Err(format!("must be a JSON object, not {kind}"))
 }
 
 impl Client {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use self::journal::{Journal, Run, Step};
+use crate::batches::json_object;
 use crate::client::non_blank;
 use crate::{BatchRequest, Client, DocGenJob, Downloaded, Error, JobStatus, WaitOptions};
 
@@ -239,9 +240,9 @@ fn check<T: Serialize>(index: u64, file_name: String, data: &T) -> Checked {
     let data = if file_name.trim().is_empty() {
         Err(Error::invalid_input("generated_file_name", format!("row {index}: the file name is blank")))
     } else {
-        match serde_json::to_value(data) {
-            Err(e) => Err(Error::invalid_input("user_input", row(format!("the data does not serialize: {e}")))),
-            Ok(Value::Object(data)) => {
+        match json_object(data) {
+            Err(reason) => Err(Error::invalid_input("user_input", row(format!("the data {reason}")))),
+            Ok(data) => {
                 let size = serde_json::to_vec(&data).map_or(usize::MAX, |bytes| bytes.len());
                 if size > MAX_DATA_BYTES {
                     let reason = format!("the data is {size} bytes of JSON; Box takes at most {MAX_DATA_BYTES}");
@@ -249,16 +250,6 @@ fn check<T: Serialize>(index: u64, file_name: String, data: &T) -> Checked {
                 } else {
                     Ok(data)
                 }
-            }
-            Ok(other) => {
-                let kind = match other {
-                    Value::Array(_) => "an array",
-                    Value::String(_) => "a string",
-                    Value::Number(_) => "a number",
-                    Value::Bool(_) => "a boolean",
-                    _ => "null",
-                };
-                Err(Error::invalid_input("user_input", row(format!("the data must be a JSON object, not {kind}"))))
             }
         }
     };
@@ -382,7 +373,7 @@ async fn submit(
         request = request.template_version(version);
     }
     for (_, file_name, data) in valid {
-        request = request.document(file_name, data);
+        request = request.object(file_name.clone(), data.clone());
     }
     let request = request.build()?;
     if let Some(journal) = &context.journal {
