@@ -97,15 +97,12 @@ impl Drop for StandIn {
 /// network jitter to decide whether a request lands just before or just after the server has room.
 pub const MARGIN: f64 = 0.95;
 
-/// The client a service would configure for these limits: ceilings at [`MARGIN`] of the ones it was told
-/// (documents per minute, here scaled to the stand-in's per-second limit with its one-second burst, and
-/// requests per second), under which the learned rate runs.
-pub fn client(base_url: &str, docs: f64, rps: f64) -> Client {
+/// The ceilings a service would set for these limits: [`MARGIN`] of the ones it was told (documents per minute,
+/// here scaled to the stand-in's per-second limit with its one-second burst, and requests per second), under
+/// which the learned rate runs.
+pub fn ceilings(docs: f64, rps: f64) -> RateLimits {
     let (docs, rps) = (docs * MARGIN, rps * MARGIN);
-    limited(
-        base_url,
-        RateLimits::none().documents_per_minute(docs * 60.0).documents_burst(docs).requests_per_second(rps),
-    )
+    RateLimits::none().documents_per_minute(docs * 60.0).documents_burst(docs).requests_per_second(rps)
 }
 
 fn limited(base_url: &str, limits: RateLimits) -> Client {
@@ -116,8 +113,7 @@ fn limited(base_url: &str, limits: RateLimits) -> Client {
 /// with ceilings set from the limits, else with the learned rate alone.
 pub async fn bulk(rows: usize, docs: f64, rps: f64, told: bool) -> Figures {
     let mut stand_in = StandIn::start(docs, rps);
-    let client =
-        if told { client(&stand_in.base_url, docs, rps) } else { limited(&stand_in.base_url, RateLimits::none()) };
+    let client = limited(&stand_in.base_url, if told { ceilings(docs, rps) } else { RateLimits::none() });
     let figures = run(&client, rows, docs, Duration::from_millis(200)).await;
     let (requests, refused) = stand_in.stats();
     Figures { told, requests, refused, ..figures }
@@ -200,10 +196,7 @@ pub struct Shared {
 pub fn worker(base_url: &str, rows: usize, docs: f64, rps: f64, redis: Option<&str>) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let failed = runtime.block_on(async {
-        let limits = RateLimits::none()
-            .documents_per_minute(docs * MARGIN * 60.0)
-            .documents_burst(docs * MARGIN)
-            .requests_per_second(rps * MARGIN);
+        let limits = ceilings(docs, rps);
         let builder = Client::builder("bench-token").base_url(base_url);
         let client = match redis {
             Some(url) => {
