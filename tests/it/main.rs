@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod bulk_crashes;
 mod download;
 mod errors;
 mod faults;

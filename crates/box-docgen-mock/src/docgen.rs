@@ -39,6 +39,10 @@ pub(crate) struct State {
     /// Box's rate limits, when the test set them: requests, and documents of batch `POST`s.
     pub(crate) request_limit: Option<crate::limit::Limit>,
     pub(crate) document_limit: Option<crate::limit::Limit>,
+    /// How long a new batch stays out of template job listings.
+    pub(crate) listing_lag: std::time::Duration,
+    /// How many requests were received, for tests waiting for the n-th.
+    pub(crate) seen: tokio::sync::watch::Sender<usize>,
 }
 
 impl Default for State {
@@ -61,6 +65,8 @@ impl Default for State {
             deliveries: Vec::new(),
             request_limit: None,
             document_limit: None,
+            listing_lag: std::time::Duration::ZERO,
+            seen: tokio::sync::watch::Sender::new(0),
         }
     }
 }
@@ -68,6 +74,10 @@ impl Default for State {
 #[derive(Debug)]
 struct File {
     name: String,
+    /// The folder it is in (`0` unless generated into another).
+    parent: String,
+    /// When it was made, as Box writes times.
+    created_at: String,
     content: Bytes,
     version_id: String,
     tags: Vec<String>,
@@ -89,6 +99,10 @@ pub(crate) struct Job {
     reads: u32,
     output_file_id: String,
     output_version_id: String,
+    /// The file name its document asked for.
+    pub(crate) generated_file_name: String,
+    /// When its batch was accepted (tokio's clock).
+    created: tokio::time::Instant,
 }
 
 /// An answer: status, extra headers and a JSON body (`None` for no body).
@@ -133,6 +147,12 @@ pub(crate) struct Call<'a> {
 }
 
 impl State {
+    /// Logs a request.
+    pub(crate) fn record(&mut self, request: Request) {
+        self.requests.push(request);
+        self.seen.send_replace(self.requests.len());
+    }
+
     /// Box's 429 when a rate limit set by the test has no room for this request (a request counts against
     /// the request limit; a batch `POST`'s documents against the document limit as well).
     pub(crate) fn over_limit(&mut self, operation: &str, body: &[u8]) -> Option<Answer> {
@@ -163,7 +183,9 @@ impl State {
     /// Adds (or replaces) a file with its bytes and a new version.
     pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<String>) {
         let version_id = self.new_id();
-        let file = File { name: name.to_owned(), content, version_id, tags, tags_read: false };
+        let created_at = crate::webhook::now();
+        let file =
+            File { name: name.to_owned(), parent: "0".into(), created_at, content, version_id, tags, tags_read: false };
         self.files.insert(file_id.to_owned(), file);
     }
 
@@ -191,12 +213,14 @@ impl State {
             reads: self.polls_to_finish,
             output_file_id: self.new_id(),
             output_version_id: self.new_id(),
+            generated_file_name: generated_file_name.to_owned(),
+            created: tokio::time::Instant::now(),
         };
         let content = Bytes::from(crate::pdf::document(&[generated_file_name.to_owned()]));
         let output_file_id = job.output_file_id.clone();
         self.batches.insert(batch_id, vec![self.jobs.len()]);
         self.jobs.push(job);
-        self.insert_output(&output_file_id, generated_file_name, content);
+        self.insert_output(&output_file_id, generated_file_name, "0", content);
     }
 
     /// Queues the webhook deliveries of the latest job: started, then succeeded or failed.
@@ -222,10 +246,18 @@ impl State {
     }
 
     /// A generated document: its file, whose version id is the one its job reports.
-    fn insert_output(&mut self, file_id: &str, name: &str, content: Bytes) {
+    fn insert_output(&mut self, file_id: &str, name: &str, folder: &str, content: Bytes) {
         let Some(job) = self.jobs.iter().find(|job| job.output_file_id == file_id) else { return };
         let version_id = job.output_version_id.clone();
-        let file = File { name: name.to_owned(), content, version_id, tags: Vec::new(), tags_read: false };
+        let file = File {
+            name: name.to_owned(),
+            parent: folder.to_owned(),
+            created_at: crate::webhook::now(),
+            content,
+            version_id,
+            tags: Vec::new(),
+            tags_read: false,
+        };
         self.files.insert(file_id.to_owned(), file);
     }
 
@@ -262,8 +294,12 @@ impl State {
                 None => Err(Answer::not_found("The batch")),
             },
             "get_docgen_template_jobs_id_v2025.0" => self.known_template(id).and_then(|()| {
-                let jobs: Vec<usize> =
-                    (0..self.jobs.len()).filter(|index| self.jobs[*index].template_file_id == id).collect();
+                // A batch younger than the listing lag is not listed yet.
+                let listed = tokio::time::Instant::now().checked_sub(self.listing_lag);
+                let jobs: Vec<usize> = (0..self.jobs.len())
+                    .filter(|index| self.jobs[*index].template_file_id == id)
+                    .filter(|index| listed.is_none_or(|listed| self.jobs[*index].created <= listed))
+                    .collect();
                 self.job_page(&jobs, &call.query, false)
             }),
             "post_docgen_batches_v2025.0" => self.create_batch(call.body),
@@ -305,6 +341,8 @@ impl State {
         }
         let known = json!({
             "name": file.name,
+            "parent": { "id": file.parent, "type": "folder" },
+            "created_at": file.created_at,
             "size": file.content.len(),
             "sha1": sha1,
             "file_version": { "id": file.version_id, "type": "file_version", "sha1": sha1 },
@@ -432,6 +470,8 @@ impl State {
                 reads: 0,
                 output_file_id: self.new_id(),
                 output_version_id: self.new_id(),
+                generated_file_name: document.generated_file_name.clone(),
+                created: tokio::time::Instant::now(),
             };
             let mut lines = vec![document.generated_file_name.clone()];
             lines.extend(document.user_input.iter().map(|(key, value)| format!("{key}: {value}")));
@@ -441,6 +481,7 @@ impl State {
             self.insert_output(
                 &output_file_id,
                 &document.generated_file_name,
+                &folder_id,
                 Bytes::from(crate::pdf::document(&lines)),
             );
             self.announce(&template_name, &folder_id, &output_file_id);

@@ -289,4 +289,27 @@ impl MockBox {
     pub fn jobs_created(&self) -> usize {
         self.state().jobs.len()
     }
+
+    /// The file name of every document the stand-in was asked to generate, in the order of their jobs: what a
+    /// test counts to prove that a row was generated once.
+    pub fn documents_generated(&self) -> Vec<String> {
+        self.state().jobs.iter().map(|job| job.generated_file_name.clone()).collect()
+    }
+
+    /// Plays the lag of Box's listings: a batch appears in its template's job listing (`GET
+    /// /docgen_template_jobs/{id}`) only this long after it was accepted (tokio's clock). Its own listing and
+    /// its jobs are there at once.
+    pub fn listing_lag(&self, lag: Duration) -> &Self {
+        self.state().listing_lag = lag;
+        self
+    }
+
+    /// Waits until the stand-in has received `count` requests in all (counting those before the call), on either
+    /// host. A test that drops the client when this returns crashes it while request `count` is being answered:
+    /// the stand-in carries it out, and its answer is lost.
+    pub async fn requests_received(&self, count: usize) {
+        let mut seen = self.state().seen.subscribe();
+        // The sender lives as long as the stand-in, which outlives this borrow.
+        let _ = seen.wait_for(|seen| *seen >= count).await;
+    }
 }

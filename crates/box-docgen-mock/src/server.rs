@@ -61,7 +61,7 @@ async fn handle(
     let state_handle = state.clone();
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
+        state.record(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
         let Some((info, path_parameters)) = route else {
             return Ok(response(Answer::error(404, "not_found", "no such API path"), None));
         };
@@ -215,7 +215,7 @@ async fn download(
     let path = head.uri.path().to_owned();
     let (content, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.requests.push(recorded(&head, None, Bytes::new()));
+        state.record(recorded(&head, None, Bytes::new()));
         let content = path.strip_prefix("/d/").and_then(|id| state.content(&percent_decode(id)));
         (content, state.download_faults.pop_front())
     };

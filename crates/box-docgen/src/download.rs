@@ -128,8 +128,13 @@ impl Client {
             let path = path.to_path_buf();
             move |source| Error::Io(Box::new(crate::error::IoError { path: Some(path), source }))
         };
-        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&temporary).await;
-        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file.map_err(io(&temporary))?);
+        // Opened here rather than on tokio's blocking pool: an open still running there when the caller drops
+        // this future would create the file after the clean-up below.
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary);
+        let file = tokio::fs::File::from_std(file.map_err(io(&temporary))?);
+        // Removes the temporary file on every way out but the rename: errors, and a caller dropping the future.
+        let mut cleanup = RemoveOnDrop(Some(temporary.clone()));
+        let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
         let written = async {
             let downloaded = self.download_verified(info, version, &mut file).await?;
             file.flush().await.map_err(io(&temporary))?;
@@ -138,17 +143,9 @@ impl Client {
         }
         .await;
         drop(file);
-        let mut downloaded = match written {
-            Ok(downloaded) => downloaded,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&temporary).await;
-                return Err(error);
-            }
-        };
-        if let Err(error) = tokio::fs::rename(&temporary, path).await {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(io(path)(error));
-        }
+        let mut downloaded = written?;
+        tokio::fs::rename(&temporary, path).await.map_err(io(path))?;
+        cleanup.0 = None;
         // The rename is durable once the directory is synced (where the platform allows opening one).
         if let Ok(directory) = tokio::fs::File::open(&parent).await {
             let _ = directory.sync_all().await;
@@ -399,7 +396,7 @@ impl ContentBody {
 }
 
 /// `name` when it is one plain file name that stays inside a directory it is joined to.
-fn safe_file_name(name: &str) -> Result<&str, Error> {
+pub(crate) fn safe_file_name(name: &str) -> Result<&str, Error> {
     let mut components = Path::new(name).components();
     let plain = matches!((components.next(), components.next()), (Some(Component::Normal(_)), None));
     if !plain || name.contains(['/', '\\', '\0']) {
@@ -409,6 +406,17 @@ fn safe_file_name(name: &str) -> Result<&str, Error> {
         ));
     }
     Ok(name)
+}
+
+/// A temporary file to remove when dropped (synchronously: a drop cannot wait), unless taken out.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -49,11 +49,15 @@ mod wait;
 pub mod webhooks;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
-pub use bulk::{Bulk, DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, GeneratedRow, MAX_DATA_BYTES, RowOutcome};
+pub use bulk::{
+    Bulk, DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, GeneratedRow, MAX_DATA_BYTES,
+    RowOutcome, Settlement,
+};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use download::Downloaded;
 pub use error::{
-    ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, TransportError,
+    ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, JournalError,
+    JournalErrorKind, TransportError, Undecided,
 };
 pub use model::*;
 pub use retry::RetryPolicy;
