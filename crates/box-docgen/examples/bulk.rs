@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --example bulk -- [--template FILE_ID] [--folder FOLDER_ID] [--rows rows.jsonl] [--out DIR]
-//!     [--journal FILE] [--max-rps N] [--docs-per-minute N] [--batch-size N] [--redis URL [--instances N]]
+//!     [--journal FILE] [--max-rps N] [--docs-per-minute N] [--batch-size N] [--recovery-grace SECONDS]
+//!     [--redis URL [--instances N]]
 //! ```
 //!
 //! Each line of the rows file is `{"file_name": "...", "data": {...}}`; the default is the sample in
@@ -13,13 +14,13 @@
 //! that several copies on one Box app stay within its limits together (`--instances N`: how many, for the
 //! fallback while Redis is down). With
 //! `--journal`, a run that stops (Ctrl-C, a crash) can be started again with the same arguments: nothing is
-//! generated twice. Progress goes to stderr; at the end, a summary, and exit 1 if any row failed.
+//! generated twice, rows finished earlier are reported as already done, and rows whose jobs failed are sent
+//! again. Progress goes to stderr; at the end, each failed row with its reason, a summary, and exit 1 if any
+//! row did not succeed.
 
 mod support;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use box_docgen::WaitOptions;
@@ -45,6 +46,7 @@ struct Args {
     journal: Option<PathBuf>,
     limits: RateLimits,
     batch_size: usize,
+    grace: Option<std::time::Duration>,
     redis: Option<String>,
     instances: u32,
 }
@@ -58,6 +60,7 @@ fn args() -> Result<Args, String> {
         journal: None,
         limits: RateLimits::default(),
         batch_size: box_docgen::DEFAULT_BATCH_SIZE,
+        grace: None,
         redis: None,
         instances: 1,
     };
@@ -74,6 +77,7 @@ fn args() -> Result<Args, String> {
             "--max-rps" => args.limits = args.limits.requests_per_second(number(&value)?),
             "--docs-per-minute" => args.limits = args.limits.documents_per_minute(number(&value)?),
             "--batch-size" => args.batch_size = number(&value)? as usize,
+            "--recovery-grace" => args.grace = Some(Duration::from_secs_f64(number(&value)?.max(0.0))),
             "--redis" => args.redis = Some(value),
             "--instances" => args.instances = number(&value)? as u32,
             _ => return Err(format!("unknown argument {flag}")),
@@ -114,14 +118,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // The second read streams the rows: they are read only as batches have room.
     let file = tokio::io::BufReader::new(tokio::fs::File::open(&args.rows).await?);
-    let submitted = Arc::new(AtomicU64::new(0));
-    let counter = submitted.clone();
-    let rows = tokio_stream_lines(file).filter_map(|line| async move { serde_json::from_str::<Row>(&line).ok() }).map(
-        move |row| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            (row.file_name, row.data)
-        },
-    );
+    let rows = tokio_stream_lines(file)
+        .filter_map(|line| async move { serde_json::from_str::<Row>(&line).ok() })
+        .map(|row| (row.file_name, row.data));
 
     let mut bulk = client.bulk(&args.template, &args.folder, "pdf").batch_size(args.batch_size).wait_options(wait);
     if let Some(journal) = &args.journal {
@@ -130,6 +129,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(out) = &args.out {
         bulk = bulk.download_to(out);
     }
+    if let Some(grace) = args.grace {
+        bulk = bulk.recovery_grace(grace);
+    }
+    let progress = bulk.progress();
     let mut results = bulk.generate(rows).await?;
 
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
@@ -141,31 +144,45 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     bar.enable_steady_tick(Duration::from_millis(250));
     let (mut completed, mut failed) = (0u64, 0u64);
     let mut failures = Vec::new();
-    while let Some(row) = results.next().await {
+    let interrupted = loop {
+        let row = tokio::select! {
+            row = results.next() => row,
+            _ = tokio::signal::ctrl_c() => break true,
+        };
+        let Some(row) = row else { break false };
         if row.succeeded() {
             completed += 1;
         } else {
             failed += 1;
-            let why = match &row.result {
-                Ok(generated) => format!("job {} {}", generated.job.id, generated.job.status),
-                Err(error) => error.to_string(),
-            };
-            failures.push(format!("row {} ({}): {why}", row.index, row.file_name));
+            failures.push(format!("row {} ({}): {}", row.index, row.file_name, row.reason()));
         }
         bar.inc(1);
-        let submitted = submitted.load(Ordering::Relaxed);
-        bar.set_message(format!("(submitted {submitted}, completed {completed}, failed {failed})"));
-    }
+        bar.set_message(format!(
+            "(submitted {}, completed {completed}, failed {failed}, {} already done)",
+            progress.submitted(),
+            progress.already_done()
+        ));
+    };
     bar.finish();
+    drop(results);
     for failure in &failures {
         eprintln!("failed: {failure}");
     }
-    println!("{completed} completed, {failed} failed, of {total} rows");
+    let earlier = progress.already_done();
+    println!("{completed} completed, {failed} failed ({earlier} of them done in an earlier run), of {total} rows");
     if let Some(out) = &args.out {
         println!("documents in {}", out.display());
     }
+    if interrupted {
+        let resume = match &args.journal {
+            Some(journal) => format!("run the same command again (journal {}) to resume", journal.display()),
+            None => "without --journal, a new run starts over: pass --journal FILE to be able to resume".to_owned(),
+        };
+        return Err(format!("interrupted: {resume}").into());
+    }
     if failed > 0 {
-        return Err(format!("{failed} of {total} rows did not make it").into());
+        let retry = if args.journal.is_some() { "; run again to retry the rows whose jobs failed" } else { "" };
+        return Err(format!("{failed} of {total} rows did not make it{retry}").into());
     }
     Ok(())
 }

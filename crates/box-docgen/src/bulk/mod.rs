@@ -124,7 +124,7 @@ pub struct Bulk {
     retry_failed: bool,
     grace: Duration,
     settlements: Vec<(u64, Settlement)>,
-    progress: Progress,
+    progress: BulkProgress,
 }
 
 /// What the user found out about [undecided](Error::Undecided) rows; see [`Bulk::settle`].
@@ -139,7 +139,7 @@ pub enum Settlement {
 
 /// Counters of a bulk run, readable while it goes; from [`Bulk::progress`].
 #[derive(Debug, Clone, Default)]
-pub struct Progress(Arc<Counters>);
+pub struct BulkProgress(Arc<Counters>);
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -147,7 +147,7 @@ struct Counters {
     already_done: AtomicU64,
 }
 
-impl Progress {
+impl BulkProgress {
     /// Rows this run sent to Box in batches it accepted.
     pub fn submitted(&self) -> u64 {
         self.0.submitted.load(Ordering::Relaxed)
@@ -241,7 +241,7 @@ impl Client {
             retry_failed: true,
             grace: DEFAULT_RECOVERY_GRACE,
             settlements: Vec::new(),
-            progress: Progress::default(),
+            progress: BulkProgress::default(),
         }
     }
 }
@@ -270,7 +270,7 @@ struct Context {
     wait: WaitOptions,
     retry_failed: bool,
     grace: Duration,
-    progress: Progress,
+    progress: BulkProgress,
     /// Held from an intent until Box's batch id is written or the intent settled (rule 2).
     posting: tokio::sync::Mutex<()>,
     /// The rows of intents that could not be settled, and why.
@@ -343,7 +343,7 @@ impl Bulk {
     }
 
     /// Counters to read while the run goes (rows submitted, rows done in earlier runs).
-    pub fn progress(&self) -> Progress {
+    pub fn progress(&self) -> BulkProgress {
         self.progress.clone()
     }
 
