@@ -178,7 +178,7 @@ pub(crate) struct Journal {
 impl Journal {
     /// Opens (or creates) the journal at `path` for `run`, and locks it.
     pub(crate) fn open(path: &Path, run: &Run) -> Result<Self, Error> {
-        let error = |kind| Error::Journal(Box::new(JournalError { path: path.to_owned(), kind }));
+        let error = |kind| journal_error(path, kind);
         let invalid = |line, reason: String| error(JournalErrorKind::Invalid { line, reason });
         let mut file = OpenOptions::new()
             .read(true)
@@ -288,14 +288,16 @@ impl Journal {
     /// paused clock exact.)
     fn write(&self, line: Line) -> Result<(), Error> {
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        append(&mut file, &line).map_err(|e| {
-            Error::Journal(Box::new(JournalError { path: self.path.clone(), kind: JournalErrorKind::Write(e) }))
-        })?;
+        append(&mut file, &line).map_err(|e| journal_error(&self.path, JournalErrorKind::Write(e)))?;
         self.state().apply(line).map_err(|reason| {
             let kind = JournalErrorKind::Invalid { line: 0, reason: format!("an inconsistent step: {reason}") };
-            Error::Journal(Box::new(JournalError { path: self.path.clone(), kind }))
+            journal_error(&self.path, kind)
         })
     }
+}
+
+fn journal_error(path: &Path, kind: JournalErrorKind) -> Error {
+    Error::Journal(Box::new(JournalError { path: path.to_owned(), kind }))
 }
 
 /// The first line of a journal for `run`.

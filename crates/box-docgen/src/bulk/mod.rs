@@ -105,7 +105,7 @@ pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
 ///     .await?;
 /// while let Some(row) = results.next().await {
 ///     if !row.succeeded() {
-///         eprintln!("row {} ({}) did not make it: {}", row.index + 1, row.file_name, row.reason());
+///         eprintln!("row {} ({}) did not make it: {}", row.index, row.file_name, row.reason());
 ///     }
 /// }
 /// # Ok(())
@@ -504,11 +504,11 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
                 continue;
             }
         };
-        let digest = digest::row_digest(&row.name, &row.data);
         if context.resumed.lock().unwrap_or_else(PoisonError::into_inner).contains(&row.index) {
             // Its batch, followed again, reports it.
             continue;
         }
+        let digest = digest::row_digest(&row.name, &row.data);
         let state = context.journal.as_ref().map_or(RowState::Free, |journal| journal.row(row.index));
         match state {
             RowState::Free => send.push((row, digest)),
@@ -549,17 +549,15 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
 /// A row an earlier run finished, from the journal; its document is downloaded again if it is missing.
 async fn done_earlier(context: &Context, file_name: String, finished: &Finished) -> RowOutcome {
     context.progress.0.already_done.fetch_add(1, Ordering::Relaxed);
-    let mut downloaded: Option<Downloaded> = finished.downloaded.clone().map(Downloaded::from);
-    let on_disk = downloaded.as_ref().and_then(|saved| saved.path.as_ref()).is_some_and(|path| path.is_file());
-    let result = match &context.download_to {
+    let saved: Option<Downloaded> = finished.downloaded.clone().map(Downloaded::from);
+    let on_disk = saved.as_ref().and_then(|saved| saved.path.as_ref()).is_some_and(|path| path.is_file());
+    let downloaded = match &context.download_to {
         Some(dir) if finished.job.status == JobStatus::Completed && !on_disk => {
-            context.client.download_output(&finished.job, dir).await.map(|fresh| {
-                downloaded = Some(fresh);
-            })
+            context.client.download_output(&finished.job, dir).await.map(Some)
         }
-        _ => Ok(()),
+        _ => Ok(saved),
     };
-    let result = result.map(|()| GeneratedRow { job: finished.job.clone(), downloaded }).map_err(Arc::new);
+    let result = downloaded.map(|downloaded| GeneratedRow { job: finished.job.clone(), downloaded }).map_err(Arc::new);
     RowOutcome { index: finished.index, file_name, result, already_done: true }
 }
 
@@ -575,13 +573,9 @@ async fn submit(context: Arc<Context>, rows: Vec<(Row, String)>) -> Vec<RowOutco
         planned.push(Planned { index: row.index, name: row.name.clone(), digest });
         request = request.object(row.name, row.data);
     }
-    let all = |planned: Vec<Planned>, error: Error| {
-        let error = Arc::new(error);
-        planned.into_iter().map(|row| RowOutcome::error(row.index, row.name, error.clone())).collect::<Vec<_>>()
-    };
     let request = match request.build() {
         Ok(request) => request,
-        Err(error) => return all(planned, error),
+        Err(error) => return all_failed(planned, error),
     };
     let posting = context.posting.lock().await;
     let sent = post(&context, &request, &planned).await;
@@ -591,7 +585,7 @@ async fn submit(context: Arc<Context>, rows: Vec<(Row, String)>) -> Vec<RowOutco
             context.progress.0.submitted.fetch_add(planned.len() as u64, Ordering::Relaxed);
             follow(context, seq, planned, batch).await
         }
-        Err(error) => all(planned, error),
+        Err(error) => all_failed(planned, error),
     }
 }
 
@@ -653,6 +647,12 @@ fn record_unsent(journal: &Journal, seq: u64, error: &Error) {
     }
 }
 
+/// The same error for every row of a batch.
+fn all_failed(rows: Vec<Planned>, error: Error) -> Vec<RowOutcome> {
+    let error = Arc::new(error);
+    rows.into_iter().map(|row| RowOutcome::error(row.index, row.name, error.clone())).collect()
+}
+
 /// A completed job's document, downloaded into `dir`.
 async fn download(client: &Client, job: &DocGenJob, dir: &std::path::Path) -> Result<Option<Downloaded>, Error> {
     if job.status != JobStatus::Completed {
@@ -674,17 +674,13 @@ fn proves_nothing_created(error: &Error) -> bool {
 /// Waits for a batch, downloads its documents, writes each row's end to the journal, and reports the rows.
 async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, batch_id: String) -> Vec<RowOutcome> {
     let client = &context.client;
-    let all = |rows: Vec<Planned>, error: Error| {
-        let error = Arc::new(error);
-        rows.into_iter().map(|row| RowOutcome::error(row.index, row.name, error.clone())).collect::<Vec<_>>()
-    };
     let jobs = match client.wait_for_batch(&batch_id, context.wait.clone()).await {
         Ok(jobs) => jobs,
-        Err(error) => return all(rows, error),
+        Err(error) => return all_failed(rows, error),
     };
     if jobs.len() != rows.len() {
         let reason = format!("Box lists {} jobs for batch {batch_id} of {} documents", jobs.len(), rows.len());
-        return all(rows, Error::invalid_input("batch_id", reason));
+        return all_failed(rows, Error::invalid_input("batch_id", reason));
     }
     // Box lists a batch's jobs in the order of its documents.
     let downloads: Vec<Result<Option<Downloaded>, Error>> = match &context.download_to {
