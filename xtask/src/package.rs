@@ -1,11 +1,12 @@
 //! `cargo xtask package`: the crates as a registry would serve them, and a consumer built from those alone.
 //!
-//! 1. `cargo package` for the publishable crates (the generator, the generated client, the facade, the test
-//!    double), with cargo's own verification build of each (the
-//!    packaged generated crate runs its build script on the packaged copy of the fragment).
+//! 1. `cargo package --no-verify` for the publishable crates (the generator, the generated client, the facade,
+//!    the test double).
 //! 2. The `.crate` files are unpacked into `target/package-consumer/crates/`, and a throwaway binary crate that
 //!    depends on `box-docgen = "<version>"` is built with `[patch.crates-io]` pointing at the unpacked crates:
-//!    nothing of the workspace checkout is visible to it. Its clean build time is printed.
+//!    nothing of the workspace checkout is visible to it. That build is the verification: each crate compiles
+//!    from its packaged files (the generated crate runs its build script on the packaged copy of the fragment),
+//!    and a test runs against the packaged test double. Its clean build time is printed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,13 +19,13 @@ const CRATES: [&str; 4] = ["box-docgen-codegen", "box-docgen-generated", "box-do
 
 pub fn run(root: &Path) -> Result<(), String> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    // Cargo takes a registry crate of a given version as immutable, so a verification build in the shared target
-    // directory would reuse what it compiled for an earlier package of the same version: verify in a target
-    // directory of its own, from nothing.
+    // `--no-verify`: cargo's verification would build every crate, all dependencies included, once more; the
+    // consumer below builds each packaged crate from its `.crate` file alone, which verifies the same thing.
+    // The packages go to a directory of their own, emptied first, so no stale `.crate` is unpacked.
     let verify_dir = target_dir.join("package-verify");
     let _ = std::fs::remove_dir_all(&verify_dir);
     let mut package = Command::new(cargo());
-    package.current_dir(root).arg("package").arg("--target-dir").arg(&verify_dir);
+    package.current_dir(root).args(["package", "--no-verify"]).arg("--target-dir").arg(&verify_dir);
     for name in CRATES {
         package.args(["-p", name]);
     }
