@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use box_docgen::rate::RateLimits;
 use box_docgen::{Bulk, Client, Error, JournalErrorKind, RetryPolicy, RowOutcome, Settlement, WaitOptions};
+use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::support::{TOKEN, timer_free_http};
 
-pub const POST_BATCH: &str = "post_docgen_batches_v2025.0";
+pub const POST_BATCH: Info = op::PostDocgenBatchesV20250::INFO;
 pub const TEMPLATE: &str = "42";
 
 pub async fn mock() -> MockBox {

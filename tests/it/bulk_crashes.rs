@@ -8,11 +8,12 @@
 use std::time::Duration;
 
 use box_docgen::RowOutcome;
+use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 
 use crate::bulk::{POST_BATCH, crash_after, each_generated_once, journaled, mock, named, once_each, rows, run};
 
-const JOBS_OF_BATCH: &str = "get_docgen_batch_jobs_id_v2025.0";
+const JOBS_OF_BATCH: Info = op::GetDocgenBatchJobsIdV20250::INFO;
 const ROWS: usize = 7;
 
 /// Trouble to add to a run: what the double does besides answering.

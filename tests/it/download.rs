@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use box_docgen::{Client, DocGenJob, Error, RetryPolicy};
+use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 
 use crate::support::{TOKEN, paused_clock_client};
 
-const CONTENT: &str = "get_files_id_content";
+const CONTENT: Info = op::GetFilesIdContent::INFO;
 
 /// A finished job of the stand-in, and the job as the client sees it.
 async fn finished_job(mock: &MockBox, client: &Client, name: &str) -> DocGenJob {
@@ -75,6 +76,69 @@ async fn a_202_is_waited_out_for_its_retry_after() {
     let impatient = paused_clock_client(mock.base_url(), RetryPolicy::default().deadline(Duration::from_secs(30)));
     let error = impatient.download("9", None, &mut Vec::new()).await.expect_err("never ready");
     assert!(error.to_string().contains("not ready"), "{error}");
+    // A server fault, not the caller's input.
+    assert!(
+        matches!(&error, Error::Protocol(protocol) if protocol.status.map(|s| s.as_u16()) == Some(202)),
+        "{error:?}"
+    );
+}
+
+/// A server that describes file 1 (`size`, `sha1` of `content`) and answers its content requests with `content`.
+async fn describing(server: &httpmock::MockServer, content: &[u8]) {
+    use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+    let sha1: String = digest(&SHA1_FOR_LEGACY_USE_ONLY, content).as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let body = serde_json::json!({ "id": "1", "type": "file", "etag": "0", "name": "a.pdf", "size": content.len(), "sha1": sha1 });
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::GET).path("/2.0/files/1");
+            then.status(200).header("content-type", "application/json").body(body.to_string());
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_redirect_without_a_location_is_a_protocol_error() {
+    let server = httpmock::MockServer::start_async().await;
+    describing(&server, b"%PDF").await;
+    server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::GET).path("/2.0/files/1/content");
+            then.status(302);
+        })
+        .await;
+    let client = crate::support::client(&server);
+    let error = client.download("1", None, &mut Vec::new()).await.expect_err("nowhere to go");
+    let Error::Protocol(protocol) = &error else { panic!("expected a protocol error, got {error:?}") };
+    assert_eq!(protocol.status.map(|status| status.as_u16()), Some(302));
+    assert!(protocol.message.contains("Location"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_ignores_range_is_read_past_what_was_written() {
+    let mock = MockBox::start().await;
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    mock.add_file_content("9", "big.bin", content.clone());
+    mock.fail_downloads(Fault::DropMidBody, 1).fail_downloads(Fault::IgnoreRange, 1);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::default());
+    let mut written = Vec::new();
+    let file = client.download("9", None, &mut written).await.expect("resumed from a whole answer");
+    assert_eq!(written, content, "each byte once, in order");
+    assert_eq!(file.size, content.len() as u64);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_at_the_wrong_byte_is_a_protocol_error_and_leaves_nothing_behind() {
+    let mock = MockBox::start().await;
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    mock.add_file_content("9", "big.bin", content);
+    mock.fail_downloads(Fault::DropMidBody, 1).fail_downloads(Fault::WrongContentRange, 1);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::default());
+    let dir = tempfile::tempdir().expect("a directory");
+    let error = client.download_to_path("9", None, dir.path().join("big.bin")).await.expect_err("wrong range");
+    let Error::Protocol(protocol) = &error else { panic!("expected a protocol error, got {error:?}") };
+    assert_eq!(protocol.status.map(|status| status.as_u16()), Some(206));
+    assert!(protocol.message.contains("resumed at byte"), "{error}");
+    assert!(files_in(dir.path()).is_empty(), "no file and no temporary file: {:?}", files_in(dir.path()));
 }
 
 #[tokio::test(start_paused = true)]

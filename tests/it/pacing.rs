@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use box_docgen::rate::{LocalRateAuthority, RateLimits};
 use box_docgen::{Client, RetryPolicy};
+use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 use tokio::time::Instant;
 
 use crate::support::{TOKEN, paused_clock_client, timer_free_http};
 
-const GET_JOB: &str = "get_docgen_jobs_id_v2025.0";
+const GET_JOB: Info = op::GetDocgenJobsIdV20250::INFO;
 
 async fn mock_with_jobs(count: usize) -> MockBox {
     let mock = MockBox::start().await;

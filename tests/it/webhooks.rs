@@ -179,8 +179,13 @@ async fn webhooks_are_created_listed_and_deleted() {
     let target = WebhookTarget::File("42037322".into());
     let webhook = client.create_webhook(target, "https://example.com/box", &DOCGEN_TRIGGERS).await.expect("created");
     assert_eq!(webhook.triggers, DOCGEN_TRIGGERS);
-    let sent: serde_json::Value =
-        serde_json::from_slice(&mock.requests_for("post_webhooks")[0].body).expect("a JSON body");
+    let sent: serde_json::Value = serde_json::from_slice(
+        &mock.requests_for(
+            <box_docgen_mock::operations::PostWebhooks<'_> as box_docgen_mock::operations::Operation>::INFO,
+        )[0]
+        .body,
+    )
+    .expect("a JSON body");
     assert_eq!(sent["triggers"][2], "DOCGEN_DOCUMENT_GENERATION_FAILED");
     assert_eq!(sent["target"], serde_json::json!({ "id": "42037322", "type": "file" }));
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use box_docgen::rate::{Cost, Fallback, RateAuthority, RateLimits, RedisRateAuthority};
 use box_docgen::{Client, RetryPolicy};
 use box_docgen_mock::MockBox;
+use box_docgen_mock::operations::{GetDocgenJobsIdV20250, Operation as _};
 use server::RedisServer;
 
 fn authority(server: &RedisServer, limits: RateLimits) -> RedisRateAuthority {
@@ -102,7 +103,7 @@ async fn a_429_one_client_gets_from_box_holds_a_client_of_another_instance() {
     let server = RedisServer::start(None);
     let mock = MockBox::start().await;
     mock.add_template("42", "Contract.docx", &[]).add_finished_job("7", "42", "Contract.pdf");
-    mock.fail("get_docgen_jobs_id_v2025.0", box_docgen_mock::Fault::RateLimited { retry_after: 2 }, 1);
+    mock.fail(GetDocgenJobsIdV20250::INFO, box_docgen_mock::Fault::RateLimited { retry_after: 2 }, 1);
     let client = || {
         Client::builder("token")
             .base_url(mock.base_url())
@@ -116,7 +117,7 @@ async fn a_429_one_client_gets_from_box_holds_a_client_of_another_instance() {
     assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
     assert!(tokio::time::timeout(Duration::from_millis(1500), b.get_job("7")).await.is_err(), "held");
     b.get_job("7").await.expect("after the hold");
-    assert_eq!(mock.requests_for("get_docgen_jobs_id_v2025.0").len(), 2, "nothing sent during the hold");
+    assert_eq!(mock.requests_for(GetDocgenJobsIdV20250::INFO).len(), 2, "nothing sent during the hold");
 }
 
 #[tokio::test]

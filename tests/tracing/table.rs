@@ -8,9 +8,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use box_docgen::auth::{BoxFuture, TokenSource};
 use box_docgen::webhooks::{DOCGEN_TRIGGERS, WebhookTarget};
 use box_docgen::{BatchRequest, Client, Error, RetryPolicy};
+use box_docgen_mock::operations::{ALL, Info};
 use box_docgen_mock::{Fault, MockBox};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::Captured;
@@ -85,6 +90,27 @@ fn fragment_operations() -> Vec<(String, String, String)> {
     operations
 }
 
+/// The generated table's entry for an operation id of the fragment (only to name it to the test double).
+fn info(id: &str) -> Info {
+    *ALL.iter().find(|info| info.id == id).unwrap_or_else(|| panic!("{id} is not in the generated table"))
+}
+
+/// A token source whose token changes each time Box rejects one: `token-0`, then `token-1`, ...
+#[derive(Debug, Default)]
+struct Rotating(AtomicU32);
+
+impl TokenSource for Rotating {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, Error>> {
+        let token = format!("token-{}", self.0.load(Ordering::SeqCst));
+        Box::pin(async move { Ok(SecretString::from(token)) })
+    }
+
+    fn rejected<'a>(&'a self, _: &'a SecretString) -> BoxFuture<'a, bool> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { true })
+    }
+}
+
 fn with_ids(template: &str) -> String {
     let mut path = String::new();
     let mut rest = template;
@@ -118,17 +144,24 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         let call =
             calls.iter().find(|(call_id, _)| *call_id == id).unwrap_or_else(|| panic!("no facade call for {id}")).1;
         let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
-        let expected_attempts = if idempotent { 2 } else { 1 };
+        let expected_attempts: usize = if idempotent { 2 } else { 1 };
         let expected_path = format!("/2.0{}", with_ids(&template));
 
         // A 500 for the operation: the test double applies it only to a request it routes to that operation.
         // (A download first reads the file's SHA-1, so the file exists.)
         let mock = MockBox::start().await;
         mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
-        mock.fail(&id, Fault::Status(500), 2);
+        mock.fail(info(&id), Fault::Status(500), 2);
         captured.clear();
         let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("a 500");
         assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
+        assert_eq!(error.attempts(), Some(expected_attempts as u32), "{id}: {error}");
+        let attempts = if expected_attempts == 1 {
+            "after 1 attempt)".to_owned()
+        } else {
+            format!("after {expected_attempts} attempts)")
+        };
+        assert!(error.to_string().ends_with(&attempts), "{id}: {error}");
         let on_the_wire = |mock: &MockBox| {
             let wanted = (method.as_str(), expected_path.as_str());
             mock.requests().iter().filter(|request| (request.method.as_str(), request.path.as_str()) == wanted).count()
@@ -153,9 +186,31 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         // A connection dropped after the request was sent: sent again only when idempotent.
         let mock = MockBox::start().await;
         mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
-        mock.fail(&id, Fault::DropConnection, 2);
+        mock.fail(info(&id), Fault::DropConnection, 2);
         let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("dropped");
         assert!(matches!(&error, Error::Transport(transport) if !transport.is_connect()), "{id}: {error:?}");
         assert_eq!(on_the_wire(&mock), expected_attempts, "{id}: {method} {template} after a dropped connection");
+
+        // A 401 counts as an attempt for every operation, downloads included: the token source refreshes, the
+        // request goes once more with the new token (whatever the method), and with 2 attempts allowed the
+        // 500 that follows ends the call.
+        let mock = MockBox::start().await;
+        mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
+        mock.fail(info(&id), Fault::Status(401), 1).fail(info(&id), Fault::Status(500), 1);
+        let client = Client::with_token_source(Rotating::default())
+            .base_url(mock.base_url())
+            .http_client(crate::support::timer_free_http())
+            .retry_policy(policy.clone())
+            .build()
+            .expect("valid");
+        let error = call(client).await.expect_err("a 401, then a 500");
+        assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
+        assert_eq!(error.attempts(), Some(2), "{id}: the 401 is an attempt: {error}");
+        let sent: Vec<_> = mock
+            .requests_for(info(&id))
+            .iter()
+            .map(|request| request.header("authorization").unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(sent, ["Bearer token-0", "Bearer token-1"], "{id}: what the server saw");
     }
 }

@@ -14,6 +14,7 @@
 //! ```
 //! use box_docgen::{BatchRequest, Client, JobStatus, WaitOptions};
 //! use box_docgen_mock::MockBox;
+//! use box_docgen_mock::operations::{Operation, PostDocgenBatchesV20250};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), box_docgen::Error> {
@@ -24,7 +25,7 @@
 //! let batch = client.create_batch(&request).await?;
 //! let jobs = client.wait_for_batch(&batch.id, WaitOptions::default()).await?;
 //! assert_eq!(jobs[0].status, JobStatus::Completed);
-//! assert_eq!(mock.requests_for("post_docgen_batches_v2025.0").len(), 1);
+//! assert_eq!(mock.requests_for(PostDocgenBatchesV20250::INFO).len(), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -43,7 +44,10 @@ mod webhook;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+/// The generated operation table, to name an operation in [`MockBox::fail`] and [`MockBox::requests_for`].
+pub use box_docgen_generated::operations;
 use bytes::Bytes;
+use operations::Info;
 
 use crate::docgen::State;
 
@@ -89,6 +93,12 @@ pub enum Fault {
         /// How long the body takes.
         delay: Duration,
     },
+    /// Download host only: a request with `Range` gets the whole file with 200, as a server that ignores
+    /// ranges answers.
+    IgnoreRange,
+    /// Download host only: a request with `Range` gets the whole file with 206 and a `Content-Range` that
+    /// starts at byte 0, not where it was asked to.
+    WrongContentRange,
 }
 
 /// A webhook event the stand-in sent.
@@ -235,20 +245,20 @@ impl MockBox {
         self
     }
 
-    /// The next `times` requests for `operation` (an operation id of the fragment, such as
-    /// `get_docgen_jobs_id_v2025.0`) get `fault` instead of (or on top of) their answer. Faults queue in the
-    /// order given.
+    /// The next `times` requests for `operation` (from the generated operation table, such as
+    /// `<GetDocgenJobsIdV20250 as Operation>::INFO`) get `fault` instead of (or on top of) their answer. Faults
+    /// queue in the order given.
     ///
-    /// # Panics
-    ///
-    /// When `operation` is not an operation id of the fragment (the message lists them).
-    pub fn fail(&self, operation: &str, fault: Fault, times: usize) -> &Self {
-        let Some(info) = box_docgen_generated::operations::ALL.iter().find(|info| info.id == operation) else {
-            let known: Vec<&str> = box_docgen_generated::operations::ALL.iter().map(|info| info.id).collect();
-            panic!("{operation:?} is not an operation of the fragment; these are: {known:?}");
-        };
+    /// ```no_run
+    /// use box_docgen_mock::operations::{GetDocgenJobsIdV20250, Operation};
+    /// use box_docgen_mock::{Fault, MockBox};
+    /// # async fn run(mock: MockBox) {
+    /// mock.fail(GetDocgenJobsIdV20250::INFO, Fault::Status(503), 2);
+    /// # }
+    /// ```
+    pub fn fail(&self, operation: Info, fault: Fault, times: usize) -> &Self {
         let mut state = self.state();
-        let queue = state.faults.entry(info.id).or_default();
+        let queue = state.faults.entry(operation.id).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
         self
     }
@@ -280,9 +290,9 @@ impl MockBox {
         self.state().requests.clone()
     }
 
-    /// The requests received so far for one operation (an operation id of the fragment).
-    pub fn requests_for(&self, operation: &str) -> Vec<Request> {
-        self.state().requests.iter().filter(|request| request.operation == Some(operation)).cloned().collect()
+    /// The requests received so far for one operation of the generated table.
+    pub fn requests_for(&self, operation: Info) -> Vec<Request> {
+        self.state().requests.iter().filter(|request| request.operation == Some(operation.id)).cloned().collect()
     }
 
     /// How many jobs the stand-in has created (one per document of every accepted batch).

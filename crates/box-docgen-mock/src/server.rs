@@ -244,6 +244,11 @@ async fn download(
         .and_then(|from| from.parse::<usize>().ok());
     let octets = Some("application/octet-stream");
     Ok(match from {
+        Some(_) if matches!(fault, Some(Fault::IgnoreRange)) => deliver(200, Vec::new(), octets, content, None),
+        Some(_) if matches!(fault, Some(Fault::WrongContentRange)) => {
+            let range = format!("bytes 0-{}/{}", content.len() - 1, content.len());
+            deliver(206, vec![("content-range", range)], octets, content, None)
+        }
         Some(from) if from < content.len() => {
             let range = format!("bytes {from}-{}/{}", content.len() - 1, content.len());
             deliver(206, vec![("content-range", range)], octets, content.slice(from..), fault)

@@ -10,8 +10,9 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{StaticToken, TokenSource, same};
+use crate::check::non_blank;
+use crate::rate::pacing::{Authority, Pacing};
 use crate::rate::{LocalRateAuthority, RateAuthority, RateLimits};
-use crate::retry::{Authority, Pacing};
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -157,25 +158,6 @@ fn generated_client(
 
 /// The only API version Doc Gen has; every request sends it as `box-version`.
 pub(crate) const BOX_VERSION: BoxVersionHeader = BoxVersionHeader::X20250;
-
-/// Checks that a value is not empty or only whitespace.
-pub(crate) fn non_blank<'a>(argument: &'static str, value: &'a str) -> Result<&'a str, Error> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_input(argument, "must not be empty or blank"));
-    }
-    Ok(value)
-}
-
-/// Checks that an id can travel as exactly one path segment once percent-encoded.
-pub(crate) fn path_segment<'a>(argument: &'static str, id: &'a str) -> Result<&'a str, Error> {
-    non_blank(argument, id)?;
-    // URL parsers resolve `.` and `..` (even percent-encoded) and read `\` as `/` in http(s) URLs, so these
-    // would reach another path; Box ids never look like that.
-    if id == "." || id == ".." || id.contains('\\') {
-        return Err(Error::invalid_input(argument, format!("{id:?} cannot be sent as one URL path segment")));
-    }
-    Ok(id)
-}
 
 enum Auth {
     Static(StaticToken),
@@ -414,15 +396,5 @@ mod tests {
             }
         }
         assert!(bearer(&SecretString::from("abc.DEF-123")).expect("valid").is_sensitive());
-    }
-
-    #[test]
-    fn ids_that_cannot_be_one_segment_are_rejected() {
-        for bad in ["", " ", "\t\n", ".", "..", "a\\b"] {
-            assert!(matches!(path_segment("job_id", bad), Err(Error::InvalidInput(_))), "{bad:?}");
-        }
-        for good in ["12345", "a/b", "..x", "../etc", "é ?#%"] {
-            assert_eq!(path_segment("job_id", good).ok(), Some(good));
-        }
     }
 }

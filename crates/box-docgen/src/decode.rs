@@ -74,7 +74,7 @@ pub(crate) async fn raw_error(error: progenitor_client::Error<()>) -> Error {
         progenitor_client::Error::InvalidRequest(reason) => Error::invalid_input("request", reason),
         // Not produced by operations without declared responses, upgrades or custom hooks; reported rather
         // than dropped.
-        other => Error::invalid_input("request", other.to_string()),
+        other => Error::protocol(other.status(), other.to_string()),
     }
 }
 

@@ -1,21 +1,18 @@
 //! Downloading files: streamed, SHA-1 verified, resumed after a dropped connection, written to disk atomically.
 
-use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
-use box_docgen_generated::operations::{self as op, Operation as _};
+use box_docgen_generated::operations::{self as op, Info, Operation as _};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, LOCATION, RANGE};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::Instant;
-use tracing::Instrument;
 
-use crate::client::path_segment;
+use crate::check::path_segment;
 use crate::error::IntegrityError;
 use crate::rate::Cost;
-use crate::retry::Retry;
+use crate::send::{Answer, Exchange};
 use crate::{Client, DocGenJob, Error, FileFull, JobStatus};
 
 /// The fields a download asks Box for before it starts.
@@ -107,7 +104,7 @@ impl Client {
         };
         let info = self.get_file(&file.id, &FILE_FIELDS).await?;
         let name = info.name.as_deref().unwrap_or_default();
-        let path = dir.as_ref().join(safe_file_name(name)?);
+        let path = dir.as_ref().join(crate::check_file_name(name)?);
         let version = job.output_file_version.as_ref().map(|version| version.id.as_str());
         self.download_verified_to_path(&info, version, &path).await
     }
@@ -175,7 +172,7 @@ impl Client {
             }
         }
         let expected = info.sha1.as_deref().ok_or_else(|| {
-            Error::invalid_input("file_id", format!("Box reported no SHA-1 for file {}: nothing to verify", info.id))
+            Error::protocol(None, format!("Box reported no SHA-1 for file {}: nothing to verify", info.id))
         })?;
         let (size, sha1) = self.stream_content(&info.id, version, writer).await?;
         let expected_size = info.size.and_then(|size| u64::try_from(size).ok());
@@ -191,7 +188,8 @@ impl Client {
         Ok(Downloaded { file_id: info.id.clone(), name: info.name.clone(), size, sha1, path: None })
     }
 
-    /// Streams the content into `writer`; returns the length and the SHA-1 (hex) of what was written.
+    /// Streams the content into `writer` through the client's one send pipeline; returns the length and the
+    /// SHA-1 (hex) of what was written.
     async fn stream_content<W>(
         &self,
         file_id: &str,
@@ -201,125 +199,67 @@ impl Client {
     where
         W: AsyncWrite + Unpin + Send,
     {
-        let span = crate::retry::operation_span(&<op::GetFilesIdContent<'static> as op::Operation>::INFO);
-        let record = span.clone();
-        let policy = self.retry_policy();
-        let start = Instant::now();
-        let mut hasher = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-        let mut written: u64 = 0;
-        async move {
-            let mut retry = Retry::new(self, true, Cost::REQUEST);
-            loop {
-                let attempt = retry.attempt().await;
-                record.record("attempt", attempt);
-                let answer = self.content_response(file_id, version, written).await;
-                match &answer {
-                    Ok(Content::Body(body)) => record.record("status", body.status().as_u16()),
-                    Ok(Content::NotReady(_)) => record.record("status", 202),
-                    Err(error) => record.record("status", error.status().map(|status| status.as_u16())),
-                };
-                let error = match answer {
-                    Ok(Content::Body(response)) => {
-                        let status = response.status();
-                        match self.copy_body(response, written, &mut hasher, writer, &mut written).await {
-                            Ok(()) => {
-                                retry.succeeded(status).await;
-                                return Ok((written, hex(hasher.finish().as_ref())));
-                            }
-                            Err(error) => error,
-                        }
-                    }
-                    // Not ready yet: ask again after Box's `Retry-After`, as the same attempt.
-                    Ok(Content::NotReady(retry_after)) => {
-                        let wait = retry_after.unwrap_or(policy.base_delay);
-                        if wait > policy.max_delay || start.elapsed() + wait > policy.deadline {
-                            return Err(Error::invalid_input(
-                                "file_id",
-                                format!("file {file_id} was not ready to download before the retry deadline"),
-                            ));
-                        }
-                        tracing::info!(file_id, wait_ms = wait.as_millis() as u64, "file not ready yet (202); waiting");
-                        tokio::time::sleep(wait).await;
-                        retry.again(StatusCode::ACCEPTED).await;
-                        continue;
-                    }
-                    Err(error) => error,
-                };
-                if written > 0 {
-                    tracing::info!(written, "download interrupted; the next attempt resumes from there");
-                }
-                retry.failed(error).await?;
-            }
-        }
-        .instrument(span)
-        .await
+        let mut content =
+            ContentDownload { file_id, version, writer, hasher: Context::new(&SHA1_FOR_LEGACY_USE_ONLY), written: 0 };
+        self.exchange(&mut content, Cost::REQUEST).await?;
+        Ok((content.written, hex(content.hasher.finish().as_ref())))
+    }
+}
+
+/// A file's content as one exchange of the send pipeline: each attempt asks for the bytes not yet written
+/// (`Range`), follows Box's redirect to the download host, and streams into the writer and the hash.
+struct ContentDownload<'a, W> {
+    file_id: &'a str,
+    version: Option<&'a str>,
+    writer: &'a mut W,
+    hasher: Context,
+    written: u64,
+}
+
+impl<W: AsyncWrite + Unpin + Send> Exchange for ContentDownload<'_, W> {
+    type Output = ();
+
+    fn info(&self) -> &'static Info {
+        &<op::GetFilesIdContent<'static> as op::Operation>::INFO
     }
 
-    /// Asks for the content from byte `from` on, following redirects without the client's headers.
-    async fn content_response(&self, file_id: &str, version: Option<&str>, from: u64) -> Result<Content, Error> {
+    async fn once(
+        &mut self,
+        client: &Client,
+        api: &box_docgen_generated::Client,
+        _span: &tracing::Span,
+    ) -> Result<Answer<()>, Error> {
+        let from = self.written;
         let range = (from > 0).then(|| format!("bytes={from}-"));
-        let request =
-            op::GetFilesIdContent { file_id, access_token: None, version, boxapi: None, range: range.as_deref() };
-        // As in `Client::send`: a 401 makes the token source refresh, and the request goes once more.
-        let mut reauthenticated = false;
-        let mut response = loop {
-            let (api, token) = self.api().await?;
-            match request.send(&api).await {
-                Ok(response) if response.status() == StatusCode::ACCEPTED => {
-                    return Ok(Content::NotReady(crate::decode::retry_after(response.headers())));
-                }
-                Ok(response) => return Ok(Content::Body(ContentBody::Api(response))),
-                Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().is_redirection() => {
-                    break response;
-                }
-                Err(progenitor_client::Error::UnexpectedResponse(response))
-                    if response.status() == StatusCode::UNAUTHORIZED
-                        && !std::mem::replace(&mut reauthenticated, true)
-                        && self.rejected(token.as_ref()).await =>
-                {
-                    tracing::info!("access token rejected; asking for the download again with a new one");
-                }
-                Err(error) => return Err(crate::decode::raw_error(error).await),
-            }
+        let request = op::GetFilesIdContent {
+            file_id: self.file_id,
+            access_token: None,
+            version: self.version,
+            boxapi: None,
+            range: range.as_deref(),
         };
-        for _ in 0..MAX_REDIRECTS {
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|location| location.to_str().ok())
-                .ok_or_else(|| Error::invalid_input("file_id", "Box redirected the download without a Location"))?;
-            let url = response
-                .url()
-                .join(location)
-                .map_err(|e| Error::invalid_input("file_id", format!("Box redirected to an invalid URL: {e}")))?;
-            // A plain request: no Authorization, no As-User, none of the client's headers.
-            let mut request = self.http().get(url);
-            if let Some(range) = &range {
-                request = request.header(RANGE, range);
+        let body = match request.send(api).await {
+            Ok(response) if response.status() == StatusCode::ACCEPTED => {
+                return Ok(Answer::NotReady(crate::decode::retry_after(response.headers())));
             }
-            response = request.send().await.map_err(Error::from_reqwest)?;
-            if response.status().is_success() {
-                return Ok(Content::Body(ContentBody::Download(response)));
+            Ok(response) => ContentBody::Api(response),
+            Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().is_redirection() => {
+                ContentBody::Download(follow_redirects(client, response, range.as_deref()).await?)
             }
-            if !response.status().is_redirection() {
-                return Err(crate::decode::api_error(response).await);
-            }
+            Err(error) => return Err(crate::decode::raw_error(error).await),
+        };
+        let status = body.status();
+        let result = self.copy_body(body, from).await;
+        if self.written > from && result.is_err() {
+            tracing::info!(written = self.written, "download interrupted; the next attempt resumes from there");
         }
-        Err(Error::invalid_input("file_id", format!("more than {MAX_REDIRECTS} redirects")))
+        result.map(|()| Answer::Done((), status))
     }
+}
 
+impl<W: AsyncWrite + Unpin + Send> ContentDownload<'_, W> {
     /// Writes the body after skipping what is already written (when the server ignored the `Range`).
-    async fn copy_body<W>(
-        &self,
-        body: ContentBody,
-        from: u64,
-        hasher: &mut Context,
-        writer: &mut W,
-        written: &mut u64,
-    ) -> Result<(), Error>
-    where
-        W: AsyncWrite + Unpin + Send,
-    {
+    async fn copy_body(&mut self, body: ContentBody, from: u64) -> Result<(), Error> {
         let (status, headers, mut stream) = body.into_parts();
         let mut skip = match status {
             StatusCode::PARTIAL_CONTENT => {
@@ -330,10 +270,8 @@ impl Client {
                     .and_then(|range| range.split('-').next())
                     .and_then(|start| start.parse::<u64>().ok());
                 if start != Some(from) {
-                    return Err(Error::invalid_input(
-                        "file_id",
-                        format!("the server resumed at {start:?}, not {from}"),
-                    ));
+                    let message = format!("the download resumed at byte {start:?} instead of {from}");
+                    return Err(Error::protocol(Some(status), message));
                 }
                 0
             }
@@ -347,22 +285,48 @@ impl Client {
             if chunk.is_empty() {
                 continue;
             }
-            hasher.update(&chunk);
-            writer
+            self.hasher.update(&chunk);
+            self.writer
                 .write_all(&chunk)
                 .await
                 .map_err(|source| Error::Io(Box::new(crate::error::IoError { path: None, source })))?;
-            *written += chunk.len() as u64;
+            self.written += chunk.len() as u64;
         }
         Ok(())
     }
 }
 
-/// What a content request answered.
-enum Content {
-    Body(ContentBody),
-    /// 202: not ready yet, with Box's `Retry-After`.
-    NotReady(Option<Duration>),
+/// Follows Box's redirect (and the download host's own, up to [`MAX_REDIRECTS`]) with plain requests: no
+/// `Authorization`, no `As-User`, none of the client's headers; only the `Range`.
+async fn follow_redirects(
+    client: &Client,
+    mut response: reqwest::Response,
+    range: Option<&str>,
+) -> Result<reqwest::Response, Error> {
+    for _ in 0..MAX_REDIRECTS {
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .ok_or_else(|| Error::protocol(Some(status), "a redirect without a Location"))?;
+        let url = response
+            .url()
+            .join(location)
+            .map_err(|e| Error::protocol(Some(status), format!("a redirect to an invalid URL: {e}")))?;
+        let mut request = client.http().get(url);
+        if let Some(range) = range {
+            request = request.header(RANGE, range);
+        }
+        response = request.send().await.map_err(Error::from_reqwest)?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        if !response.status().is_redirection() {
+            return Err(crate::decode::api_error(response).await);
+        }
+    }
+    Err(Error::protocol(Some(response.status()), format!("more than {MAX_REDIRECTS} redirects")))
 }
 
 /// A body from the API (through the generated client) or from the download host.
@@ -395,19 +359,6 @@ impl ContentBody {
     }
 }
 
-/// `name` when it is one plain file name that stays inside a directory it is joined to.
-pub(crate) fn safe_file_name(name: &str) -> Result<&str, Error> {
-    let mut components = Path::new(name).components();
-    let plain = matches!((components.next(), components.next()), (Some(Component::Normal(_)), None));
-    if !plain || name.contains(['/', '\\', '\0']) {
-        return Err(Error::invalid_input(
-            "file name",
-            format!("{name:?} is not a plain file name: it would not stay inside the directory"),
-        ));
-    }
-    Ok(name)
-}
-
 /// A temporary file to remove when dropped (synchronously: a drop cannot wait), unless taken out.
 struct RemoveOnDrop(Option<PathBuf>);
 
@@ -426,16 +377,6 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_that_leave_the_directory_are_refused() {
-        for bad in ["", ".", "..", "../x.pdf", "a/b.pdf", "a\\b.pdf", "/etc/passwd", "x\0.pdf"] {
-            assert!(matches!(safe_file_name(bad), Err(Error::InvalidInput(_))), "{bad:?}");
-        }
-        for good in ["Contract - Acme.pdf", "..x.pdf", "résumé.docx"] {
-            assert_eq!(safe_file_name(good).ok(), Some(good));
-        }
-    }
 
     #[test]
     fn sha1_hex() {

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::ErrorCode;
-use crate::wait::WaitTimeout;
+use crate::{DocGenJob, ErrorCode};
 
 /// Everything that can go wrong when talking to Box Doc Gen.
 ///
@@ -37,6 +36,11 @@ pub enum Error {
     /// An argument was rejected before any request was made.
     #[error(transparent)]
     InvalidInput(InvalidInput),
+    /// Box (or a server in its place) answered in a way the client cannot use: a redirect with no usable
+    /// `Location`, a resumed download starting at the wrong byte, a file still not ready (202) at the retry
+    /// deadline, no SHA-1 to verify a download with, an answer that does not match the request.
+    #[error(transparent)]
+    Protocol(Box<ProtocolError>),
     /// Box is still reading the tags of a new template (HTTP 202); ask again later.
     #[error("Box is still reading the template's tags: {0}")]
     TagsProcessing(String),
@@ -63,7 +67,11 @@ pub enum Error {
 }
 
 fn attempts_suffix(attempts: u32) -> String {
-    if attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() }
+    match attempts {
+        0 => String::new(),
+        1 => " (after 1 attempt)".to_owned(),
+        attempts => format!(" (after {attempts} attempts)"),
+    }
 }
 
 impl Error {
@@ -73,6 +81,7 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Decode(decode) => Some(decode.status),
             Error::Auth(auth) => auth.status,
+            Error::Protocol(protocol) => protocol.status,
             _ => None,
         }
     }
@@ -98,11 +107,31 @@ impl Error {
     /// connection failures. The client's [`RetryPolicy`](crate::RetryPolicy) already retried these as far as
     /// it allows (a `POST` only where Box cannot have processed it).
     pub fn is_retryable(&self) -> bool {
+        self.retryable().is_some()
+    }
+
+    /// Why sending the request again may succeed, or `None`: the one answer the retry policy and
+    /// [`is_retryable`](Self::is_retryable) both use.
+    pub(crate) fn retryable(&self) -> Option<Retryable> {
         match self {
-            Error::Api(api) => is_retryable_status(api.status),
-            Error::Transport(_) | Error::Timeout(_) => true,
-            _ => false,
+            Error::Api(api) if api.status == StatusCode::TOO_MANY_REQUESTS => {
+                Some(Retryable::Throttled(api.retry_after))
+            }
+            Error::Api(api) if matches!(api.status.as_u16(), 500 | 502 | 503 | 504) => Some(Retryable::ServerError),
+            Error::Transport(transport) | Error::Timeout(transport) => {
+                let timed_out = matches!(self, Error::Timeout(_));
+                Some(if transport.is_connect() {
+                    Retryable::NotConnected { timed_out }
+                } else {
+                    Retryable::Interrupted { timed_out }
+                })
+            }
+            _ => None,
         }
+    }
+
+    pub(crate) fn protocol(status: Option<StatusCode>, message: impl Into<String>) -> Self {
+        Error::Protocol(Box::new(ProtocolError { status, message: message.into() }))
     }
 
     pub(crate) fn invalid_input(argument: &'static str, reason: impl Into<String>) -> Self {
@@ -126,9 +155,49 @@ impl Error {
     }
 }
 
-/// 429 and the 5xx statuses that say "try again".
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+/// Why a failed request may succeed when sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retryable {
+    /// 429, with Box's `Retry-After`: Box processed nothing.
+    Throttled(Option<Duration>),
+    /// 500, 502, 503, 504: Box may have processed the request.
+    ServerError,
+    /// No connection could be made: nothing reached Box.
+    NotConnected { timed_out: bool },
+    /// The connection dropped or timed out after the request went: Box may have processed it.
+    Interrupted { timed_out: bool },
+}
+
+impl Retryable {
+    /// Whether Box may have processed the request (so only an idempotent one goes again).
+    pub(crate) fn may_have_reached_box(self) -> bool {
+        matches!(self, Retryable::ServerError | Retryable::Interrupted { .. })
+    }
+
+    /// The wait Box asked for, for a 429.
+    pub(crate) fn retry_after(self) -> Option<Duration> {
+        match self {
+            Retryable::Throttled(retry_after) => retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the attempt ran into a timeout (a retry after one costs the budget more).
+    pub(crate) fn timed_out(self) -> bool {
+        matches!(self, Retryable::NotConnected { timed_out: true } | Retryable::Interrupted { timed_out: true })
+    }
+
+    /// Why the request goes again, for the retry's log event.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Retryable::Throttled(_) => "429 Too Many Requests",
+            Retryable::ServerError => "server error",
+            Retryable::NotConnected { timed_out: false } => "connection failed",
+            Retryable::NotConnected { timed_out: true } => "connection timed out",
+            Retryable::Interrupted { timed_out: false } => "connection dropped",
+            Retryable::Interrupted { timed_out: true } => "timed out",
+        }
+    }
 }
 
 /// An error status from Box, with what its `ClientError` body said.
@@ -179,6 +248,50 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// An answer the client cannot use; see [`Error::Protocol`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProtocolError {
+    /// The HTTP status of the answer, when there was one.
+    pub status: Option<StatusCode>,
+    /// What was wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Box's answer cannot be used: {}", self.message)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// The deadline of a wait passed before every job was final.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WaitTimeout {
+    /// How long the wait lasted.
+    pub waited: Duration,
+    /// The jobs as last seen (empty when no poll succeeded).
+    pub last_seen: Vec<DocGenJob>,
+}
+
+impl fmt::Display for WaitTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "gave up waiting after {:?}", self.waited)?;
+        for job in &self.last_seen {
+            write!(f, "; job {} was {}", job.id, job.status)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WaitTimeout {}
 
 /// A failure below HTTP: no connection, a connection dropped mid-response, or a timeout.
 #[derive(Debug)]

@@ -32,7 +32,9 @@
 
 pub mod auth;
 mod batches;
+mod budget;
 mod bulk;
+mod check;
 mod client;
 #[cfg(test)]
 mod conformance;
@@ -42,8 +44,9 @@ mod error;
 mod jobs;
 mod model;
 mod pagination;
+mod policy;
 pub mod rate;
-mod retry;
+mod send;
 mod templates;
 mod wait;
 pub mod webhooks;
@@ -53,16 +56,17 @@ pub use bulk::{
     Bulk, DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, GeneratedRow, MAX_DATA_BYTES,
     RowOutcome, Settlement,
 };
+pub use check::check_file_name;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use download::Downloaded;
 pub use error::{
     ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, JournalError,
-    JournalErrorKind, TransportError, Undecided,
+    JournalErrorKind, ProtocolError, TransportError, Undecided, WaitTimeout,
 };
 pub use model::*;
-pub use retry::RetryPolicy;
+pub use policy::RetryPolicy;
 pub use templates::TemplateTags;
-pub use wait::{WaitOptions, WaitTimeout};
+pub use wait::WaitOptions;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../../../README.md")]

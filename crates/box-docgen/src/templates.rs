@@ -4,7 +4,8 @@ use box_docgen_generated::operations as op;
 use box_docgen_generated::types::DocGenTemplateCreateRequest;
 use futures::Stream;
 
-use crate::client::{BOX_VERSION, non_blank, path_segment};
+use crate::check::{non_blank, path_segment};
+use crate::client::BOX_VERSION;
 use crate::enums::FileReferenceType;
 use crate::pagination::{self, check_limit};
 use crate::{

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures::TryStreamExt;
 use tokio::time::Instant;
 
+use crate::error::WaitTimeout;
 use crate::{Client, DocGenJob, Error, JobStatusExt};
 
 /// How to poll while waiting; [`WaitOptions::default`] polls after 1 s, then 1.5× longer each time up to
@@ -72,28 +73,6 @@ impl WaitOptions {
         interval.mul_f64(factor).min(self.max_interval)
     }
 }
-
-/// The deadline of a wait passed before every job was final.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct WaitTimeout {
-    /// How long the wait lasted.
-    pub waited: Duration,
-    /// The jobs as last seen (empty when no poll succeeded).
-    pub last_seen: Vec<DocGenJob>,
-}
-
-impl std::fmt::Display for WaitTimeout {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "gave up waiting after {:?}", self.waited)?;
-        for job in &self.last_seen {
-            write!(f, "; job {} was {}", job.id, job.status)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for WaitTimeout {}
 
 impl Client {
     /// Polls a job until it is final (`completed`, `failed` or `completed_with_error`) and returns it.

@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::{non_blank, path_segment};
+use crate::check::{non_blank, path_segment};
 use crate::pagination::{self, check_limit};
 use crate::{Client, Error, Webhook, WebhookMini, Webhooks};
 

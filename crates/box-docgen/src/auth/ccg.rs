@@ -4,7 +4,7 @@ use secrecy::SecretString;
 
 use super::{Grant, RefreshingSource};
 use crate::Error;
-use crate::client::non_blank;
+use crate::check::non_blank;
 
 /// Whom a server-authenticated app acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,7 +54,7 @@ use serde_json::{Map, Value};
 use self::journal::{Finished, Journal, Planned, RowState, Run};
 use self::recover::Found;
 use crate::batches::json_object;
-use crate::client::non_blank;
+use crate::check::non_blank;
 use crate::error::{Undecided, ranges};
 use crate::{BatchRequest, Client, DocGenJob, Downloaded, Error, JobStatus, WaitOptions};
 
@@ -472,7 +472,7 @@ fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &
         return refuse("generated_file_name", "the file name is blank".into());
     }
     if context.download_to.is_some() {
-        if let Err(error) = crate::download::safe_file_name(&file_name) {
+        if let Err(error) = crate::check_file_name(&file_name) {
             return refuse("generated_file_name", error.to_string());
         }
         let mut names = context.names.lock().unwrap_or_else(PoisonError::into_inner);

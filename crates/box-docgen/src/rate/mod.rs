@@ -16,6 +16,7 @@
 mod adaptive;
 mod gcra;
 mod local;
+pub(crate) mod pacing;
 #[cfg(feature = "redis")]
 mod redis;
 

@@ -1,0 +1,182 @@
+//! The one send pipeline: every request of the client (operations of the generated table and downloads alike)
+//! goes through [`Client::exchange`]'s attempt loop, with one classification of what an attempt's outcome
+//! means:
+//!
+//! - a success ends the call (and refunds the retry budget);
+//! - a 202 "not ready yet" is waited out for its `Retry-After` within the policy's deadline, and does not count
+//!   as an attempt;
+//! - a 401, the first time, makes the token source refresh, and the request goes again whatever the policy
+//!   says (it counts as an attempt, as every request sent does);
+//! - any other failure is sent again when the [`RetryPolicy`](crate::RetryPolicy) and the retry budget allow
+//!   (a 429 holds every request of the client until its `Retry-After`), or returned with the number of
+//!   attempts made.
+
+use std::future::Future;
+use std::time::Duration;
+
+use box_docgen_generated::operations::{Info, Operation};
+use reqwest::StatusCode;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::decode::{self, Body};
+use crate::rate::Cost;
+use crate::{Client, Error};
+
+/// What one attempt got back, short of an error.
+pub(crate) enum Answer<T> {
+    /// The call's result, and the status it came with.
+    Done(T, StatusCode),
+    /// 202: not ready yet; ask again after Box's `Retry-After`.
+    NotReady(Option<Duration>),
+}
+
+/// One request, which the pipeline sends once per attempt (it may keep state between attempts, such as how
+/// much of a download is already written).
+pub(crate) trait Exchange: Send {
+    /// What a successful attempt gives.
+    type Output: Send;
+
+    /// The operation it belongs to: its id, method and path template for the span, and whether it may be sent
+    /// again after reaching Box.
+    fn info(&self) -> &'static Info;
+
+    /// Sends the request once with `api` (which carries the token and the client's headers); what it learns of
+    /// the answer (such as Box's request id) it may record on `span`.
+    fn once(
+        &mut self,
+        client: &Client,
+        api: &box_docgen_generated::Client,
+        span: &tracing::Span,
+    ) -> impl Future<Output = Result<Answer<Self::Output>, Error>> + Send;
+}
+
+/// An operation of the generated table, whose success is a body read whole.
+struct Call<'a, O>(&'a O);
+
+impl<O: Operation> Exchange for Call<'_, O> {
+    type Output = Body;
+
+    fn info(&self) -> &'static Info {
+        &O::INFO
+    }
+
+    async fn once(
+        &mut self,
+        _client: &Client,
+        api: &box_docgen_generated::Client,
+        span: &tracing::Span,
+    ) -> Result<Answer<Body>, Error> {
+        let body = decode::success_body(self.0.send(api).await, span).await?;
+        let status = body.status;
+        Ok(Answer::Done(body, status))
+    }
+}
+
+impl Client {
+    /// Sends an operation of the generated table through the pipeline and decodes its answer with the type
+    /// the fragment gives its status. Method, path template, idempotency and the success types all come from
+    /// the operation's generated [`Info`].
+    pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        self.send_costing(operation, Cost::REQUEST).await
+    }
+
+    /// [`send`](Self::send) for a request that costs more than one request (a batch's documents).
+    pub(crate) async fn send_costing<O: Operation>(&self, operation: &O, cost: Cost) -> Result<O::Output, Error> {
+        let body = self.exchange(&mut Call(operation), cost).await?;
+        O::decode(body.status.as_u16(), &body)
+    }
+
+    /// The attempt loop, inside one DEBUG span `box_docgen` (operation, method, path template; attempt,
+    /// status and request id as they become known).
+    pub(crate) async fn exchange<E: Exchange>(&self, exchange: &mut E, cost: Cost) -> Result<E::Output, Error> {
+        let info = exchange.info();
+        let span = tracing::debug_span!(
+            "box_docgen",
+            operation = info.id,
+            method = info.method,
+            path = info.path,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        // Fields are recorded on this handle rather than on `Span::current()`, which costs a thread-local
+        // look-up each time.
+        let record = span.clone();
+        async move {
+            let policy = self.retry_policy();
+            let pacing = self.pacing();
+            let start = Instant::now();
+            let mut attempt = 0;
+            let mut spent = 0;
+            let mut reauthenticated = false;
+            loop {
+                attempt += 1;
+                pacing.acquire(cost).await;
+                record.record("attempt", attempt);
+                let (api, token) = self.api().await?;
+                let error = match exchange.once(self, &api, &record).await {
+                    Ok(Answer::Done(output, status)) => {
+                        record.record("status", status.as_u16());
+                        pacing.answered(Some(status), None).await;
+                        if let Some(budget) = &pacing.budget {
+                            budget.refund(spent);
+                        }
+                        return Ok(output);
+                    }
+                    Ok(Answer::NotReady(retry_after)) => {
+                        record.record("status", StatusCode::ACCEPTED.as_u16());
+                        pacing.answered(Some(StatusCode::ACCEPTED), None).await;
+                        let wait = retry_after.unwrap_or(policy.base_delay);
+                        if wait > policy.max_delay || start.elapsed() + wait > policy.deadline {
+                            let message = "not ready (HTTP 202) before the retry policy's deadline".to_owned();
+                            return Err(Error::protocol(Some(StatusCode::ACCEPTED), message));
+                        }
+                        tracing::info!(wait_ms = wait.as_millis() as u64, "not ready yet (202); waiting");
+                        tokio::time::sleep(wait).await;
+                        // Not an attempt: Box answered, and asked to be asked again.
+                        attempt -= 1;
+                        continue;
+                    }
+                    Err(error) => error,
+                };
+                if let Some(status) = error.status() {
+                    record.record("status", status.as_u16());
+                    if let Some(request_id) = error.request_id() {
+                        record.record("request_id", request_id);
+                    }
+                }
+                let error = error.with_attempts(attempt);
+                if error.status() == Some(StatusCode::UNAUTHORIZED)
+                    && !std::mem::replace(&mut reauthenticated, true)
+                    && self.rejected(token.as_ref()).await
+                {
+                    tracing::info!(attempt, "access token rejected; sending again with a new one");
+                    pacing.answered(error.status(), None).await;
+                    continue;
+                }
+                let retry_after = error.retryable().and_then(|retryable| retryable.retry_after());
+                // A hold longer than the longest wait would stop every request for it; this one gives up instead.
+                pacing.answered(error.status(), retry_after.map(|after| after.min(policy.max_delay))).await;
+                let Some((delay, reason)) = policy.next_delay(&error, attempt, info.idempotent, start.elapsed()) else {
+                    return Err(error);
+                };
+                if let Some(budget) = &pacing.budget {
+                    let timed_out = error.retryable().is_some_and(|retryable| retryable.timed_out());
+                    let Some(cost) = budget.withdraw(timed_out) else {
+                        tracing::warn!(reason, attempt, "retry budget spent; not retrying");
+                        return Err(error);
+                    };
+                    spent += cost;
+                }
+                tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt, "retrying Box request");
+                // After a 429 with `Retry-After`, the authority holds every request (this one too) until then.
+                if retry_after.is_none() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
