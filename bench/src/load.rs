@@ -126,8 +126,7 @@ pub async fn run(client: &Client, rows: usize, docs: f64, poll: Duration) -> Fig
         .map(|n| (format!("Contract {n}.pdf"), serde_json::json!({ "customer": { "id": n, "name": "Acme" } })));
     let baseline = alloc::reset_peak();
     let start = Instant::now();
-    let mut results = client
-        .bulk("42", "0", "pdf")
+    let mut results = box_docgen_bulk::Bulk::new(client, "42", "0", "pdf")
         .batch_size(100)
         .batches_in_flight(4)
         .wait_options(WaitOptions::default().first_interval(poll).backoff_factor(1.0))
@@ -200,7 +199,7 @@ pub fn worker(base_url: &str, rows: usize, docs: f64, rps: f64, redis: Option<&s
         let builder = Client::builder("bench-token").base_url(base_url);
         let client = match redis {
             Some(url) => {
-                let shared = box_docgen::rate::RedisRateAuthority::builder(url)
+                let shared = box_docgen_redis::RedisRateAuthority::builder(url)
                     .app("bench")
                     .limits(limits)
                     .instances(3)

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use box_docgen::rate::RateLimits;
-use box_docgen::{Bulk, Client, Error, JournalErrorKind, RetryPolicy, RowOutcome, Settlement, WaitOptions};
+use box_docgen::{Client, RetryPolicy, WaitOptions};
+use box_docgen_bulk::{Bulk, Error, JournalErrorKind, RowOutcome, Settlement};
 use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 use futures::StreamExt;
@@ -136,8 +137,7 @@ async fn crash_at_post(mock: &MockBox, bulk: Bulk, rows: Vec<(String, Value)>, p
 
 /// `batch` rows a batch, `in_flight` batches at once, with a journal.
 pub fn journaled(mock: &MockBox, journal: &Path, batch: usize, in_flight: usize) -> Bulk {
-    client(mock, RateLimits::none())
-        .bulk(TEMPLATE, "0", "pdf")
+    Bulk::new(&client(mock, RateLimits::none()), TEMPLATE, "0", "pdf")
         .batch_size(batch)
         .batches_in_flight(in_flight)
         .journal(journal)
@@ -158,12 +158,11 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
     let mut input = rows(9);
     input[1].0 = "  ".into();
     input[3].1 = json!(["not", "an", "object"]);
-    input[5].1 = json!({ "customer": "x".repeat(box_docgen::MAX_DATA_BYTES) });
+    input[5].1 = json!({ "customer": "x".repeat(box_docgen_bulk::MAX_DATA_BYTES) });
     input[7].0 = "../../etc/evil.pdf".into();
     input[8].0 = input[6].0.clone();
     let outcomes = run(
-        client(&mock, RateLimits::none())
-            .bulk(TEMPLATE, "0", "pdf")
+        Bulk::new(&client(&mock, RateLimits::none()), TEMPLATE, "0", "pdf")
             .batch_size(3)
             .download_to(dir.path())
             .wait_options(fast_waits()),
@@ -172,8 +171,8 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
     .await;
     let by_row = once_each(&outcomes, 9, "one run");
     for index in [1, 3, 5, 7, 8] {
-        let Error::InvalidInput(input) = error_of(by_row[&index]) else { panic!("row {index}") };
-        assert!(input.reason.starts_with(&format!("row {index}")), "{}", input.reason);
+        let Error::InvalidInput { reason, .. } = error_of(by_row[&index]) else { panic!("row {index}") };
+        assert!(reason.starts_with(&format!("row {index}")), "{reason}");
     }
     for index in [0, 2, 4, 6] {
         assert!(by_row[&index].succeeded(), "row {index}: {:?}", by_row[&index].result);
@@ -185,12 +184,13 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
 #[tokio::test(start_paused = true)]
 async fn settings_box_cannot_take_are_refused_before_any_row() {
     let mock = mock().await;
-    for (template, folder, output) in [(TEMPLATE, "0", "txt"), (" ", "0", "pdf"), (TEMPLATE, "", "docx")] {
-        let result = client(&mock, RateLimits::none())
-            .bulk(template, folder, output)
+    for (template, folder, output) in [(TEMPLATE, "0", " "), (" ", "0", "pdf"), (TEMPLATE, "", "docx")] {
+        let result = Bulk::new(&client(&mock, RateLimits::none()), template, folder, output)
             .generate(futures::stream::iter(rows(2)))
             .await;
-        assert!(matches!(result, Err(Error::InvalidInput(_))), "{template:?} {folder:?} {output:?}");
+        // The client's own check of a batch request.
+        let refused = matches!(result, Err(Error::Client(box_docgen::Error::InvalidInput(_))));
+        assert!(refused, "{template:?} {folder:?} {output:?}");
     }
     assert!(mock.requests().is_empty());
 }
@@ -200,8 +200,7 @@ async fn batches_are_paced_to_the_documents_per_minute_budget() {
     let mock = mock().await;
     let start = Instant::now();
     let outcomes = run(
-        client(&mock, RateLimits::none().documents_per_minute(60.0))
-            .bulk(TEMPLATE, "0", "pdf")
+        Bulk::new(&client(&mock, RateLimits::none().documents_per_minute(60.0)), TEMPLATE, "0", "pdf")
             .batch_size(10)
             .batches_in_flight(3)
             .wait_options(fast_waits()),
@@ -262,7 +261,7 @@ async fn failed_rows_are_sent_again_with_their_corrected_data_and_completed_ones
     let second = run(journaled(&mock, &journal, 2, 1), corrected).await;
     let by_row = once_each(&second, 4, "corrected");
     assert!(by_row[&2].succeeded() && !by_row[&2].already_done);
-    assert!(matches!(error_of(by_row[&0]), Error::InvalidInput(_)));
+    assert!(matches!(error_of(by_row[&0]), Error::InvalidInput { .. }));
     assert!(by_row[&1].already_done && by_row[&3].already_done);
     assert_eq!(
         mock.documents_generated(),
@@ -356,7 +355,7 @@ async fn a_batch_box_refused_is_sent_by_the_next_run() {
     mock.fail(POST_BATCH, Fault::Status(400), 1);
     let first = run(journaled(&mock, &journal, 2, 1), rows(4)).await;
     let by_row = once_each(&first, 4, "first run");
-    assert!(matches!(error_of(by_row[&0]), Error::Api(_)));
+    assert!(matches!(error_of(by_row[&0]), Error::Client(box_docgen::Error::Api(_))));
     assert!(by_row[&2].succeeded());
     let second = run(journaled(&mock, &journal, 2, 1), rows(4)).await;
     let by_row = once_each(&second, 4, "second run");

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use box_docgen::RowOutcome;
+use box_docgen_bulk::RowOutcome;
 use box_docgen_mock::operations::{self as op, Info, Operation as _};
 use box_docgen_mock::{Fault, MockBox};
 

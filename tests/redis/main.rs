@@ -10,10 +10,11 @@ mod server;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use box_docgen::rate::{Cost, Fallback, RateAuthority, RateLimits, RedisRateAuthority};
+use box_docgen::rate::{Cost, RateAuthority, RateLimits};
 use box_docgen::{Client, RetryPolicy};
 use box_docgen_mock::MockBox;
 use box_docgen_mock::operations::{GetDocgenJobsIdV20250, Operation as _};
+use box_docgen_redis::{Fallback, RedisRateAuthority};
 use server::RedisServer;
 
 fn authority(server: &RedisServer, limits: RateLimits) -> RedisRateAuthority {

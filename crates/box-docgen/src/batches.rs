@@ -85,7 +85,7 @@ impl BatchRequestBuilder {
     pub fn document(mut self, generated_file_name: impl Into<String>, user_input: &impl Serialize) -> Self {
         let generated_file_name = generated_file_name.into();
         match json_object(user_input) {
-            Ok(user_input) => return self.object(generated_file_name, user_input),
+            Ok(user_input) => return self.document_object(generated_file_name, user_input),
             Err(reason) => {
                 let reason = format!("the data of {generated_file_name:?} {reason}");
                 self.error.get_or_insert(Error::invalid_input("user_input", reason));
@@ -94,8 +94,9 @@ impl BatchRequestBuilder {
         self
     }
 
-    /// Adds a document whose data is already a JSON object.
-    pub(crate) fn object(mut self, generated_file_name: String, user_input: Map<String, Value>) -> Self {
+    /// Adds a document whose data is already a JSON object (nothing is serialized again).
+    pub fn document_object(mut self, generated_file_name: impl Into<String>, user_input: Map<String, Value>) -> Self {
+        let generated_file_name = generated_file_name.into();
         self.documents.push(DocGenDocumentGenerationData { generated_file_name, user_input });
         self
     }

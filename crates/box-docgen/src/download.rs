@@ -21,8 +21,9 @@ const FILE_FIELDS: [&str; 4] = ["name", "size", "sha1", "file_version"];
 /// How many redirects one attempt follows.
 const MAX_REDIRECTS: usize = 5;
 
-/// A file Box sent and the client verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file Box sent and the client verified. It serializes (with serde) as an object of its fields, for
+/// workflows that keep what they downloaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Downloaded {
     /// The file's id.

@@ -56,14 +56,6 @@ pub enum Error {
     /// Writing a download failed on this side (the disk, the writer).
     #[error(transparent)]
     Io(Box<IoError>),
-    /// A bulk run's journal cannot be used: held by another run, unreadable, not a journal, or another run's.
-    #[error(transparent)]
-    Journal(Box<JournalError>),
-    /// Rows of a bulk run whose batch may or may not have reached Box, and which the client cannot tell
-    /// apart: they are neither sent again nor reported as generated until settled
-    /// ([`Bulk::settle`](crate::Bulk::settle)).
-    #[error(transparent)]
-    Undecided(Box<Undecided>),
 }
 
 fn attempts_suffix(attempts: u32) -> String {
@@ -489,117 +481,6 @@ impl std::error::Error for IoError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
     }
-}
-
-/// Why a bulk run's journal cannot be used.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct JournalError {
-    /// The journal file.
-    pub path: std::path::PathBuf,
-    /// What is wrong with it.
-    pub kind: JournalErrorKind,
-}
-
-/// What is wrong with a journal; see [`JournalError`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum JournalErrorKind {
-    /// Another run (in this process or another) has it open: two runs on one journal would send rows twice.
-    Locked,
-    /// Reading it failed.
-    Read(std::io::Error),
-    /// Writing to it failed.
-    Write(std::io::Error),
-    /// It is not a journal this version of the client writes: garbage, a broken line that is not the last,
-    /// or no header. It is left as it is.
-    Invalid {
-        /// The line, from 1.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// It belongs to another run (another template, template version, folder or output type).
-    OtherRun(String),
-}
-
-impl fmt::Display for JournalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
-        match &self.kind {
-            JournalErrorKind::Locked => {
-                write!(f, "journal {path} is in use by another run; wait for it to end (or use another journal)")
-            }
-            JournalErrorKind::Read(error) => write!(f, "reading journal {path}: {error}"),
-            JournalErrorKind::Write(error) => write!(f, "writing journal {path}: {error}"),
-            JournalErrorKind::Invalid { line, reason } => {
-                write!(f, "journal {path}, line {line}: {reason}; the file was left as it is")
-            }
-            JournalErrorKind::OtherRun(run) => {
-                write!(f, "journal {path} belongs to another run ({run}); use a new journal for this one")
-            }
-        }
-    }
-}
-
-impl std::error::Error for JournalError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            JournalErrorKind::Read(error) | JournalErrorKind::Write(error) => Some(error),
-            _ => None,
-        }
-    }
-}
-
-/// Rows whose batch may have reached Box, when the client cannot prove whether it did: a crash (or a lost
-/// answer) between the journal's intent and Box's batch id, and then either several of the template's batches
-/// that could be theirs, or none that can be checked. They are not sent again and not reported as
-/// generated.
-///
-/// To settle them, look at the candidate batches in Box (the names of the files their jobs generated, in the
-/// destination folder), then run again with [`Bulk::settle`](crate::Bulk::settle): the batch that holds these
-/// rows, or that none does (the rows are then sent).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Undecided {
-    /// The rows (input positions, from 0) of the intent.
-    pub rows: Vec<u64>,
-    /// The batches that could hold them.
-    pub candidates: Vec<String>,
-    /// Why it could not be decided.
-    pub reason: String,
-}
-
-impl fmt::Display for Undecided {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let first = self.rows.first().copied().unwrap_or_default();
-        write!(f, "rows {} may or may not have been generated: {}", ranges(&self.rows), self.reason)?;
-        if !self.candidates.is_empty() {
-            write!(f, "; candidate batches: {}", self.candidates.join(", "))?;
-        }
-        write!(
-            f,
-            "; check them in Box, then run again with settle({first}, Settlement::Batch(id)) for the batch that \
-             holds these rows, or settle({first}, Settlement::NotSent) if none does"
-        )
-    }
-}
-
-impl std::error::Error for Undecided {}
-
-/// `0-14, 30` for `[0, 1, …, 14, 30]`.
-pub(crate) fn ranges(rows: &[u64]) -> String {
-    let mut text = Vec::new();
-    let mut rows = rows.iter().copied().peekable();
-    while let Some(start) = rows.next() {
-        let mut end = start;
-        while rows.peek() == Some(&(end + 1)) {
-            end += 1;
-            rows.next();
-        }
-        text.push(if end == start { start.to_string() } else { format!("{start}-{end}") });
-    }
-    text.join(", ")
 }
 
 /// An argument rejected before any request was sent.

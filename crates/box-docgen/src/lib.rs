@@ -33,7 +33,6 @@
 pub mod auth;
 mod batches;
 mod budget;
-mod bulk;
 mod check;
 mod client;
 #[cfg(test)]
@@ -52,23 +51,14 @@ mod wait;
 pub mod webhooks;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
-pub use bulk::{
-    Bulk, DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, GeneratedRow, MAX_DATA_BYTES,
-    RowOutcome, Settlement,
-};
 pub use check::check_file_name;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use download::Downloaded;
 pub use error::{
-    ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, JournalError,
-    JournalErrorKind, ProtocolError, TransportError, Undecided, WaitTimeout,
+    ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, ProtocolError,
+    TransportError, WaitTimeout,
 };
 pub use model::*;
 pub use policy::RetryPolicy;
 pub use templates::TemplateTags;
 pub use wait::WaitOptions;
-
-/// The README's Rust examples, compiled as doctests so they stay true.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -6,8 +6,8 @@
 //!
 //! - a [`RateAuthority`]: the ceilings ([`RateLimits`]) and the *hold*: after a 429 with `Retry-After`, every
 //!   request waits until that instant instead of each finding out by itself. The default is
-//!   [`LocalRateAuthority`], in this process; an authority shared by several processes (through Redis, with
-//!   the `redis` feature) implements the same trait;
+//!   [`LocalRateAuthority`], in this process; an authority shared by several processes (through Redis: the
+//!   `box-docgen-redis` crate) implements the same trait;
 //! - a learned rate (the AWS SDKs' "adaptive" retry mode): cut when Box answers 429, grown back on a CUBIC
 //!   curve while requests succeed; it always lives in the process (see
 //!   [`RetryPolicy::adaptive_rate`](crate::RetryPolicy::adaptive_rate));
@@ -17,8 +17,6 @@ mod adaptive;
 mod gcra;
 mod local;
 pub(crate) mod pacing;
-#[cfg(feature = "redis")]
-mod redis;
 
 use std::fmt;
 use std::time::Duration;
@@ -27,9 +25,6 @@ use futures::future::BoxFuture;
 
 pub(crate) use adaptive::Adaptive;
 pub use local::LocalRateAuthority;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{Fallback, RedisRateAuthority, RedisRateAuthorityBuilder};
 
 /// What one permission costs: requests, and documents generated (a batch `POST` costs one request and as
 /// many documents as it holds).
@@ -45,6 +40,9 @@ pub struct Cost {
 impl Cost {
     /// One request that generates nothing.
     pub const REQUEST: Cost = Cost { requests: 1, documents: 0 };
+
+    /// Nothing: asks only for the end of a hold.
+    pub const NOTHING: Cost = Cost { requests: 0, documents: 0 };
 
     /// One batch request generating `documents` documents.
     pub fn batch(documents: u32) -> Self {
@@ -114,14 +112,14 @@ impl RateLimits {
         self
     }
 
-    /// The request ceiling as a rule: a burst of one second's requests. The in-process and the Redis
-    /// authorities both read their rules here.
-    pub(crate) fn request_rule(&self) -> Option<Rule> {
+    /// The request ceiling as a rule: a burst of one second's requests. Every authority (the in-process one,
+    /// the one shared through Redis, yours) reads its rules here.
+    pub fn request_rule(&self) -> Option<Rule> {
         self.requests_per_second.map(|rate| Rule { rate, per: Duration::from_secs(1), burst: rate })
     }
 
     /// The document ceiling as a rule: a burst of [`documents_burst`](Self::documents_burst), or one minute's.
-    pub(crate) fn document_rule(&self) -> Option<Rule> {
+    pub fn document_rule(&self) -> Option<Rule> {
         self.documents_per_minute.map(|rate| Rule {
             rate,
             per: Duration::from_secs(60),
@@ -140,12 +138,17 @@ impl RateLimits {
     }
 }
 
-/// One ceiling: `rate` units per `per`, `burst` units at once.
+/// One ceiling, from [`RateLimits::request_rule`] or [`RateLimits::document_rule`]: `rate` units per `per`,
+/// `burst` units at once (a GCRA's emission interval is `per / rate`, its tolerance `burst` intervals).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Rule {
-    pub(crate) rate: f64,
-    pub(crate) per: Duration,
-    pub(crate) burst: f64,
+#[non_exhaustive]
+pub struct Rule {
+    /// Units per `per`.
+    pub rate: f64,
+    /// The period of the rate.
+    pub per: Duration,
+    /// Units that may go at once.
+    pub burst: f64,
 }
 
 fn positive(rate: f64) -> Option<f64> {

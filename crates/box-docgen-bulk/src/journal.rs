@@ -25,8 +25,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use box_docgen::{DocGenJob, Downloaded};
+
+use crate::Error;
 use crate::error::{JournalError, JournalErrorKind};
-use crate::{DocGenJob, Downloaded, Error};
 
 /// The version of the format this code writes and reads.
 const VERSION: u32 = 2;
@@ -57,40 +59,12 @@ pub(crate) struct Intent {
     pub(crate) rows: Vec<Planned>,
 }
 
-/// A downloaded document, as the journal keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Saved {
-    file_id: String,
-    name: Option<String>,
-    size: u64,
-    sha1: String,
-    path: Option<PathBuf>,
-}
-
-impl From<&Downloaded> for Saved {
-    fn from(downloaded: &Downloaded) -> Self {
-        Self {
-            file_id: downloaded.file_id.clone(),
-            name: downloaded.name.clone(),
-            size: downloaded.size,
-            sha1: downloaded.sha1.clone(),
-            path: downloaded.path.clone(),
-        }
-    }
-}
-
-impl From<Saved> for Downloaded {
-    fn from(saved: Saved) -> Self {
-        Downloaded { file_id: saved.file_id, name: saved.name, size: saved.size, sha1: saved.sha1, path: saved.path }
-    }
-}
-
 /// A row's final job (and its download), as written in a `done` line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Finished {
     pub(crate) index: u64,
     pub(crate) job: DocGenJob,
-    pub(crate) downloaded: Option<Saved>,
+    pub(crate) downloaded: Option<Downloaded>,
 }
 
 /// What the journal says about one row.

@@ -1,4 +1,5 @@
-//! The rate authority shared by several processes through Redis (feature `redis`).
+//! A [`RateAuthority`] for the [`box_docgen`] client shared by several processes through Redis, built on the
+//! client's public rate-authority interface alone.
 //!
 //! What is shared: the ceilings ([`RateLimits`]), as GCRA states checked and charged by one Lua script per
 //! permission (all rules or none, on Redis's own clock, `TIME`, so the instances' clocks never matter), and the
@@ -10,6 +11,8 @@
 //! WARN is logged and the [`Fallback`] decides; Redis is asked again a second later, and an INFO says when it
 //! answers. No request fails because Redis did, and none waits longer than the timeout for it.
 
+#![deny(missing_docs)]
+
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -19,8 +22,7 @@ use futures::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
-use super::{Cost, LocalRateAuthority, RateAuthority, RateLimits, Rule};
-use crate::Error;
+use box_docgen::rate::{Cost, LocalRateAuthority, RateAuthority, RateLimits, Rule};
 
 /// Checks and charges every rule, after the hold. KEYS: the hold, then one key per rule. ARGV: per rule, the
 /// microseconds one unit takes, the burst in units, and the cost. Answers `{wait, hold}` in microseconds:
@@ -80,9 +82,10 @@ pub enum Fallback {
 /// A [`RateAuthority`] shared through Redis; build it with [`RedisRateAuthority::builder`].
 ///
 /// ```no_run
-/// use box_docgen::rate::{RateLimits, RedisRateAuthority};
+/// use box_docgen::rate::RateLimits;
+/// use box_docgen_redis::RedisRateAuthority;
 ///
-/// # fn run() -> Result<(), box_docgen::Error> {
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let shared = RedisRateAuthority::builder("redis://:password@redis.internal:6379")
 ///     .app("contracts-app")
 ///     .limits(RateLimits::default().requests_per_second(15.0))
@@ -222,7 +225,7 @@ impl RedisRateAuthority {
         let mut invocation = self.acquire.prepare_invoke();
         invocation.key(&self.keys.hold);
         let mut rule = |key: &str, rule: Option<Rule>, cost: u32| {
-            if let (Some(Rule { rate, per, burst }), true) = (rule, cost > 0) {
+            if let (Some(Rule { rate, per, burst, .. }), true) = (rule, cost > 0) {
                 let interval = (per.as_micros() as f64 / rate).max(1.0);
                 invocation.key(key).arg(interval).arg(burst.max(1.0)).arg(cost);
             }
@@ -251,8 +254,8 @@ impl RedisRateAuthority {
             }
             if !self.redis_usable() {
                 match self.fallback {
-                    Fallback::Local => return self.local.wait(cost).await,
-                    Fallback::Open => return self.local.wait(Cost { requests: 0, documents: 0 }).await,
+                    Fallback::Local => return self.local.acquire(cost).await,
+                    Fallback::Open => return self.local.acquire(Cost::NOTHING).await,
                     Fallback::Closed => {
                         let until = self.lock().down_until.unwrap_or_else(Instant::now);
                         tokio::time::sleep_until(until).await;
@@ -274,7 +277,7 @@ impl RedisRateAuthority {
 
     async fn set_hold(&self, retry_after: Duration) {
         self.learn_hold(retry_after);
-        self.local.hold(Instant::now() + retry_after);
+        self.local.throttled(retry_after).await;
         if !self.redis_usable() {
             return;
         }
@@ -347,10 +350,10 @@ impl RedisRateAuthorityBuilder {
     /// Checks the settings and builds the authority. No connection is made yet: the first permission makes
     /// it, so a Redis that is down at start-up only means the fallback until it answers. Must be called
     /// within a tokio runtime.
-    pub fn build(self) -> Result<RedisRateAuthority, Error> {
+    pub fn build(self) -> Result<RedisRateAuthority, ConfigError> {
         let shown_url = redacted(&self.url);
         // The redis crate's own messages may quote the URL: say what is wrong without it.
-        let bad_url = |reason: &str| Error::invalid_input("redis_url", format!("{shown_url}: {reason}"));
+        let bad_url = |reason: &str| ConfigError { setting: "redis_url", reason: format!("{shown_url}: {reason}") };
         if !(self.url.starts_with("redis://") || self.url.starts_with("rediss://")) {
             return Err(bad_url("not a redis:// or rediss:// URL"));
         }
@@ -364,7 +367,8 @@ impl RedisRateAuthorityBuilder {
             .map_err(|_| bad_url("no connection manager could be made for it"))?;
         for (name, value) in [("app", &self.app), ("prefix", &self.prefix)] {
             if value.is_empty() || value.contains(['{', '}']) || value.chars().any(char::is_control) {
-                return Err(Error::invalid_input(name, "must be non-empty, without braces or control characters"));
+                let reason = "must be non-empty, without braces or control characters".to_owned();
+                return Err(ConfigError { setting: name, reason });
             }
         }
         let base = format!("{}:{{{}}}", self.prefix, self.app);
@@ -387,9 +391,20 @@ impl RedisRateAuthorityBuilder {
     }
 }
 
+/// A setting of a [`RedisRateAuthorityBuilder`] that cannot be used. It never shows the URL's password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The setting: `redis_url`, `app` or `prefix`.
+    pub setting: &'static str,
+    /// Why it cannot be used.
+    pub reason: String,
+}
+
 /// The URL with any password (and user name) replaced.
 fn redacted(url: &str) -> String {
-    match reqwest::Url::parse(url) {
+    match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("REDACTED"));

@@ -10,7 +10,7 @@
 //! `examples/data/rows.jsonl`. With credentials in the environment (as for the quickstart) it works against Box;
 //! without them, against the local stand-in (the default template and folder ids are the stand-in's).
 //! `--docs-per-minute` (default 50, Box's guidance) and `--max-rps` are ceilings: this process's own, or, with
-//! `--redis URL` (the example is built with the `redis` feature), shared by every copy given the same URL, so
+//! `--redis URL` (box-docgen-redis), shared by every copy given the same URL, so
 //! that several copies on one Box app stay within its limits together (`--instances N`: how many, for the
 //! fallback while Redis is down). With
 //! `--journal`, a run that stops (Ctrl-C, a crash) can be started again with the same arguments: nothing is
@@ -18,6 +18,7 @@
 //! again. Progress goes to stderr; at the end, each failed row with its reason, a summary, and exit 1 if any
 //! row did not succeed.
 
+#[path = "../../box-docgen/examples/support/mod.rs"]
 mod support;
 
 use std::path::PathBuf;
@@ -59,7 +60,7 @@ fn args() -> Result<Args, String> {
         out: None,
         journal: None,
         limits: RateLimits::default(),
-        batch_size: box_docgen::DEFAULT_BATCH_SIZE,
+        batch_size: box_docgen_bulk::DEFAULT_BATCH_SIZE,
         grace: None,
         redis: None,
         instances: 1,
@@ -122,7 +123,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|line| async move { serde_json::from_str::<Row>(&line).ok() })
         .map(|row| (row.file_name, row.data));
 
-    let mut bulk = client.bulk(&args.template, &args.folder, "pdf").batch_size(args.batch_size).wait_options(wait);
+    let mut bulk = box_docgen_bulk::Bulk::new(&client, &args.template, &args.folder, "pdf")
+        .batch_size(args.batch_size)
+        .wait_options(wait);
     if let Some(journal) = &args.journal {
         bulk = bulk.journal(journal);
     }
@@ -188,20 +191,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// With `--redis`: the authority the copies share.
-#[cfg(feature = "redis")]
-fn shared_authority(args: &Args) -> Result<Option<box_docgen::rate::RedisRateAuthority>, box_docgen::Error> {
+fn shared_authority(
+    args: &Args,
+) -> Result<Option<box_docgen_redis::RedisRateAuthority>, box_docgen_redis::ConfigError> {
     let Some(url) = &args.redis else { return Ok(None) };
     let shared =
-        box_docgen::rate::RedisRateAuthority::builder(url).limits(args.limits).instances(args.instances).build()?;
+        box_docgen_redis::RedisRateAuthority::builder(url).limits(args.limits).instances(args.instances).build()?;
     Ok(Some(shared))
-}
-
-#[cfg(not(feature = "redis"))]
-fn shared_authority(args: &Args) -> Result<Option<box_docgen::rate::LocalRateAuthority>, String> {
-    match args.redis {
-        Some(_) => Err("--redis needs the example built with `--features redis`".to_owned()),
-        None => Ok(None),
-    }
 }
 
 /// The non-blank lines of a file, as a stream.

@@ -10,14 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::TryStreamExt;
 
-use super::journal::Intent;
-use super::{CLOCK_SKEW, Context};
+use box_docgen::JobStatus;
+
 use crate::error::{Undecided, ranges};
-use crate::{Error, JobStatus};
+use crate::journal::Intent;
+use crate::run::Context;
+use crate::{CLOCK_SKEW, Error};
 
 /// What became of an intent, as far as Box's listings tell.
 #[derive(Debug)]
-pub(super) enum Found {
+pub(crate) enum Found {
     /// Box has it as this batch.
     Batch(String),
     /// Box has no batch that could be it, and the grace period has passed.
@@ -38,7 +40,7 @@ enum Verdict {
 
 /// Looks for the intent's batch among the template's jobs; waits out the grace period before concluding that
 /// there is none (and before taking a batch it cannot check).
-pub(super) async fn find(context: &Context, intent: &Intent) -> Result<Found, Error> {
+pub(crate) async fn find(context: &Context, intent: &Intent) -> Result<Found, Error> {
     let mut waited = false;
     loop {
         let mut matching = Vec::new();

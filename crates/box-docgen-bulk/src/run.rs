@@ -1,116 +1,38 @@
-//! Bulk generation: rows in, one result per row out, within Box's limits, resumable after a crash.
-//!
-//! # The rows of a batch, from the journal's point of view
-//!
-//! ```text
-//!   free ──intent──▶ intended ──Box's batch id──▶ accepted ──jobs final──▶ finished (each row's job)
-//!    ▲                  │  │                                                  │
-//!    └──── unsent ──────┘  └── undecided (reported, never resent) ◀──┐        │ failed rows: free again
-//!    └──────────────────────────────────────────────────────────────────────────┘ on the next run
-//! ```
-//!
-//! Rules, which the code follows and the crash tests check:
-//!
-//! 1. **An intent before every `POST /docgen_batches`**: its rows (index, file name, digest of name and data)
-//!    and the time, fsynced. Box's batch id is written as soon as it arrives (*accepted*).
-//! 2. **One `POST` at a time.** A run sends a batch only when no other intent of its journal is unconfirmed:
-//!    requests go one after another (waiting for batches stays concurrent). So an intent with no batch id is
-//!    always the last one sent, and nothing this run sends can be taken for it.
-//! 3. **Settled before anything new.** A run first settles every intent with no batch id (the crash between
-//!    Box's answer and the disk, or an answer that never came): it looks for the batch in the template's jobs.
-//!    A candidate is a batch this journal does not know, with as many jobs of this output type (and template
-//!    version). Each candidate is waited for, and the names of its generated files are read
-//!    (`GET /files/{id}?fields=name,parent,created_at`): a candidate is the intent's only when, position by
-//!    position, its files carry the intent's names (or Box's `Name (1).pdf` for a name already taken), in the
-//!    run's folder, created no earlier than the intent (less [`CLOCK_SKEW`]). One candidate: *accepted*. None,
-//!    once the [`recovery_grace`](Bulk::recovery_grace) after the intent has passed (Box's listings can lag
-//!    behind a new batch): *unsent*, and the rows are sent. Several, or one that cannot be checked (no job
-//!    produced a file) while another could be it: [`Error::Undecided`] for those rows, on every run until the
-//!    user [settles](Bulk::settle) them; they are never sent again by guess.
-//! 4. **An answer that proves nothing was created** (a 4xx such as 400, 404 or 429, or a connection that
-//!    could not be opened) makes the intent *unsent*. Any other failure of the `POST` (a dropped connection, a
-//!    timeout, a 5xx) is settled at once as in rule 3, before the next `POST`.
-//! 5. **Finished rows are kept**: each row's final job (and download) is written when its batch ends. A rerun
-//!    reports them from the journal (`already_done`), downloads again a document missing from disk, never
-//!    sends a completed row again, and sends again a row whose job `failed` (Box made no document for it), with
-//!    its data as it now is. A row that completed under other data is refused (a new journal generates it).
-//! 6. **One run per journal**: the file is locked while a run has it open.
-
-mod digest;
-mod journal;
-mod recover;
+//! A bulk run: the builder, and the pipeline that checks rows, writes the journal, sends batches one request at
+//! a time, follows them and reports every row (the rules are in the crate's docs).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use box_docgen::{BatchRequest, Client, DocGenJob, Downloaded, JobStatus, WaitOptions};
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use self::journal::{Finished, Journal, Planned, RowState, Run};
-use self::recover::Found;
-use crate::batches::json_object;
-use crate::check::non_blank;
 use crate::error::{Undecided, ranges};
-use crate::{BatchRequest, Client, DocGenJob, Downloaded, Error, JobStatus, WaitOptions};
+use crate::journal::{Finished, Journal, Planned, RowState, Run};
+use crate::outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement};
+use crate::recover::{self, Found};
+use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, Error, MAX_DATA_BYTES, digest};
 
-/// Box's limit on one document's data: 100 KB of JSON.
-pub const MAX_DATA_BYTES: usize = 100 * 1024;
-
-/// Documents per batch unless set: one minute of Box's Doc Gen guidance (50 per minute). Box documents no
-/// maximum.
-pub const DEFAULT_BATCH_SIZE: usize = 50;
-
-/// Batches submitted and not yet finished, at most, unless set.
-pub const DEFAULT_BATCHES_IN_FLIGHT: usize = 4;
-
-/// How long after an intent Box's job listings are trusted to show its batch, unless set: finding no batch
-/// sooner proves nothing.
-pub const DEFAULT_RECOVERY_GRACE: Duration = Duration::from_secs(120);
-
-/// How far Box's clock may be behind this machine's when a generated file's creation time is compared with an
-/// intent's.
-pub const CLOCK_SKEW: Duration = Duration::from_secs(300);
-
-/// Generates one document per row, in batches, from [`Client::bulk`].
+/// Generates one document per row, in batches; from [`Bulk::new`] (see the crate's docs for an example).
 ///
 /// Rows are checked before anything is sent (a blank file name, data that is not a JSON object or is over
 /// Box's 100 KB, and with [`download_to`](Self::download_to) a name that would leave the directory or that an
 /// earlier row of the run already has: an [`Error::InvalidInput`] for that row, and the others go on), cut
 /// into batches of [`batch_size`](Self::batch_size), sent one request at a time with at most
 /// [`batches_in_flight`](Self::batches_in_flight) unfinished at once, paced by the client's
-/// documents-per-minute ceiling ([`RateLimits`](crate::rate::RateLimits), 50 per minute by default), and
+/// documents-per-minute ceiling ([`RateLimits`](box_docgen::rate::RateLimits), 50 per minute by default), and
 /// followed through batch listings (one request per 1,000 jobs per poll). Rows are read from the input only as
 /// batches have room.
 ///
 /// With a [`journal`](Self::journal) a run that stops anywhere (a crash, a kill, a dropped stream) can be run
 /// again with the same rows: no row is generated twice, none is lost, and every row is reported on every run
-/// (rows finished earlier from the journal). The rules are in the module's source; the README's "Thousands of
+/// (rows finished earlier from the journal). The rules are in the crate's docs; the README's "Thousands of
 /// documents" states the guarantee and what a user settles by hand ([`Error::Undecided`]).
-///
-/// ```no_run
-/// use futures::StreamExt;
-///
-/// # async fn run(client: box_docgen::Client) -> Result<(), box_docgen::Error> {
-/// let rows = (1..=5000).map(|n| (format!("Contract {n}.pdf"), serde_json::json!({ "customer": { "id": n } })));
-/// let mut results = client
-///     .bulk("42037322", "0", "pdf")
-///     .journal("contracts.journal")
-///     .download_to("out")
-///     .generate(futures::stream::iter(rows))
-///     .await?;
-/// while let Some(row) = results.next().await {
-///     if !row.succeeded() {
-///         eprintln!("row {} ({}) did not make it: {}", row.index, row.file_name, row.reason());
-///     }
-/// }
-/// # Ok(())
-/// # }
-/// ```
 #[derive(Debug)]
 #[must_use = "nothing happens until `generate` is called"]
 pub struct Bulk {
@@ -127,106 +49,17 @@ pub struct Bulk {
     progress: BulkProgress,
 }
 
-/// What the user found out about [undecided](Error::Undecided) rows; see [`Bulk::settle`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Settlement {
-    /// This batch holds the rows: it is followed and its jobs reported.
-    Batch(String),
-    /// Box has no batch for the rows: they are sent.
-    NotSent,
-}
-
-/// Counters of a bulk run, readable while it goes; from [`Bulk::progress`].
-#[derive(Debug, Clone, Default)]
-pub struct BulkProgress(Arc<Counters>);
-
-#[derive(Debug, Default)]
-struct Counters {
-    submitted: AtomicU64,
-    already_done: AtomicU64,
-}
-
-impl BulkProgress {
-    /// Rows this run sent to Box in batches it accepted.
-    pub fn submitted(&self) -> u64 {
-        self.0.submitted.load(Ordering::Relaxed)
-    }
-
-    /// Rows reported from the journal: finished by an earlier run.
-    pub fn already_done(&self) -> u64 {
-        self.0.already_done.load(Ordering::Relaxed)
-    }
-}
-
-/// What became of one row.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct RowOutcome {
-    /// The row's position in the input, from 0.
-    pub index: u64,
-    /// The file name the row asked for.
-    pub file_name: String,
-    /// The row's final job (which may have `failed`: see [`succeeded`](Self::succeeded)) and its download, or
-    /// why there is none. The rows of one batch share an error that struck the whole batch.
-    pub result: Result<GeneratedRow, Arc<Error>>,
-    /// `true` when an earlier run finished the row: it is reported from the journal, not sent.
-    pub already_done: bool,
-}
-
-/// A row whose job ended.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct GeneratedRow {
-    /// The job, as last seen: `completed`, or `failed` / `completed_with_error` with its `failures`.
-    pub job: DocGenJob,
-    /// The downloaded document, with [`Bulk::download_to`].
-    pub downloaded: Option<Downloaded>,
-}
-
-impl RowOutcome {
-    /// `true` when the job completed (and, with [`Bulk::download_to`], the document is on disk, verified).
-    pub fn succeeded(&self) -> bool {
-        self.result.as_ref().is_ok_and(|row| row.job.status == JobStatus::Completed)
-    }
-
-    /// Why the row did not succeed, for a person: the job's `failures` (errors, then warnings) or the error;
-    /// empty when it succeeded.
-    pub fn reason(&self) -> String {
-        match &self.result {
-            Err(error) => error.to_string(),
-            Ok(_) if self.succeeded() => String::new(),
-            Ok(row) => {
-                let failures = row.job.failures.as_ref();
-                let errors = failures.map(|failures| failures.errors.join("; ")).unwrap_or_default();
-                let warnings = failures.map(|failures| failures.warnings.join("; ")).unwrap_or_default();
-                let mut text = format!("job {} {}", row.job.id, row.job.status);
-                for (label, list) in [("", errors), ("warnings: ", warnings)] {
-                    if !list.is_empty() {
-                        text.push_str(&format!(": {label}{list}"));
-                    }
-                }
-                text
-            }
-        }
-    }
-
-    fn error(index: u64, file_name: String, error: Arc<Error>) -> Self {
-        Self { index, file_name, result: Err(error), already_done: false }
-    }
-}
-
-impl Client {
-    /// Starts a bulk generation from the template file `template_file_id` into the folder
-    /// `destination_folder_id`, as `output_type` (`docx` or `pdf`); see [`Bulk`].
-    pub fn bulk(
-        &self,
+impl Bulk {
+    /// A bulk generation with `client` from the template file `template_file_id` into the folder
+    /// `destination_folder_id`, as `output_type` (`docx` or `pdf`).
+    pub fn new(
+        client: &Client,
         template_file_id: impl Into<String>,
         destination_folder_id: impl Into<String>,
         output_type: impl Into<String>,
-    ) -> Bulk {
-        Bulk {
-            client: self.clone(),
+    ) -> Self {
+        Self {
+            client: client.clone(),
             run: Run {
                 template: template_file_id.into(),
                 template_version: None,
@@ -258,27 +91,29 @@ struct Row {
     index: u64,
     name: String,
     data: Map<String, Value>,
+    /// What the journal knows the row by: its name and data (see `digest`).
+    digest: String,
 }
 
 /// What every batch of one run shares.
 #[derive(Debug)]
-struct Context {
-    client: Client,
-    run: Run,
-    journal: Option<Journal>,
-    download_to: Option<PathBuf>,
-    wait: WaitOptions,
-    retry_failed: bool,
-    grace: Duration,
-    progress: BulkProgress,
+pub(crate) struct Context {
+    pub(crate) client: Client,
+    pub(crate) run: Run,
+    pub(crate) journal: Option<Journal>,
+    pub(crate) download_to: Option<PathBuf>,
+    pub(crate) wait: WaitOptions,
+    pub(crate) retry_failed: bool,
+    pub(crate) grace: Duration,
+    pub(crate) progress: BulkProgress,
     /// Held from an intent until Box's batch id is written or the intent settled (rule 2).
-    posting: tokio::sync::Mutex<()>,
+    pub(crate) posting: tokio::sync::Mutex<()>,
     /// The rows of intents that could not be settled, and why.
-    undecided: Mutex<HashMap<u64, Arc<Error>>>,
+    pub(crate) undecided: Mutex<HashMap<u64, Arc<Error>>>,
     /// The rows of the batches an earlier run sent and this one follows: they report them.
-    resumed: Mutex<HashSet<u64>>,
+    pub(crate) resumed: Mutex<HashSet<u64>>,
     /// File names of the run so far, when downloading (two rows must not write one file).
-    names: Mutex<HashSet<String>>,
+    pub(crate) names: Mutex<HashSet<String>>,
 }
 
 impl Bulk {
@@ -352,7 +187,8 @@ impl Bulk {
     /// Rows are read, and batches sent, only as the stream is polled; dropping it stops everything (a journal
     /// keeps what was sent).
     ///
-    /// Fails at once when the template, folder or output type (`docx` or `pdf`) is unusable, the journal
+    /// Fails at once when the template, folder or output type is blank (the client's own check of a batch
+    /// request), the journal
     /// cannot be used ([`Error::Journal`]: held by another run, unreadable, another run's), or a settlement
     /// names a row that is not undecided.
     pub async fn generate<S, T>(self, rows: S) -> Result<BoxStream<'static, RowOutcome>, Error>
@@ -360,15 +196,8 @@ impl Bulk {
         S: Stream<Item = (String, T)> + Send + 'static,
         T: Serialize,
     {
-        non_blank("template_file_id", &self.run.template)?;
-        non_blank("destination_folder_id", &self.run.folder)?;
-        if let Some(version) = &self.run.template_version {
-            non_blank("template_version_id", version)?;
-        }
-        if !matches!(self.run.output_type.as_str(), "docx" | "pdf") {
-            let reason = format!("{:?} is not one Box generates (docx or pdf)", self.run.output_type);
-            return Err(Error::invalid_input("output_type", reason));
-        }
+        // The settings as the client checks a batch request (one rule, the client's), before any row is read.
+        batch_request(&self.run).document_object("a.pdf".to_owned(), Map::new()).build()?;
         let journal = self.journal.as_deref().map(|path| Journal::open(path, &self.run)).transpose()?;
         if let Some(journal) = &journal {
             settle(journal, &self.settlements)?;
@@ -472,7 +301,7 @@ fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &
         return refuse("generated_file_name", "the file name is blank".into());
     }
     if context.download_to.is_some() {
-        if let Err(error) = crate::check_file_name(&file_name) {
+        if let Err(error) = box_docgen::check_file_name(&file_name) {
             return refuse("generated_file_name", error.to_string());
         }
         let mut names = context.names.lock().unwrap_or_else(PoisonError::into_inner);
@@ -480,15 +309,20 @@ fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &
             return refuse("generated_file_name", "an earlier row has this file name: it would overwrite".into());
         }
     }
-    let data = match json_object(data) {
-        Err(reason) => return refuse("user_input", format!("the data {reason}")),
-        Ok(data) => data,
+    let data = match serde_json::to_value(data) {
+        Ok(Value::Object(data)) => data,
+        Ok(other) => return refuse("user_input", format!("the data must be a JSON object, not {other:.40}")),
+        Err(error) => return refuse("user_input", format!("the data does not serialize to JSON: {error}")),
     };
-    let size = serde_json::to_vec(&data).map_or(usize::MAX, |bytes| bytes.len());
-    if size > MAX_DATA_BYTES {
+    // The canonical JSON is as long as what is sent (the same text, keys in another order): one serialization
+    // gives the size and the digest.
+    let canonical = digest::canonical_json(&data);
+    if canonical.len() > MAX_DATA_BYTES {
+        let size = canonical.len();
         return refuse("user_input", format!("the data is {size} bytes of JSON; Box takes at most {MAX_DATA_BYTES}"));
     }
-    Ok(Row { index, name: file_name, data })
+    let digest = digest::row_digest(&file_name, &canonical);
+    Ok(Row { index, name: file_name, data, digest })
 }
 
 /// A chunk of input rows: refused ones and rows known to the journal are reported, the rest sent as a batch.
@@ -508,10 +342,9 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
             // Its batch, followed again, reports it.
             continue;
         }
-        let digest = digest::row_digest(&row.name, &row.data);
         let state = context.journal.as_ref().map_or(RowState::Free, |journal| journal.row(row.index));
         match state {
-            RowState::Free => send.push((row, digest)),
+            RowState::Free => send.push(row),
             RowState::Pending { digest: sent, .. } => {
                 let undecided =
                     context.undecided.lock().unwrap_or_else(PoisonError::into_inner).get(&row.index).cloned();
@@ -524,9 +357,9 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
             RowState::Finished { row: finished, .. }
                 if finished.job.status == JobStatus::Failed && context.retry_failed =>
             {
-                send.push((row, digest));
+                send.push(row);
             }
-            RowState::Finished { digest: sent, row: finished } if sent != digest => {
+            RowState::Finished { digest: sent, row: finished } if sent != row.digest => {
                 let reason = format!(
                     "row {} ({:?}) was generated by an earlier run (job {}) from other data; a journal never \
                      generates a row twice: use a new journal to generate it again",
@@ -548,12 +381,12 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
 
 /// A row an earlier run finished, from the journal; its document is downloaded again if it is missing.
 async fn done_earlier(context: &Context, file_name: String, finished: &Finished) -> RowOutcome {
-    context.progress.0.already_done.fetch_add(1, Ordering::Relaxed);
-    let saved: Option<Downloaded> = finished.downloaded.clone().map(Downloaded::from);
+    context.progress.add_already_done();
+    let saved: Option<Downloaded> = finished.downloaded.clone();
     let on_disk = saved.as_ref().and_then(|saved| saved.path.as_ref()).is_some_and(|path| path.is_file());
     let downloaded = match &context.download_to {
         Some(dir) if finished.job.status == JobStatus::Completed && !on_disk => {
-            context.client.download_output(&finished.job, dir).await.map(Some)
+            context.client.download_output(&finished.job, dir).await.map(Some).map_err(Error::from)
         }
         _ => Ok(saved),
     };
@@ -561,28 +394,33 @@ async fn done_earlier(context: &Context, file_name: String, finished: &Finished)
     RowOutcome { index: finished.index, file_name, result, already_done: true }
 }
 
-/// Sends rows as one batch (rules 1, 2 and 4), then follows it.
-async fn submit(context: Arc<Context>, rows: Vec<(Row, String)>) -> Vec<RowOutcome> {
-    let run = &context.run;
-    let mut request = BatchRequest::builder(&run.template, &run.folder, &run.output_type);
-    if let Some(version) = &run.template_version {
-        request = request.template_version(version);
+/// A batch request of the run, with no documents yet.
+fn batch_request(run: &Run) -> box_docgen::BatchRequestBuilder {
+    let request = BatchRequest::builder(&run.template, &run.folder, &run.output_type);
+    match &run.template_version {
+        Some(version) => request.template_version(version),
+        None => request,
     }
+}
+
+/// Sends rows as one batch (rules 1, 2 and 4), then follows it.
+async fn submit(context: Arc<Context>, rows: Vec<Row>) -> Vec<RowOutcome> {
+    let mut request = batch_request(&context.run);
     let mut planned = Vec::with_capacity(rows.len());
-    for (row, digest) in rows {
-        planned.push(Planned { index: row.index, name: row.name.clone(), digest });
-        request = request.object(row.name, row.data);
+    for row in rows {
+        planned.push(Planned { index: row.index, name: row.name.clone(), digest: row.digest });
+        request = request.document_object(row.name, row.data);
     }
     let request = match request.build() {
         Ok(request) => request,
-        Err(error) => return all_failed(planned, error),
+        Err(error) => return all_failed(planned, error.into()),
     };
     let posting = context.posting.lock().await;
     let sent = post(&context, &request, &planned).await;
     drop(posting);
     match sent {
         Ok((seq, batch)) => {
-            context.progress.0.submitted.fetch_add(planned.len() as u64, Ordering::Relaxed);
+            context.progress.add_submitted(planned.len() as u64);
             follow(context, seq, planned, batch).await
         }
         Err(error) => all_failed(planned, error),
@@ -610,7 +448,7 @@ async fn post(context: &Context, request: &BatchRequest, planned: &[Planned]) ->
                 }
                 return Ok((seq, batch.id));
             }
-            Err(error) => error,
+            Err(error) => Error::Client(error),
         };
         let (Some(journal), Some(intent)) = (&context.journal, intent) else { return Err(error) };
         if proves_nothing_created(&error) {
@@ -658,15 +496,16 @@ async fn download(client: &Client, job: &DocGenJob, dir: &std::path::Path) -> Re
     if job.status != JobStatus::Completed {
         return Ok(None);
     }
-    client.download_output(job, dir).await.map(Some)
+    Ok(Some(client.download_output(job, dir).await?))
 }
 
 /// Whether a failed `POST` proves that Box created no batch: an answer of 4xx, or no connection at all.
 fn proves_nothing_created(error: &Error) -> bool {
+    use box_docgen::Error as Client;
     match error {
-        Error::Api(api) => api.status.is_client_error(),
-        Error::Transport(transport) => transport.is_connect(),
-        Error::InvalidInput(_) | Error::Auth(_) => true,
+        Error::Client(Client::Api(api)) => api.status.is_client_error(),
+        Error::Client(Client::Transport(transport)) => transport.is_connect(),
+        Error::Client(Client::InvalidInput(_) | Client::Auth(_)) => true,
         _ => false,
     }
 }
@@ -676,11 +515,11 @@ async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, bat
     let client = &context.client;
     let jobs = match client.wait_for_batch(&batch_id, context.wait.clone()).await {
         Ok(jobs) => jobs,
-        Err(error) => return all_failed(rows, error),
+        Err(error) => return all_failed(rows, error.into()),
     };
     if jobs.len() != rows.len() {
-        let reason = format!("Box lists {} jobs for batch {batch_id} of {} documents", jobs.len(), rows.len());
-        return all_failed(rows, Error::invalid_input("batch_id", reason));
+        let (jobs, documents) = (jobs.len(), rows.len());
+        return all_failed(rows, Error::JobCount { batch_id, jobs, documents });
     }
     // Box lists a batch's jobs in the order of its documents.
     let downloads: Vec<Result<Option<Downloaded>, Error>> = match &context.download_to {
@@ -700,7 +539,7 @@ async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, bat
             .map(|((row, job), downloaded)| Finished {
                 index: row.index,
                 job: job.clone(),
-                downloaded: downloaded.as_ref().ok().and_then(Option::as_ref).map(Into::into),
+                downloaded: downloaded.as_ref().ok().and_then(Option::clone),
             })
             .collect();
         if let Err(error) = journal.done(seq, finished) {
