@@ -232,7 +232,7 @@ pub fn load(source: &str) -> Result<Value, String> {
     let value: Value = match serde_json::from_str(&text) {
         Ok(value) => value,
         Err(json_error) => {
-            serde_yaml::from_str(&text).map_err(|_| format!("neither JSON nor YAML (as JSON: {json_error})"))?
+            serde_saphyr::from_str(&text).map_err(|_| format!("neither JSON nor YAML (as JSON: {json_error})"))?
         }
     };
     match value.get("openapi").and_then(Value::as_str) {

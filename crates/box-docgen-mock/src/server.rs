@@ -168,35 +168,12 @@ fn route(method: &str, path: &str) -> Option<(&'static Info, Vec<String>)> {
 }
 
 fn parse_query(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .map(|(name, value)| (percent_decode(name), percent_decode(value)))
-        .collect()
+    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
+/// A path segment, percent-decoded (a `+` stays a `+` in a path).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|byte| (*byte as char).to_digit(16));
-        match (bytes[index], hex(index + 1), hex(index + 2)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                index += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                index += 1;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// The HTTP response for an answer, delivered as the fault (if any) says.
@@ -330,5 +307,8 @@ mod tests {
         assert_eq!(query.get("marker").map(String::as_str), Some("a/b"));
         assert_eq!(query.get("flag").map(String::as_str), Some(""));
         assert_eq!(percent_decode("%E9t%C3%A9%zz"), "\u{fffd}té%zz");
+        // A `+` is a space in a query, and a `+` in a path.
+        assert_eq!(parse_query("q=a+b").get("q").map(String::as_str), Some("a b"));
+        assert_eq!(percent_decode("a+b"), "a+b");
     }
 }
