@@ -34,3 +34,22 @@ async fn box_error_codes_missing_from_its_own_list_decode() {
         assert_eq!(decoded == ErrorCode::NotFound, code == "not_found");
     }
 }
+
+/// A shared link as Box answers it: no `accessed` (which Box's description requires without defining it).
+#[tokio::test]
+async fn a_shared_link_without_accessed_decodes() {
+    let server = MockServer::start_async().await;
+    let link = json!({ "url": "https://app.box.com/s/abc", "access": "open", "effective_access": "open",
+        "effective_permission": "can_download", "is_password_enabled": false, "download_count": 3,
+        "preview_count": 5 });
+    server
+        .mock_async(|when, then| {
+            when.path("/2.0/files/12345").query_param("fields", "shared_link");
+            then.status(200).json_body(json!({ "id": "12345", "type": "file", "etag": "1", "shared_link": link }));
+        })
+        .await;
+    let file = client(&server).get_file("12345", &["shared_link"]).await.expect("decodes without `accessed`");
+    let shared = file.shared_link.expect("a shared link");
+    assert_eq!(shared.url, "https://app.box.com/s/abc");
+    assert_eq!(shared.download_count, 3);
+}

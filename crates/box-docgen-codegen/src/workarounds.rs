@@ -36,6 +36,7 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
     let mut null_objects = Vec::new();
     for schema in schemas.values_mut() {
         optional_instead_of_null_schema(schema, &mut null_objects);
+        only_described_properties_are_required(schema);
     }
     let open_enums = hoist_string_enums(schemas);
     share_parameter_schemas(spec);
@@ -101,6 +102,52 @@ fn share_parameter_schemas(spec: &mut Value) {
     }
     if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         schemas.extend(moved);
+    }
+}
+
+/// Rewrite 9: a schema requires only properties it describes.
+///
+/// JSON Schema lets `required` name a property that `properties` does not describe, and Box's description does
+/// so once: the shared link of a file (`File.shared_link`) requires `accessed`, which it never defines, which
+/// Box's own SDKs have no field for, and which real answers do not carry. typify 0.8 turns such a name into a
+/// required field of type `serde_json::Value`, so decoding any real answer with `fields=shared_link` fails
+/// (`missing field accessed`). Names missing from the object's own `properties` are dropped from its
+/// `required` (only in objects that describe properties, and in an `allOf` only when no other arm describes any).
+fn only_described_properties_are_required(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let in_all_of = object.contains_key("allOf");
+            for (key, child) in object.iter_mut() {
+                if let Some(arms) = child.as_array_mut().filter(|_| key == "allOf") {
+                    // An arm may rely on a sibling arm for a property it requires: an arm is taken whole only
+                    // when no other arm describes properties (Box's one-arm `allOf` that adds a description).
+                    let describing = arms.iter().filter(|arm| arm.get("properties").is_some()).count();
+                    for arm in arms {
+                        if describing <= 1 {
+                            only_described_properties_are_required(arm);
+                        } else {
+                            for grandchild in arm.as_object_mut().into_iter().flat_map(|arm| arm.values_mut()) {
+                                only_described_properties_are_required(grandchild);
+                            }
+                        }
+                    }
+                } else {
+                    only_described_properties_are_required(child);
+                }
+            }
+            if in_all_of {
+                return;
+            }
+            let described: Vec<String> = match object.get("properties").and_then(Value::as_object) {
+                Some(properties) => properties.keys().cloned().collect(),
+                None => return,
+            };
+            if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+                required.retain(|name| name.as_str().is_some_and(|name| described.iter().any(|d| d == name)));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(only_described_properties_are_required),
+        _ => {}
     }
 }
 
@@ -325,6 +372,21 @@ mod tests {
         assert_eq!(values("/a/enum"), Some(4), "FAILED is not added twice");
         assert_eq!(values("/b/0/enum"), Some(4));
         assert_eq!(values("/c/enum"), Some(2), "other enums stay");
+    }
+
+    #[test]
+    fn only_described_properties_stay_required() {
+        let mut schema = serde_json::json!({ "properties": { "link": { "allOf": [
+            { "type": "object", "properties": { "url": {} }, "required": ["url", "accessed"] }
+        ], "nullable": true } } });
+        only_described_properties_are_required(&mut schema);
+        assert_eq!(schema.pointer("/properties/link/allOf/0/required"), Some(&serde_json::json!(["url"])));
+        // Arms that share the properties between them keep what they require.
+        let mut shared = serde_json::json!({ "allOf": [
+            { "properties": { "a": {} } }, { "properties": { "b": {} }, "required": ["a", "b"] }
+        ] });
+        only_described_properties_are_required(&mut shared);
+        assert_eq!(shared.pointer("/allOf/1/required"), Some(&serde_json::json!(["a", "b"])));
     }
 
     #[test]

@@ -1257,7 +1257,6 @@ pub mod types {
     pub struct FileFullSharedLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<crate::open_enums::FileSharedLinkAccess>,
-        pub accessed: ::serde_json::Value,
         pub download_count: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: ::std::option::Option<::std::string::String>,
@@ -1741,7 +1740,6 @@ pub mod types {
     pub struct FileInnerSharedLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<crate::open_enums::FileSharedLinkAccess>,
-        pub accessed: ::serde_json::Value,
         pub download_count: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_url: ::std::option::Option<::std::string::String>,
