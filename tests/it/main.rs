@@ -8,6 +8,7 @@ mod download;
 mod errors;
 mod faults;
 mod forward_compat;
+mod generated_docs;
 mod get_job;
 mod id_property;
 mod input_errors;

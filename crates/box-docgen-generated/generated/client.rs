@@ -8,7 +8,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`BoxVersionHeader`
+    ///The API version a request is written for; Doc Gen has one.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -116,6 +116,7 @@ pub mod types {
     )]
     pub struct DocGenBatchCreateRequest {
         pub destination_folder: DocGenBatchCreateRequestDestinationFolder,
+        ///The documents to generate: one file name and one data object each.
         pub document_generation_data: ::std::vec::Vec<DocGenDocumentGenerationData>,
         pub file: FileReference,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -125,7 +126,7 @@ pub mod types {
         ///Format of the generated files, such as `docx` or `pdf`.
         pub output_type: ::std::string::String,
     }
-    ///`DocGenBatchCreateRequestDestinationFolder`
+    ///The folder the generated files go to.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -150,6 +151,7 @@ pub mod types {
     pub struct DocGenDocumentGenerationData {
         ///Name of the generated file.
         pub generated_file_name: ::std::string::String,
+        ///The data the template's tags read, as a JSON object.
         pub user_input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///One document being generated: its template, its batch, its state and its output.
@@ -512,6 +514,7 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct FileFull {
+        ///The roles collaborators may be invited to the file with.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub allowed_invitee_roles: ::std::vec::Vec<
             crate::open_enums::FileFullAllowedInviteeRolesItem,
@@ -564,6 +567,7 @@ pub mod types {
         pub is_package: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub item_status: ::std::option::Option<crate::open_enums::FileItemStatus>,
+        ///The lock on the file, when it is locked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lock: ::std::option::Option<FileFullLock>,
         #[serde(
@@ -585,6 +589,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub owned_by: ::std::option::Option<FileFullOwnedBy>,
+        ///The folder the file is in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parent: ::std::option::Option<FileFullParent>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -602,6 +607,7 @@ pub mod types {
         pub sha1: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shared_link: ::std::option::Option<FileFullSharedLink>,
+        ///The permissions the file's shared link may grant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shared_link_permission_options: ::std::option::Option<
             ::std::vec::Vec<crate::open_enums::FileFullSharedLinkPermissionOptionsItem>,
@@ -615,6 +621,7 @@ pub mod types {
         pub trashed_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileBaseType,
+        ///The name shown for whoever uploaded the file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uploader_display_name: ::std::option::Option<::std::string::String>,
         ///The number of the current version.
@@ -623,7 +630,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub watermark_info: ::std::option::Option<FileFullWatermarkInfo>,
     }
-    ///`FileFullClassification`
+    ///The security classification of the file, when it has one.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -640,7 +647,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
     }
-    ///`FileFullCreatedBy`
+    ///The user who created the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -653,12 +660,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileFullCreatedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileFullCreatedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -786,7 +794,7 @@ pub mod types {
                 })
         }
     }
-    ///`FileFullExpiringEmbedLink`
+    ///A short-lived link to preview the file in a web page.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -800,6 +808,7 @@ pub mod types {
         pub access_token: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
+        ///The scopes the link's token is restricted to.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub restricted_to: ::std::vec::Vec<ResourceScope>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -851,7 +860,7 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::FileFullLockType>,
     }
-    ///`FileFullLockCreatedBy`
+    ///The user who locked the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -864,12 +873,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileFullLockCreatedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileFullLockCreatedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -933,7 +943,7 @@ pub mod types {
                 })
         }
     }
-    ///`FileFullModifiedBy`
+    ///The user who last changed the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -946,12 +956,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileFullModifiedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileFullModifiedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -1015,7 +1026,7 @@ pub mod types {
                 })
         }
     }
-    ///`FileFullOwnedBy`
+    ///The user who owns the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1028,12 +1039,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileFullOwnedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileFullOwnedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -1116,7 +1128,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FolderBaseType,
     }
-    ///`FileFullPathCollection`
+    ///The folders from the root to the file's parent.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1125,10 +1137,11 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct FileFullPathCollection {
+        ///The folders, from the root down.
         pub entries: ::std::vec::Vec<FolderMini>,
         pub total_count: i64,
     }
-    ///`FileFullPermissions`
+    ///What the user making the request may do with the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1152,7 +1165,7 @@ pub mod types {
         pub can_view_annotations_all: bool,
         pub can_view_annotations_self: bool,
     }
-    ///`FileFullRepresentations`
+    ///Renditions of the file (thumbnails, PDF, text) that Box can make.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1162,10 +1175,11 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct FileFullRepresentations {
+        ///One entry per representation.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub entries: ::std::vec::Vec<FileFullRepresentationsEntriesItem>,
     }
-    ///`FileFullRepresentationsEntriesItem`
+    ///One representation of the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1188,7 +1202,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<FileFullRepresentationsEntriesItemStatus>,
     }
-    ///`FileFullRepresentationsEntriesItemContent`
+    ///Where the representation's content can be fetched.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1201,7 +1215,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url_template: ::std::option::Option<::std::string::String>,
     }
-    ///`FileFullRepresentationsEntriesItemInfo`
+    ///Where more about the representation can be read.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1214,7 +1228,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
     }
-    ///`FileFullRepresentationsEntriesItemProperties`
+    ///The representation's dimensions and kind.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1231,7 +1245,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumb: ::std::option::Option<::std::string::String>,
     }
-    ///`FileFullRepresentationsEntriesItemStatus`
+    ///Whether the representation is ready.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1246,7 +1260,7 @@ pub mod types {
             crate::open_enums::FileFullRepresentationsEntriesStatusState,
         >,
     }
-    ///`FileFullSharedLink`
+    ///The file's shared link, when it has one.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1276,7 +1290,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vanity_url: ::std::option::Option<::std::string::String>,
     }
-    ///`FileFullSharedLinkPermissions`
+    ///What the shared link lets its users do.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1289,7 +1303,7 @@ pub mod types {
         pub can_edit: bool,
         pub can_preview: bool,
     }
-    ///`FileFullWatermarkInfo`
+    ///Whether the file is watermarked.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1350,6 +1364,7 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub owned_by: ::std::option::Option<FileInnerOwnedBy>,
+        ///The folder the file is in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parent: ::std::option::Option<FileInnerParent>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1371,7 +1386,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileBaseType,
     }
-    ///`FileInnerCreatedBy`
+    ///The user who created the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1384,12 +1399,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileInnerCreatedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileInnerCreatedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -1534,7 +1550,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileVersionBaseType,
     }
-    ///`FileInnerModifiedBy`
+    ///The user who last changed the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1547,12 +1563,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileInnerModifiedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileInnerModifiedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -1616,7 +1633,7 @@ pub mod types {
                 })
         }
     }
-    ///`FileInnerOwnedBy`
+    ///The user who owns the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1629,12 +1646,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<FileInnerOwnedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`FileInnerOwnedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -1717,7 +1735,7 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FolderBaseType,
     }
-    ///`FileInnerPathCollection`
+    ///The folders from the root to the file's parent.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1726,10 +1744,11 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct FileInnerPathCollection {
+        ///The folders, from the root down.
         pub entries: ::std::vec::Vec<FolderMini>,
         pub total_count: i64,
     }
-    ///`FileInnerSharedLink`
+    ///The file's shared link, when it has one.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1759,7 +1778,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vanity_url: ::std::option::Option<::std::string::String>,
     }
-    ///`FileInnerSharedLinkPermissions`
+    ///What the shared link lets its users do.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2027,7 +2046,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    ///`PostWebhooksBody`
+    ///A new webhook: what it watches, where notifications go, and on which events.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2054,10 +2073,11 @@ pub mod types {
     pub struct PostWebhooksBodyTarget {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        ///The kind of item the webhook watches.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<PostWebhooksBodyTargetType>,
     }
-    ///`PostWebhooksBodyTargetType`
+    ///The kind of item the webhook watches.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2113,7 +2133,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PostWebhooksBodyTriggersItem`
+    ///An event that makes Box send a notification.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2374,7 +2394,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PutWebhooksIdBody`
+    ///What to change in a webhook: what it watches, where notifications go, and on which events.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2405,10 +2425,11 @@ pub mod types {
     pub struct PutWebhooksIdBodyTarget {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        ///The kind of item the webhook watches.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<PutWebhooksIdBodyTargetType>,
     }
-    ///`PutWebhooksIdBodyTargetType`
+    ///The kind of item the webhook watches.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2464,7 +2485,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///`PutWebhooksIdBodyTriggersItem`
+    ///An event that makes Box send a notification.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2790,12 +2811,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<UserMiniName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`UserMiniName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -2879,12 +2901,13 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub target: ::std::option::Option<WebhookTarget>,
+        ///The events that make Box send a notification.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub triggers: ::std::vec::Vec<crate::open_enums::WebhookTriggersItem>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::WebhookMiniType>,
     }
-    ///`WebhookCreatedBy`
+    ///The user who created the webhook.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2897,12 +2920,13 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub login: ::std::option::Option<::std::string::String>,
+        ///The user's display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<WebhookCreatedByName>,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::UserBaseType,
     }
-    ///`WebhookCreatedByName`
+    ///The user's display name.
     #[derive(
         ::serde::Serialize,
         Clone,
@@ -2983,7 +3007,7 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::WebhookMiniType>,
     }
-    ///`WebhookMiniTarget`
+    ///The item the webhook watches.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2998,7 +3022,7 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::WebhookMiniTargetType>,
     }
-    ///`WebhookTarget`
+    ///The item the webhook watches.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3023,6 +3047,7 @@ pub mod types {
         schemars::JsonSchema
     )]
     pub struct Webhooks {
+        ///The webhooks of this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub entries: ::std::vec::Vec<WebhookMini>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5090,7 +5115,7 @@ Known values: `created`, `accepted`, `no_content`, `redirect`, `not_modified`, `
                 .into()
         }
     }
-    /**
+    /**Always `lock`.
 
 Known values: `lock`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5164,7 +5189,8 @@ Known values: `lock`. Any other value decodes as `Unknown`.*/
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `lock`; others may appear.".to_owned(),
+                            "Always `lock`. Known values: `lock`; others may appear."
+                                .to_owned(),
                         ),
                         ..Default::default()
                     }),
@@ -5174,7 +5200,7 @@ Known values: `lock`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**The kind of application that holds the lock, when one does.
 
 Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5263,7 +5289,7 @@ Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`. Any other val
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`; others may appear."
+                            "The kind of application that holds the lock, when one does. Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5274,7 +5300,7 @@ Known values: `gsuite`, `office_wopi`, `office_wopiplus`, `other`. Any other val
                 .into()
         }
     }
-    /**
+    /**How the token is presented: always `bearer`.
 
 Known values: `bearer`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5349,7 +5375,8 @@ Known values: `bearer`. Any other value decodes as `Unknown`.*/
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `bearer`; others may appear.".to_owned(),
+                            "How the token is presented: always `bearer`. Known values: `bearer`; others may appear."
+                                .to_owned(),
                         ),
                         ..Default::default()
                     }),
@@ -5359,7 +5386,7 @@ Known values: `bearer`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**A role a collaborator may be invited to the file with.
 
 Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`, `viewer uploader`, `co-owner`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5464,7 +5491,7 @@ Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`,
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`, `viewer uploader`, `co-owner`; others may appear."
+                            "A role a collaborator may be invited to the file with. Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`, `viewer uploader`, `co-owner`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5475,7 +5502,7 @@ Known values: `editor`, `viewer`, `previewer`, `uploader`, `previewer uploader`,
                 .into()
         }
     }
-    /**
+    /**Whether the representation is ready: `success` and `viewable` can be used, `pending` is being made, `none` is not made yet.
 
 Known values: `success`, `viewable`, `pending`, `none`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5565,7 +5592,7 @@ Known values: `success`, `viewable`, `pending`, `none`. Any other value decodes 
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `success`, `viewable`, `pending`, `none`; others may appear."
+                            "Whether the representation is ready: `success` and `viewable` can be used, `pending` is being made, `none` is not made yet. Known values: `success`, `viewable`, `pending`, `none`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5576,7 +5603,7 @@ Known values: `success`, `viewable`, `pending`, `none`. Any other value decodes 
                 .into()
         }
     }
-    /**
+    /**A permission the file's shared link may grant.
 
 Known values: `can_preview`, `can_download`, `can_edit`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5661,7 +5688,7 @@ Known values: `can_preview`, `can_download`, `can_edit`. Any other value decodes
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `can_preview`, `can_download`, `can_edit`; others may appear."
+                            "A permission the file's shared link may grant. Known values: `can_preview`, `can_download`, `can_edit`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5672,7 +5699,7 @@ Known values: `can_preview`, `can_download`, `can_edit`. Any other value decodes
                 .into()
         }
     }
-    /**
+    /**Who the shared link is open to, as set.
 
 Known values: `open`, `company`, `collaborators`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5756,7 +5783,7 @@ Known values: `open`, `company`, `collaborators`. Any other value decodes as `Un
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `open`, `company`, `collaborators`; others may appear."
+                            "Who the shared link is open to, as set. Known values: `open`, `company`, `collaborators`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5767,7 +5794,7 @@ Known values: `open`, `company`, `collaborators`. Any other value decodes as `Un
                 .into()
         }
     }
-    /**
+    /**Who the shared link is open to in fact, once the enterprise's and the folder's policies apply.
 
 Known values: `open`, `company`, `collaborators`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5851,7 +5878,7 @@ Known values: `open`, `company`, `collaborators`. Any other value decodes as `Un
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `open`, `company`, `collaborators`; others may appear."
+                            "Who the shared link is open to in fact, once the enterprise's and the folder's policies apply. Known values: `open`, `company`, `collaborators`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5862,7 +5889,7 @@ Known values: `open`, `company`, `collaborators`. Any other value decodes as `Un
                 .into()
         }
     }
-    /**
+    /**What someone with the shared link may do in fact, once policies apply.
 
 Known values: `can_edit`, `can_download`, `can_preview`, `no_access`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -5952,7 +5979,7 @@ Known values: `can_edit`, `can_download`, `can_preview`, `no_access`. Any other 
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `can_edit`, `can_download`, `can_preview`, `no_access`; others may appear."
+                            "What someone with the shared link may do in fact, once policies apply. Known values: `can_edit`, `can_download`, `can_preview`, `no_access`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -5963,7 +5990,7 @@ Known values: `can_edit`, `can_download`, `can_preview`, `no_access`. Any other 
                 .into()
         }
     }
-    /**
+    /**Whether the file is in use, in the trash, or deleted.
 
 Known values: `active`, `trashed`, `deleted`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6047,7 +6074,7 @@ Known values: `active`, `trashed`, `deleted`. Any other value decodes as `Unknow
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `active`, `trashed`, `deleted`; others may appear."
+                            "Whether the file is in use, in the trash, or deleted. Known values: `active`, `trashed`, `deleted`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -6143,7 +6170,7 @@ Known values: `file`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**Always `folder`.
 
 Known values: `folder`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6217,7 +6244,8 @@ Known values: `folder`. Any other value decodes as `Unknown`.*/
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `folder`; others may appear.".to_owned(),
+                            "Always `folder`. Known values: `folder`; others may appear."
+                                .to_owned(),
                         ),
                         ..Default::default()
                     }),
@@ -6227,7 +6255,7 @@ Known values: `folder`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**A scope a token may be restricted to.
 
 Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, `base_explorer`, `base_picker`, `base_preview`, `base_upload`, `item_delete`, `item_download`, `item_preview`, `item_rename`, `item_share`, `item_upload`, `item_read`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6366,7 +6394,7 @@ Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, 
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, `base_explorer`, `base_picker`, `base_preview`, `base_upload`, `item_delete`, `item_download`, `item_preview`, `item_rename`, `item_share`, `item_upload`, `item_read`; others may appear."
+                            "A scope a token may be restricted to. Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, `base_explorer`, `base_picker`, `base_preview`, `base_upload`, `item_delete`, `item_download`, `item_preview`, `item_rename`, `item_share`, `item_upload`, `item_read`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -6377,7 +6405,7 @@ Known values: `annotation_edit`, `annotation_view_all`, `annotation_view_self`, 
                 .into()
         }
     }
-    /**
+    /**Always `webhook`.
 
 Known values: `webhook`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6451,7 +6479,8 @@ Known values: `webhook`. Any other value decodes as `Unknown`.*/
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `webhook`; others may appear.".to_owned(),
+                            "Always `webhook`. Known values: `webhook`; others may appear."
+                                .to_owned(),
                         ),
                         ..Default::default()
                     }),
@@ -6461,7 +6490,7 @@ Known values: `webhook`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**The kind of item the webhook watches.
 
 Known values: `file`, `folder`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6540,7 +6569,7 @@ Known values: `file`, `folder`. Any other value decodes as `Unknown`.*/
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `file`, `folder`; others may appear."
+                            "The kind of item the webhook watches. Known values: `file`, `folder`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
@@ -6551,7 +6580,7 @@ Known values: `file`, `folder`. Any other value decodes as `Unknown`.*/
                 .into()
         }
     }
-    /**
+    /**An event that makes Box send a notification.
 
 Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHED`, `FILE.DELETED`, `FILE.RESTORED`, `FILE.COPIED`, `FILE.MOVED`, `FILE.LOCKED`, `FILE.UNLOCKED`, `FILE.RENAMED`, `COMMENT.CREATED`, `COMMENT.UPDATED`, `COMMENT.DELETED`, `TASK_ASSIGNMENT.CREATED`, `TASK_ASSIGNMENT.UPDATED`, `METADATA_INSTANCE.CREATED`, `METADATA_INSTANCE.UPDATED`, `METADATA_INSTANCE.DELETED`, `FOLDER.CREATED`, `FOLDER.RENAMED`, `FOLDER.DOWNLOADED`, `FOLDER.RESTORED`, `FOLDER.DELETED`, `FOLDER.COPIED`, `FOLDER.MOVED`, `FOLDER.TRASHED`, `WEBHOOK.DELETED`, `COLLABORATION.CREATED`, `COLLABORATION.ACCEPTED`, `COLLABORATION.REJECTED`, `COLLABORATION.REMOVED`, `COLLABORATION.UPDATED`, `SHARED_LINK.DELETED`, `SHARED_LINK.CREATED`, `SHARED_LINK.UPDATED`, `SIGN_REQUEST.COMPLETED`, `SIGN_REQUEST.DECLINED`, `SIGN_REQUEST.EXPIRED`, `SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`, `SIGN_REQUEST.SIGN_SIGNER_SIGNED`, `SIGN_REQUEST.SIGN_DOCUMENT_CREATED`, `SIGN_REQUEST.SIGN_ERROR_FINALIZING`, `DOCGEN_DOCUMENT_GENERATION_STARTED`, `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`, `DOCGEN_DOCUMENT_GENERATION_FAILED`. Any other value decodes as `Unknown`.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -6886,7 +6915,7 @@ Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHE
                 metadata: Some(
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
-                            " Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHED`, `FILE.DELETED`, `FILE.RESTORED`, `FILE.COPIED`, `FILE.MOVED`, `FILE.LOCKED`, `FILE.UNLOCKED`, `FILE.RENAMED`, `COMMENT.CREATED`, `COMMENT.UPDATED`, `COMMENT.DELETED`, `TASK_ASSIGNMENT.CREATED`, `TASK_ASSIGNMENT.UPDATED`, `METADATA_INSTANCE.CREATED`, `METADATA_INSTANCE.UPDATED`, `METADATA_INSTANCE.DELETED`, `FOLDER.CREATED`, `FOLDER.RENAMED`, `FOLDER.DOWNLOADED`, `FOLDER.RESTORED`, `FOLDER.DELETED`, `FOLDER.COPIED`, `FOLDER.MOVED`, `FOLDER.TRASHED`, `WEBHOOK.DELETED`, `COLLABORATION.CREATED`, `COLLABORATION.ACCEPTED`, `COLLABORATION.REJECTED`, `COLLABORATION.REMOVED`, `COLLABORATION.UPDATED`, `SHARED_LINK.DELETED`, `SHARED_LINK.CREATED`, `SHARED_LINK.UPDATED`, `SIGN_REQUEST.COMPLETED`, `SIGN_REQUEST.DECLINED`, `SIGN_REQUEST.EXPIRED`, `SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`, `SIGN_REQUEST.SIGN_SIGNER_SIGNED`, `SIGN_REQUEST.SIGN_DOCUMENT_CREATED`, `SIGN_REQUEST.SIGN_ERROR_FINALIZING`, `DOCGEN_DOCUMENT_GENERATION_STARTED`, `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`, `DOCGEN_DOCUMENT_GENERATION_FAILED`; others may appear."
+                            "An event that makes Box send a notification. Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHED`, `FILE.DELETED`, `FILE.RESTORED`, `FILE.COPIED`, `FILE.MOVED`, `FILE.LOCKED`, `FILE.UNLOCKED`, `FILE.RENAMED`, `COMMENT.CREATED`, `COMMENT.UPDATED`, `COMMENT.DELETED`, `TASK_ASSIGNMENT.CREATED`, `TASK_ASSIGNMENT.UPDATED`, `METADATA_INSTANCE.CREATED`, `METADATA_INSTANCE.UPDATED`, `METADATA_INSTANCE.DELETED`, `FOLDER.CREATED`, `FOLDER.RENAMED`, `FOLDER.DOWNLOADED`, `FOLDER.RESTORED`, `FOLDER.DELETED`, `FOLDER.COPIED`, `FOLDER.MOVED`, `FOLDER.TRASHED`, `WEBHOOK.DELETED`, `COLLABORATION.CREATED`, `COLLABORATION.ACCEPTED`, `COLLABORATION.REJECTED`, `COLLABORATION.REMOVED`, `COLLABORATION.UPDATED`, `SHARED_LINK.DELETED`, `SHARED_LINK.CREATED`, `SHARED_LINK.UPDATED`, `SIGN_REQUEST.COMPLETED`, `SIGN_REQUEST.DECLINED`, `SIGN_REQUEST.EXPIRED`, `SIGN_REQUEST.SIGNER_EMAIL_BOUNCED`, `SIGN_REQUEST.SIGN_SIGNER_SIGNED`, `SIGN_REQUEST.SIGN_DOCUMENT_CREATED`, `SIGN_REQUEST.SIGN_ERROR_FINALIZING`, `DOCGEN_DOCUMENT_GENERATION_STARTED`, `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`, `DOCGEN_DOCUMENT_GENERATION_FAILED`; others may appear."
                                 .to_owned(),
                         ),
                         ..Default::default()
