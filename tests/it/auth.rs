@@ -20,6 +20,7 @@ const PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/jwt/test_public_key_pkcs1.
 
 /// An HTTP client with no timers of its own, for the paused clock (see `support::paused_clock_client`).
 fn quiet_http() -> reqwest::Client {
+    box_docgen::install_tls_provider();
     reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client")
 }
 
@@ -299,7 +300,7 @@ async fn jwt_assertions_are_signed_and_carry_the_right_claims() {
 
         let signature = URL_SAFE_NO_PAD.decode(parts[2]).expect("base64url");
         let public_key =
-            aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256, PUBLIC_KEY);
+            ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, PUBLIC_KEY);
         public_key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).expect("the signature verifies");
     }
     assert_ne!(jtis[0], jtis[1], "every assertion has a fresh jti");

@@ -85,7 +85,7 @@ async fn a_202_is_waited_out_for_its_retry_after() {
 
 /// A server that describes file 1 (`size`, `sha1` of `content`) and answers its content requests with `content`.
 async fn describing(server: &httpmock::MockServer, content: &[u8]) {
-    use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+    use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
     let sha1: String = digest(&SHA1_FOR_LEGACY_USE_ONLY, content).as_ref().iter().map(|b| format!("{b:02x}")).collect();
     let body = serde_json::json!({ "id": "1", "type": "file", "etag": "0", "name": "a.pdf", "size": content.len(), "sha1": sha1 });
     server
@@ -242,7 +242,7 @@ async fn a_401_on_the_download_refreshes_the_token_once_and_asks_again() {
             .expect("valid")
             .token_url(tokens.url("/oauth2/token"))
             // No timers of its own: on the paused clock, a request timeout would fire while the server answers.
-            .http_client(reqwest::Client::builder().pool_idle_timeout(None).build().expect("an HTTP client"));
+            .http_client(crate::support::timer_free_http());
     let mock = MockBox::start().await;
     mock.add_file_content("9", "a.pdf", &b"%PDF-1.4 tiny"[..]);
     mock.fail(CONTENT, Fault::Status(401), 1);

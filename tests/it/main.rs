@@ -19,5 +19,6 @@ mod pacing;
 mod raw_server;
 mod secrets;
 mod support;
+mod tls;
 mod waiting;
 mod webhooks;

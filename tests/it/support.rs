@@ -32,6 +32,7 @@ pub fn paused_clock_client(base_url: String, policy: RetryPolicy) -> Client {
 /// An HTTP stack with no timers of its own, and without reqwest's redirects, as the client's own is (downloads
 /// follow Box's redirect themselves).
 pub fn timer_free_http() -> reqwest::Client {
+    box_docgen::install_tls_provider();
     reqwest::Client::builder()
         .pool_idle_timeout(None)
         .redirect(reqwest::redirect::Policy::none())

@@ -249,6 +249,7 @@ fn fetch(url: &str) -> Result<String, String> {
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
     runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let response = reqwest::get(url).await.map_err(|e| format!("unreachable: {e}"))?;
         if !response.status().is_success() {
             return Err(format!("answered HTTP {}", response.status()));

@@ -16,7 +16,7 @@ pub(crate) fn canonical_json(data: &Map<String, Value>) -> Vec<u8> {
 
 /// SHA-256 over the file name, a NUL, and the canonical JSON of the data; lower-case hex.
 pub(crate) fn row_digest(file_name: &str, canonical: &[u8]) -> String {
-    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
     context.update(file_name.as_bytes());
     context.update(&[0]);
     context.update(canonical);

@@ -574,6 +574,6 @@ fn page_of(entries: Vec<Value>, limit: usize, next_marker: Option<String>) -> An
 
 /// The SHA-1 of `bytes`, hex, as Box reports it.
 pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
     digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -100,6 +100,8 @@ async fn deliver_webhooks(
     outbox: Vec<crate::webhook::Delivery>,
     keys: (Option<String>, Option<String>),
 ) {
+    // With the client's `rustls` feature, reqwest has no TLS provider of its own and needs a default one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     for delivery in outbox {
         let status = crate::webhook::send(&client, &delivery, &keys).await;

@@ -68,8 +68,8 @@ pub(crate) fn now() -> String {
 
 /// `base64(HMAC-SHA256(key, body ++ timestamp))`, as in Box's `box-signature-primary`.
 fn signature(key: &str, body: &[u8], timestamp: &str) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.as_bytes());
-    let mut context = aws_lc_rs::hmac::Context::with_key(&key);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let mut context = ring::hmac::Context::with_key(&key);
     context.update(body);
     context.update(timestamp.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(context.sign().as_ref())

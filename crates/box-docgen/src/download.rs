@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use aws_lc_rs::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
 use box_docgen_generated::operations::{self as op, Info, Operation as _};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, LOCATION, RANGE};
+use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::check::path_segment;

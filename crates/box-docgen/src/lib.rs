@@ -47,6 +47,8 @@ mod policy;
 pub mod rate;
 mod send;
 mod templates;
+#[cfg(feature = "rustls")]
+mod tls;
 mod wait;
 pub mod webhooks;
 
@@ -61,4 +63,7 @@ pub use error::{
 pub use model::*;
 pub use policy::RetryPolicy;
 pub use templates::TemplateTags;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub use tls::install_tls_provider;
 pub use wait::WaitOptions;

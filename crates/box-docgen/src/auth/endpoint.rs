@@ -29,6 +29,8 @@ struct OAuthErrorBody {
 
 impl TokenEndpoint {
     pub(crate) fn new() -> Result<Self, Error> {
+        #[cfg(feature = "rustls")]
+        crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))

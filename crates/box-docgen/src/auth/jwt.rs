@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -147,7 +147,7 @@ impl JwtGrant {
     fn assertion(&self, token_url: &str) -> Result<String, Error> {
         let signing_failed = || config_error("the private key could not sign the assertion");
         let mut jti = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut jti).map_err(|_| signing_failed())?;
+        SystemRandom::new().fill(&mut jti).map_err(|_| signing_failed())?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
         let header = serde_json::json!({ "alg": "RS256", "typ": "JWT", "kid": self.key_id });
         let claims = serde_json::json!({
@@ -160,7 +160,7 @@ impl JwtGrant {
         });
         let signing_input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        let mut signature = vec![0u8; self.key.public().modulus_len()];
         self.key
             .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
             .map_err(|_| signing_failed())?;

@@ -2,10 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::HeaderMap;
+use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Checks that a delivery comes from Box: its HMAC-SHA256 signature and its age.
