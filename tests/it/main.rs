@@ -13,6 +13,7 @@ mod get_job;
 mod id_property;
 mod input_errors;
 mod job_ids;
+mod layers;
 mod mock;
 mod operations;
 mod pacing;
