@@ -1,0 +1,589 @@
+//! Comparing the fragment with Box's descriptions: operations, then the schemas they use, shape only.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::{Change, DELIBERATE, METHODS, WHOLE_TAGS};
+
+/// Every difference between the fragment's operations (and the schemas they use) and the upstreams'.
+pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
+    let mut diff = Diff { changes: Vec::new(), seen: BTreeSet::new() };
+    let mut carried = BTreeSet::new();
+    for (path, method, operation) in operations(fragment) {
+        carried.insert((path.clone(), method.clone()));
+        let group = format!("operation {} {path}", method.to_uppercase());
+        let found = upstreams.iter().find_map(|upstream| {
+            upstream.pointer(&format!("/paths/{}/{method}", escape(&path))).map(|operation| (upstream, operation))
+        });
+        let Some((upstream, theirs)) = found else {
+            diff.push(&group, "", "removed", Some("the operation".into()), None, true);
+            continue;
+        };
+        let sides = Sides { ours: fragment, theirs: upstream };
+        diff.operation(&group, sides, operation, theirs);
+    }
+    for upstream in upstreams {
+        for (path, method, operation) in operations(upstream) {
+            let tagged = operation
+                .get("tags")
+                .and_then(Value::as_array)
+                .is_some_and(|tags| tags.iter().any(|tag| tag.as_str().is_some_and(|tag| WHOLE_TAGS.contains(&tag))));
+            if tagged && !carried.contains(&(path.clone(), method.clone())) {
+                let group = format!("operation {} {path}", method.to_uppercase());
+                let id = operation.get("operationId").and_then(Value::as_str).map(str::to_owned);
+                diff.push(&group, "", "added", None, id, false);
+            }
+        }
+    }
+    diff.changes.retain(|change| !DELIBERATE.contains(&format!("{} {}", change.group, change.location).as_str()));
+    diff.changes
+}
+
+pub(super) fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if METHODS.contains(&method.as_str()) {
+                found.push((path.clone(), method.clone(), operation));
+            }
+        }
+    }
+    found
+}
+
+/// `~` and `/` escaped for a JSON pointer.
+pub(super) fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    ours: &'a Value,
+    theirs: &'a Value,
+}
+
+struct Diff {
+    changes: Vec<Change>,
+    /// Named schema pairs already compared (each is reported once, in its own group).
+    seen: BTreeSet<(String, String)>,
+}
+
+/// Keys that are prose or annotations: never compared.
+pub(super) fn is_prose(key: &str) -> bool {
+    matches!(key, "description" | "summary" | "title" | "example" | "examples" | "externalDocs")
+        || key.starts_with("x-")
+}
+
+pub(super) fn show(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
+}
+
+impl Diff {
+    fn push(
+        &mut self,
+        group: &str,
+        location: &str,
+        kind: &'static str,
+        from: Option<String>,
+        to: Option<String>,
+        breaking: bool,
+    ) {
+        let location = if location.is_empty() { "/".to_owned() } else { location.to_owned() };
+        self.changes.push(Change { group: group.to_owned(), location, kind, from, to, breaking });
+    }
+
+    fn operation(&mut self, group: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
+        let id = |operation: &Value| operation.get("operationId").cloned().unwrap_or(Value::Null);
+        if id(ours) != id(theirs) {
+            self.push(group, "/operationId", "changed", Some(show(&id(ours))), Some(show(&id(theirs))), false);
+        }
+        // Parameters, by name and location.
+        let parameters = |spec: &Value, operation: &Value| -> Vec<Value> {
+            let list = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            list.iter().map(|parameter| resolve(spec, parameter).clone()).collect()
+        };
+        let key = |parameter: &Value| {
+            format!(
+                "{}:{}",
+                parameter["in"].as_str().unwrap_or_default(),
+                parameter["name"].as_str().unwrap_or_default()
+            )
+        };
+        let (our_parameters, their_parameters) = (parameters(sides.ours, ours), parameters(sides.theirs, theirs));
+        for theirs in &their_parameters {
+            let location = format!("/parameters/{}", key(theirs));
+            match our_parameters.iter().find(|ours| key(ours) == key(theirs)) {
+                None => {
+                    let required = theirs["required"] == Value::Bool(true);
+                    self.push(
+                        group,
+                        &location,
+                        "added",
+                        None,
+                        Some(if required { "required" } else { "optional" }.into()),
+                        required,
+                    );
+                }
+                Some(ours) => {
+                    let required = |parameter: &Value| parameter["required"] == Value::Bool(true);
+                    if required(ours) != required(theirs) {
+                        let (from, to) = (required(ours).to_string(), required(theirs).to_string());
+                        self.push(
+                            group,
+                            &format!("{location}/required"),
+                            "changed",
+                            Some(from),
+                            Some(to),
+                            required(theirs),
+                        );
+                    }
+                    self.schema(
+                        group,
+                        &format!("{location}/schema"),
+                        sides,
+                        &ours["schema"],
+                        &theirs["schema"],
+                        Direction::Request,
+                    );
+                }
+            }
+        }
+        for ours in &our_parameters {
+            if !their_parameters.iter().any(|theirs| key(theirs) == key(ours)) {
+                self.push(
+                    group,
+                    &format!("/parameters/{}", key(ours)),
+                    "removed",
+                    Some("the parameter".into()),
+                    None,
+                    true,
+                );
+            }
+        }
+        // Request body.
+        let body = |operation: &Value| operation.pointer("/requestBody/content").cloned().unwrap_or(Value::Null);
+        self.content(group, "/requestBody/content", sides, &body(ours), &body(theirs), Direction::Request);
+        // Responses, by status.
+        let responses =
+            |operation: &Value| operation.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
+        let (our_responses, their_responses) = (responses(ours), responses(theirs));
+        for (status, theirs) in &their_responses {
+            let location = format!("/responses/{status}");
+            let success = status.starts_with('2');
+            match our_responses.get(status) {
+                None => self.push(group, &location, "added", None, Some(status.clone()), success),
+                Some(ours) => {
+                    let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
+                    let headers = |response: &Value| {
+                        response.get("headers").and_then(Value::as_object).cloned().unwrap_or_default()
+                    };
+                    for (name, header) in headers(theirs) {
+                        match headers(ours).get(&name) {
+                            None => self.push(
+                                group,
+                                &format!("{location}/headers/{name}"),
+                                "added",
+                                None,
+                                Some(name.clone()),
+                                false,
+                            ),
+                            Some(our_header) => self.schema(
+                                group,
+                                &format!("{location}/headers/{name}/schema"),
+                                sides,
+                                &our_header["schema"],
+                                &header["schema"],
+                                Direction::Response,
+                            ),
+                        }
+                    }
+                    for name in headers(ours).keys() {
+                        if !headers(theirs).contains_key(name) {
+                            self.push(
+                                group,
+                                &format!("{location}/headers/{name}"),
+                                "removed",
+                                Some(name.clone()),
+                                None,
+                                false,
+                            );
+                        }
+                    }
+                    let content = |response: &Value| response.get("content").cloned().unwrap_or(Value::Null);
+                    self.content(
+                        group,
+                        &format!("{location}/content"),
+                        sides,
+                        &content(ours),
+                        &content(theirs),
+                        Direction::Response,
+                    );
+                }
+            }
+        }
+        for status in our_responses.keys() {
+            if !their_responses.contains_key(status) {
+                self.push(
+                    group,
+                    &format!("/responses/{status}"),
+                    "removed",
+                    Some(status.clone()),
+                    None,
+                    status.starts_with('2'),
+                );
+            }
+        }
+    }
+
+    fn content(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Value,
+        theirs: &Value,
+        direction: Direction,
+    ) {
+        let media = |content: &Value| content.as_object().cloned().unwrap_or_default();
+        let (our_media, their_media) = (media(ours), media(theirs));
+        for (kind, theirs) in &their_media {
+            let here = format!("{location}/{}", escape(kind));
+            match our_media.get(kind) {
+                None => self.push(group, &here, "added", None, Some(kind.clone()), direction == Direction::Response),
+                Some(ours) => {
+                    self.schema(group, &format!("{here}/schema"), sides, &ours["schema"], &theirs["schema"], direction)
+                }
+            }
+        }
+        for kind in our_media.keys() {
+            if !their_media.contains_key(kind) {
+                self.push(group, &format!("{location}/{}", escape(kind)), "removed", Some(kind.clone()), None, true);
+            }
+        }
+    }
+
+    /// Compares two schemas structurally, through `$ref`s: a pair of named schemas is compared once, in a group
+    /// of its own.
+    fn schema(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Value,
+        theirs: &Value,
+        direction: Direction,
+    ) {
+        let name = |schema: &Value| {
+            schema.get("$ref").and_then(Value::as_str).map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
+        };
+        if let (Some(our_name), Some(their_name)) = (name(ours), name(theirs)) {
+            if self.seen.insert((our_name.clone(), their_name.clone())) {
+                let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
+                self.schema(&format!("schema {our_name}"), "", sides, ours, theirs, direction);
+            }
+            return;
+        }
+        let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
+        let (Some(our_object), Some(their_object)) = (ours.as_object(), theirs.as_object()) else {
+            if ours != theirs {
+                self.push(group, location, "changed", Some(show(ours)), Some(show(theirs)), true);
+            }
+            return;
+        };
+        for compare in
+            [Self::keywords, Self::enum_values, Self::required_lists, Self::properties, Self::items, Self::arms]
+        {
+            compare(self, group, location, sides, our_object, their_object, direction);
+        }
+    }
+
+    /// The keywords of a shape (type, format, nullable, bounds), and `additionalProperties` when both have one.
+    fn keywords(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        for key in [
+            "type",
+            "format",
+            "nullable",
+            "additionalProperties",
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "minItems",
+            "maxItems",
+            "pattern",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "uniqueItems",
+        ] {
+            let (a, b) = (ours.get(key), theirs.get(key));
+            if a == b
+                || (key == "additionalProperties" && a.is_some_and(Value::is_object) && b.is_some_and(Value::is_object))
+            {
+                continue;
+            }
+            let here = format!("{location}/{key}");
+            let kind = match (a, b) {
+                (None, Some(_)) => "added",
+                (Some(_), None) => "removed",
+                _ => "changed",
+            };
+            // Narrower for what the client reads: a type change, nullable dropped only matters as a request,
+            // nullable added matters to a client that reads it.
+            let breaking = match key {
+                "nullable" => b == Some(&Value::Bool(true)) && direction == Direction::Response,
+                "type" | "format" | "additionalProperties" => true,
+                _ => direction == Direction::Request,
+            };
+            self.push(group, &here, kind, a.map(show), b.map(show), breaking);
+        }
+        if let (Some(a), Some(b)) = (ours.get("additionalProperties"), theirs.get("additionalProperties"))
+            && a.is_object()
+            && b.is_object()
+        {
+            self.schema(group, &format!("{location}/additionalProperties"), sides, a, b, direction);
+        }
+    }
+
+    /// Enum values: those added upstream are not breaking for what the client reads (its enums are open).
+    fn enum_values(
+        &mut self,
+        group: &str,
+        location: &str,
+        _sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        let values = |object: &Map<String, Value>| -> Vec<Value> {
+            object.get("enum").and_then(Value::as_array).cloned().unwrap_or_default()
+        };
+        for value in values(theirs) {
+            if !values(ours).contains(&value) {
+                self.push(
+                    group,
+                    &format!("{location}/enum"),
+                    "added",
+                    None,
+                    Some(show(&value)),
+                    direction == Direction::Request,
+                );
+            }
+        }
+        for value in values(ours) {
+            if !values(theirs).contains(&value) {
+                self.push(
+                    group,
+                    &format!("{location}/enum"),
+                    "removed",
+                    Some(show(&value)),
+                    None,
+                    direction == Direction::Request,
+                );
+            }
+        }
+    }
+
+    /// Required lists.
+    fn required_lists(
+        &mut self,
+        group: &str,
+        location: &str,
+        _sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        for name in required_names(theirs).difference(&required_names(ours)) {
+            self.push(
+                group,
+                &format!("{location}/required"),
+                "added",
+                None,
+                Some(name.clone()),
+                direction == Direction::Request,
+            );
+        }
+        for name in required_names(ours).difference(&required_names(theirs)) {
+            self.push(
+                group,
+                &format!("{location}/required"),
+                "removed",
+                Some(name.clone()),
+                None,
+                direction == Direction::Response,
+            );
+        }
+    }
+
+    /// Properties, each compared in turn.
+    fn properties(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        let properties = |object: &Map<String, Value>| {
+            object.get("properties").and_then(Value::as_object).cloned().unwrap_or_default()
+        };
+        let (our_properties, their_properties) = (properties(ours), properties(theirs));
+        for (name, their_property) in &their_properties {
+            let here = format!("{location}/properties/{}", escape(name));
+            match our_properties.get(name) {
+                None => {
+                    let required = required_names(theirs).contains(name);
+                    self.push(
+                        group,
+                        &here,
+                        "added",
+                        None,
+                        Some(if required { "required" } else { "optional" }.into()),
+                        required && direction == Direction::Request,
+                    );
+                }
+                Some(our_property) => self.schema(group, &here, sides, our_property, their_property, direction),
+            }
+        }
+        for name in our_properties.keys() {
+            if !their_properties.contains_key(name) {
+                self.push(
+                    group,
+                    &format!("{location}/properties/{}", escape(name)),
+                    "removed",
+                    Some(name.clone()),
+                    None,
+                    true,
+                );
+            }
+        }
+    }
+
+    /// An array's items.
+    fn items(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        if let (Some(a), Some(b)) = (ours.get("items"), theirs.get("items")) {
+            self.schema(group, &format!("{location}/items"), sides, a, b, direction);
+        } else if ours.contains_key("items") != theirs.contains_key("items") {
+            self.push(
+                group,
+                &format!("{location}/items"),
+                "changed",
+                ours.get("items").map(show),
+                theirs.get("items").map(show),
+                true,
+            );
+        }
+    }
+
+    /// Composition arms (`allOf`, `oneOf`, `anyOf`), by position.
+    fn arms(
+        &mut self,
+        group: &str,
+        location: &str,
+        sides: Sides<'_>,
+        ours: &Map<String, Value>,
+        theirs: &Map<String, Value>,
+        direction: Direction,
+    ) {
+        for key in ["allOf", "oneOf", "anyOf"] {
+            let arms =
+                |object: &Map<String, Value>| object.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+            let (a, b) = (arms(ours), arms(theirs));
+            for (index, (ours, theirs)) in a.iter().zip(&b).enumerate() {
+                self.schema(group, &format!("{location}/{key}/{index}"), sides, ours, theirs, direction);
+            }
+            for (index, arm) in b.iter().enumerate().skip(a.len()) {
+                // An arm Box adds that allows null is not breaking for what the client reads (it is optional).
+                let nullable_arm = arm.get("nullable") == Some(&Value::Bool(true));
+                self.push(
+                    group,
+                    &format!("{location}/{key}/{index}"),
+                    "added",
+                    None,
+                    Some(show(&strip_prose(arm))),
+                    !nullable_arm,
+                );
+            }
+            for (index, arm) in a.iter().enumerate().skip(b.len()) {
+                self.push(
+                    group,
+                    &format!("{location}/{key}/{index}"),
+                    "removed",
+                    Some(show(&strip_prose(arm))),
+                    None,
+                    true,
+                );
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// What the client sends.
+    Request,
+    /// What the client reads.
+    Response,
+}
+
+/// The names an object's `required` list holds.
+fn required_names(object: &Map<String, Value>) -> BTreeSet<String> {
+    object
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|name| name.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Follows local `$ref`s to what they name.
+pub(super) fn resolve<'a>(spec: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else { break };
+        match spec.pointer(reference.trim_start_matches('#')) {
+            Some(target) => value = target,
+            None => break,
+        }
+    }
+    value
+}
+
+pub(super) fn strip_prose(value: &Value) -> Value {
+    strip_prose_in(value, false)
+}
+
+/// `in_properties`: `value` is a `properties` map, whose keys are field names (a field may be called
+/// `description`), not keywords.
+pub(super) fn strip_prose_in(value: &Value, in_properties: bool) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(key, _)| in_properties || !is_prose(key))
+                .map(|(key, value)| (key.clone(), strip_prose_in(value, !in_properties && key == "properties")))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(strip_prose).collect()),
+        other => other.clone(),
+    }
+}
