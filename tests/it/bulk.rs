@@ -245,20 +245,21 @@ async fn failed_rows_are_sent_again_with_their_corrected_data_and_completed_ones
     let mock = mock().await;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let journal = dir.path().join("bulk.journal");
+    // Rows are not checked against the template here: Box itself fails the job.
     let mut input = rows(4);
     input[2].1 = json!({ "no customer": true });
-    let first = run(journaled(&mock, &journal, 2, 1), input.clone()).await;
+    let first = run(journaled(&mock, &journal, 2, 1).check_rows(false), input.clone()).await;
     let by_row = once_each(&first, 4, "first run");
     assert!(!by_row[&2].succeeded());
     assert!(by_row[&2].reason().contains("The tag 'customer' was not provided"), "{}", by_row[&2].reason());
     // The same data again, retries turned off: the failure is reported from the journal.
-    let kept = run(journaled(&mock, &journal, 2, 1).retry_failed(false), input.clone()).await;
+    let kept = run(journaled(&mock, &journal, 2, 1).check_rows(false).retry_failed(false), input.clone()).await;
     assert!(once_each(&kept, 4, "no retry").values().all(|outcome| outcome.already_done));
     assert_eq!(mock.documents_generated().len(), 4);
     // Corrected: row 2 is sent again (and only it); a completed row with other data is refused, not sent.
     let mut corrected = rows(4);
     corrected[0].1 = json!({ "customer": "someone else" });
-    let second = run(journaled(&mock, &journal, 2, 1), corrected).await;
+    let second = run(journaled(&mock, &journal, 2, 1).check_rows(false), corrected).await;
     let by_row = once_each(&second, 4, "corrected");
     assert!(by_row[&2].succeeded() && !by_row[&2].already_done);
     assert!(matches!(error_of(by_row[&0]), Error::InvalidInput { .. }));
@@ -267,6 +268,32 @@ async fn failed_rows_are_sent_again_with_their_corrected_data_and_completed_ones
         mock.documents_generated(),
         ["Contract 0.pdf", "Contract 1.pdf", "Contract 2.pdf", "Contract 3.pdf", "Contract 2.pdf"]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn rows_that_do_not_fit_the_template_are_refused_before_box_sees_them() {
+    let mock = mock().await;
+    let mut input = rows(4);
+    input[1].1 = json!({ "no customer": true });
+    input[3].1 = json!({ "customer": { "name": "Acme" } });
+    let outcomes = run(
+        Bulk::new(&client(&mock, RateLimits::none()), TEMPLATE, "0", "pdf").batch_size(2).wait_options(fast_waits()),
+        input,
+    )
+    .await;
+    let by_row = once_each(&outcomes, 4, "checked");
+    let Error::Data { row, problems, .. } = error_of(by_row[&1]) else { panic!("{:?}", by_row[&1].result) };
+    assert_eq!(*row, 1);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!((problems[0].path.as_str(), problems[0].tag.as_str()), ("customer", "{{customer}}"));
+    assert!(error_of(by_row[&1]).to_string().contains("Box would print the tag as written"));
+    // An object where text is printed: sent, with a warning on its outcome.
+    assert!(by_row[&3].succeeded());
+    assert_eq!(by_row[&3].problems.len(), 1, "{:?}", by_row[&3].problems);
+    assert!(by_row[&0].problems.is_empty());
+    // What the server saw: the tags read once (202, then the page), and the refused row never sent.
+    assert_eq!(documents_sent(&mock), ["Contract 0.pdf", "Contract 2.pdf", "Contract 3.pdf"]);
+    assert_eq!(mock.requests_for(op::GetDocgenTemplatesIdTagsV20250::INFO).len(), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -369,7 +396,7 @@ async fn a_listing_that_lags_is_waited_out_before_anything_is_sent_again() {
     mock.listing_lag(Duration::from_secs(30));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let journal = dir.path().join("bulk.journal");
-    crash_after(&mock, journaled(&mock, &journal, 4, 1), rows(4), 1).await;
+    crash_at_post(&mock, journaled(&mock, &journal, 4, 1), rows(4), 1).await;
     assert_eq!(mock.documents_generated().len(), 4, "Box has the batch; the journal has no id");
     let start = Instant::now();
     let outcomes = run(journaled(&mock, &journal, 4, 1), rows(4)).await;
@@ -387,7 +414,7 @@ async fn batches_that_cannot_be_told_apart_are_reported_undecided_until_settled(
     let twin = run(journaled(&mock, &dir.path().join("twin.journal"), 3, 1), rows(3)).await;
     assert!(twin.iter().all(RowOutcome::succeeded));
     let journal = dir.path().join("bulk.journal");
-    crash_after(&mock, journaled(&mock, &journal, 3, 1), rows(3), 1).await;
+    crash_at_post(&mock, journaled(&mock, &journal, 3, 1), rows(3), 2).await; // the twin's POST, then this one
     assert_eq!(mock.documents_generated().len(), 6);
     let outcomes = run(journaled(&mock, &journal, 3, 1), rows(3)).await;
     let by_row = once_each(&outcomes, 3, "rerun");

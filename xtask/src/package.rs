@@ -1,7 +1,7 @@
 //! `cargo xtask package`: the crates as a registry would serve them, and a consumer built from those alone.
 //!
 //! 1. `cargo package --no-verify` for the publishable crates (the generator, the generated client, the facade,
-//!    the bulk workflow, the Redis rate authority, the test double).
+//!    the data contract, the bulk workflow, the Redis rate authority, the test double).
 //! 2. The `.crate` files are unpacked into `target/package-consumer/crates/`, and a throwaway binary crate that
 //!    depends on `box-docgen = "<version>"` is built with `[patch.crates-io]` pointing at the unpacked crates:
 //!    nothing of the workspace checkout is visible to it. That build is the verification: each crate compiles
@@ -15,10 +15,11 @@ use std::time::Instant;
 use crate::bench::{cargo, status};
 
 /// The crates that are published, in dependency order.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "box-docgen-codegen",
     "box-docgen-generated",
     "box-docgen",
+    "box-docgen-contract",
     "box-docgen-bulk",
     "box-docgen-redis",
     "box-docgen-mock",
@@ -56,13 +57,14 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
     let manifest = format!(
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-redis = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
+         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
          tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n[patch.crates-io]\n{}\n[workspace]\n",
         patches.replace("path = \"crates/", "path = \"../crates/")
     );
     std::fs::write(consumer.join("Cargo.toml"), manifest).map_err(|e| format!("writing the manifest: {e}"))?;
     let main = "fn main() {\n    let client = box_docgen::Client::new(\"token\").expect(\"a client\");\n    \
                 let _bulk = box_docgen_bulk::Bulk::new(&client, \"42\", \"0\", \"pdf\");\n    \
+                let _contract = box_docgen_contract::Contract::from_tags(Vec::new());\n    \
                 let _shared = box_docgen_redis::RedisRateAuthority::builder(\"redis://127.0.0.1:1\");\n    \
                 println!(\"{}\", client.base_url());\n}\n";
     std::fs::write(consumer.join("src/main.rs"), main).map_err(|e| format!("writing main.rs: {e}"))?;

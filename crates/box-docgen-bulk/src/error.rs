@@ -18,6 +18,17 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A row's data does not fit the template's data contract ([`Bulk::check_rows`](crate::Bulk::check_rows)): it
+    /// was not sent. Every problem is listed, errors and warnings.
+    #[error("row {row} ({file_name:?}) does not fit the template: {}", problems_text(.problems))]
+    Data {
+        /// The row (its position in the input, from 0).
+        row: u64,
+        /// The file name the row asked for.
+        file_name: String,
+        /// What is wrong, path by path.
+        problems: Vec<box_docgen_contract::Problem>,
+    },
     /// Box listed another number of jobs for a batch than it has documents: its jobs cannot be told apart.
     #[error("Box lists {jobs} jobs for batch {batch_id} of {documents} documents")]
     JobCount {
@@ -35,6 +46,10 @@ pub enum Error {
     /// sent again nor reported as generated until settled ([`Bulk::settle`](crate::Bulk::settle)).
     #[error(transparent)]
     Undecided(Box<Undecided>),
+}
+
+fn problems_text(problems: &[box_docgen_contract::Problem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl Error {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use box_docgen::{DocGenJob, Downloaded, JobStatus};
+use box_docgen_contract::Problem;
 
 use crate::Error;
 
@@ -62,6 +63,9 @@ pub struct RowOutcome {
     pub result: Result<GeneratedRow, Arc<Error>>,
     /// `true` when an earlier run finished the row: it is reported from the journal, not sent.
     pub already_done: bool,
+    /// The warnings the template's data contract found in the row ([`Bulk::check_rows`](crate::Bulk::check_rows));
+    /// a row with errors is not sent, and its [`Error::Data`](crate::Error::Data) holds them all.
+    pub problems: Vec<Problem>,
 }
 
 /// A row whose job ended.
@@ -102,6 +106,6 @@ impl RowOutcome {
     }
 
     pub(crate) fn error(index: u64, file_name: String, error: Arc<Error>) -> Self {
-        Self { index, file_name, result: Err(error), already_done: false }
+        Self { index, file_name, result: Err(error), already_done: false, problems: Vec::new() }
     }
 }

@@ -12,6 +12,8 @@ use futures::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use box_docgen_contract::{Contract, Problem, Severity};
+
 use crate::error::{Undecided, ranges};
 use crate::journal::{Finished, Journal, Planned, RowState, Run};
 use crate::outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement};
@@ -44,6 +46,7 @@ pub struct Bulk {
     download_to: Option<PathBuf>,
     wait: WaitOptions,
     retry_failed: bool,
+    check_rows: bool,
     grace: Duration,
     settlements: Vec<(u64, Settlement)>,
     progress: BulkProgress,
@@ -72,6 +75,7 @@ impl Bulk {
             download_to: None,
             wait: WaitOptions::default(),
             retry_failed: true,
+            check_rows: true,
             grace: DEFAULT_RECOVERY_GRACE,
             settlements: Vec::new(),
             progress: BulkProgress::default(),
@@ -104,6 +108,10 @@ pub(crate) struct Context {
     pub(crate) download_to: Option<PathBuf>,
     pub(crate) wait: WaitOptions,
     pub(crate) retry_failed: bool,
+    /// The template's data contract, when rows are checked against it.
+    pub(crate) contract: Option<Contract>,
+    /// Warnings the contract found in rows, by row, until their outcome is reported.
+    pub(crate) warnings: Mutex<HashMap<u64, Vec<Problem>>>,
     pub(crate) grace: Duration,
     pub(crate) progress: BulkProgress,
     /// Held from an intent until Box's batch id is written or the intent settled (rule 2).
@@ -152,6 +160,15 @@ impl Bulk {
     /// How to poll each batch until its jobs are final; [`WaitOptions::default`] unless set.
     pub fn wait_options(mut self, options: WaitOptions) -> Self {
         self.wait = options;
+        self
+    }
+
+    /// Whether each row is checked against the template's data contract (its tags, read once per run) before
+    /// it is sent; `true` unless set. A row with errors (a path a required tag reads is missing, a list that
+    /// is not an array, a number or an image expected) is reported with all its problems as [`Error::Data`]
+    /// and not sent; warnings ride on the row's outcome ([`RowOutcome::problems`]).
+    pub fn check_rows(mut self, check: bool) -> Self {
+        self.check_rows = check;
         self
     }
 
@@ -204,6 +221,15 @@ impl Bulk {
         } else if !self.settlements.is_empty() {
             return Err(Error::invalid_input("settle", "settlements need the journal of the run"));
         }
+        // The template's data contract, read once (waiting while Box still reads a new template's tags).
+        let contract = match self.check_rows {
+            true => {
+                let (template, version) = (&self.run.template, self.run.template_version.as_deref());
+                let (interval, deadline) = (self.wait.first_interval, self.wait.deadline);
+                Some(Contract::fetch(&self.client, template, version, interval, deadline).await?)
+            }
+            false => None,
+        };
         let context = Arc::new(Context {
             client: self.client,
             run: self.run,
@@ -211,6 +237,8 @@ impl Bulk {
             download_to: self.download_to,
             wait: self.wait,
             retry_failed: self.retry_failed,
+            contract,
+            warnings: Mutex::new(HashMap::new()),
             grace: self.grace,
             progress: self.progress,
             posting: tokio::sync::Mutex::new(()),
@@ -225,12 +253,18 @@ impl Bulk {
             let resumed = futures::stream::iter(resumed)
                 .map(move |(seq, rows, batch)| follow(following.clone(), Some(seq), rows, batch).boxed());
             let checking = context.clone();
+            let reporting = context.clone();
             let fresh = rows
                 .enumerate()
                 .map(move |(index, (file_name, data))| check(&checking, index as u64, file_name, &data))
                 .chunks(batch_size)
                 .map(move |rows| chunk(context.clone(), rows).boxed());
-            resumed.chain(fresh).buffer_unordered(in_flight).flat_map(futures::stream::iter)
+            resumed.chain(fresh).buffer_unordered(in_flight).flat_map(futures::stream::iter).map(move |mut outcome| {
+                // The contract's warnings for the row, if any.
+                let mut warnings = reporting.warnings.lock().unwrap_or_else(PoisonError::into_inner);
+                outcome.problems = warnings.remove(&outcome.index).unwrap_or_default();
+                outcome
+            })
         };
         Ok(futures::stream::once(run).flatten().boxed())
     }
@@ -321,6 +355,16 @@ fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &
         let size = canonical.len();
         return refuse("user_input", format!("the data is {size} bytes of JSON; Box takes at most {MAX_DATA_BYTES}"));
     }
+    if let Some(contract) = &context.contract {
+        let problems = contract.check_object(&data);
+        if problems.iter().any(|problem| problem.severity == Severity::Error) {
+            let error = Error::Data { row: index, file_name: file_name.clone(), problems };
+            return Err(Refused { index, file_name, error });
+        }
+        if !problems.is_empty() {
+            context.warnings.lock().unwrap_or_else(PoisonError::into_inner).insert(index, problems);
+        }
+    }
     let digest = digest::row_digest(&file_name, &canonical);
     Ok(Row { index, name: file_name, data, digest })
 }
@@ -391,7 +435,7 @@ async fn done_earlier(context: &Context, file_name: String, finished: &Finished)
         _ => Ok(saved),
     };
     let result = downloaded.map(|downloaded| GeneratedRow { job: finished.job.clone(), downloaded }).map_err(Arc::new);
-    RowOutcome { index: finished.index, file_name, result, already_done: true }
+    RowOutcome { index: finished.index, file_name, result, already_done: true, problems: Vec::new() }
 }
 
 /// A batch request of the run, with no documents yet.
@@ -554,6 +598,7 @@ async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, bat
             file_name: row.name,
             result: downloaded.map(|downloaded| GeneratedRow { job, downloaded }).map_err(Arc::new),
             already_done: false,
+            problems: Vec::new(),
         })
         .collect()
 }

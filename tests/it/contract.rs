@@ -1,0 +1,165 @@
+//! The data contract of a template: from its tags, every problem a row has (errors where Box would print a raw
+//! tag or fail the job, warnings where the output may surprise), with paths, tags and reasons; sample data and
+//! a JSON Schema; and, against the test double, the contract read from Box's tag pages.
+
+use std::time::Duration;
+
+use box_docgen::{DocGenTag, RetryPolicy, TagType};
+use box_docgen_contract::{Contract, Need, Problem, Severity};
+use box_docgen_mock::MockBox;
+use serde_json::json;
+
+use crate::support::paused_clock_client;
+
+fn tag(content: &str, kind: TagType, paths: &[&str]) -> DocGenTag {
+    serde_json::from_value(json!({ "tag_content": content, "tag_type": kind.as_str(), "json_paths": paths }))
+        .expect("a tag")
+}
+
+/// An invoice template: text (one optional, one with a default, one with a number format), a table loop with
+/// arithmetic inside, a condition, an image.
+fn invoice() -> Contract {
+    Contract::from_tags([
+        tag("{{invoice.id}}", TagType::Text, &["invoice", "invoice.id"]),
+        tag("{{invoice.customer.name}}", TagType::Text, &["invoice", "invoice.customer", "invoice.customer.name"]),
+        tag("{{invoice.note :: optional}}", TagType::Text, &["invoice", "invoice.note"]),
+        tag("{{invoice.currency :: default(\"USD\")}}", TagType::Text, &["invoice", "invoice.currency"]),
+        tag("{{invoice.total :: format(\"US-Number\")}}", TagType::Text, &["invoice", "invoice.total"]),
+        tag("{{tablerow item in invoice.lines}}", TagType::TableLoop, &["invoice", "invoice.lines"]),
+        tag("{{item.name}}", TagType::Text, &["invoice", "invoice.lines", "invoice.lines.name"]),
+        tag(
+            "{{item.price * item.quantity}}",
+            TagType::Arithmetic,
+            &["invoice", "invoice.lines", "invoice.lines.price", "invoice.lines.quantity"],
+        ),
+        tag("{{if invoice.paid == true}}", TagType::Conditional, &["invoice", "invoice.paid"]),
+        tag("{{invoice.logo}}", TagType::Image, &["invoice", "invoice.logo"]),
+    ])
+}
+
+fn good() -> serde_json::Value {
+    json!({ "invoice": {
+        "id": "INV-1", "customer": { "name": "Acme" }, "total": 1234.5, "paid": true,
+        "lines": [{ "name": "Widget", "price": 10, "quantity": 2 }, { "name": "Gadget", "price": 3.5, "quantity": 1 }],
+        "logo": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    }})
+}
+
+fn at<'a>(problems: &'a [Problem], path: &str) -> &'a Problem {
+    problems
+        .iter()
+        .find(|problem| problem.path == path)
+        .unwrap_or_else(|| panic!("no problem at {path}: {problems:#?}"))
+}
+
+#[test]
+fn data_that_fits_has_no_problem() {
+    assert_eq!(invoice().check(&good()), []);
+}
+
+#[test]
+fn a_required_path_missing_is_an_error_and_optional_or_default_ones_are_not() {
+    let mut data = good();
+    data["invoice"]["customer"] = json!({});
+    let problems = invoice().check(&data);
+    let missing = at(&problems, "invoice.customer.name");
+    assert_eq!(missing.severity, Severity::Error);
+    assert_eq!(missing.tag, "{{invoice.customer.name}}");
+    assert!(missing.message.contains("print the tag as written"), "{missing}");
+    // `note` (optional) and `currency` (default) are missing from `good()` too, on purpose: no problem.
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+}
+
+#[test]
+fn a_missing_parent_reports_each_tag_under_it() {
+    let problems = invoice().check(&json!({}));
+    for path in ["invoice.id", "invoice.customer.name", "invoice.total", "invoice.logo"] {
+        assert_eq!(at(&problems, path).severity, Severity::Error, "{path}");
+    }
+    // The loop prints no rows and the condition takes its other branch: warnings, and nothing under the list.
+    assert_eq!(at(&problems, "invoice.lines").severity, Severity::Warning);
+    assert_eq!(at(&problems, "invoice.paid").severity, Severity::Warning);
+    assert!(problems.iter().all(|problem| !problem.path.starts_with("invoice.lines.")), "{problems:#?}");
+}
+
+#[test]
+fn list_elements_are_checked_one_by_one_with_their_index() {
+    let mut data = good();
+    data["invoice"]["lines"] = json!([
+        { "name": "Widget", "price": 10, "quantity": 2 },
+        { "name": "Gadget", "quantity": 1 },
+        { "name": "Thing", "price": "ten", "quantity": 1 },
+        "not an object"
+    ]);
+    let problems = invoice().check(&data);
+    let missing = at(&problems, "invoice.lines[1].price");
+    assert_eq!((missing.severity, missing.tag.as_str()), (Severity::Error, "{{item.price * item.quantity}}"));
+    let not_a_number = at(&problems, "invoice.lines[2].price");
+    assert_eq!(not_a_number.severity, Severity::Error);
+    assert!(not_a_number.message.contains("must be a number"), "{not_a_number}");
+    assert!(at(&problems, "invoice.lines[3]").message.contains("must be an object"));
+    assert!(!problems.iter().any(|problem| problem.path.starts_with("invoice.lines[0]")));
+}
+
+#[test]
+fn a_list_that_is_not_an_array_is_an_error() {
+    let mut data = good();
+    data["invoice"]["lines"] = json!({ "name": "Widget" });
+    let problem = at(&invoice().check(&data), "invoice.lines").clone();
+    assert_eq!(problem.severity, Severity::Error);
+    assert_eq!(problem.tag, "{{tablerow item in invoice.lines}}");
+    assert!(problem.message.contains("must be an array"), "{problem}");
+}
+
+#[test]
+fn numbers_images_and_odd_types() {
+    let mut data = good();
+    data["invoice"]["total"] = json!("1,234.50"); // a number format needs a number
+    data["invoice"]["logo"] = json!("not base64!"); // an image needs base64
+    data["invoice"]["id"] = json!({ "value": 1 }); // prints as JSON
+    let problems = invoice().check(&data);
+    assert_eq!(at(&problems, "invoice.total").severity, Severity::Error);
+    assert!(at(&problems, "invoice.logo").message.contains("base64"));
+    assert_eq!(at(&problems, "invoice.id").severity, Severity::Warning);
+    // Not an object at all.
+    assert_eq!(invoice().check(&json!([1, 2]))[0].severity, Severity::Error);
+}
+
+#[test]
+fn the_sample_fits_and_the_schema_says_the_same() {
+    let contract = invoice();
+    let sample = contract.sample();
+    assert_eq!(contract.check(&sample), [], "{sample:#}");
+    assert_eq!(sample["invoice"]["lines"].as_array().map(Vec::len), Some(1), "lists have one element");
+    assert_eq!(sample["invoice"]["lines"][0]["price"], json!(0));
+
+    let schema = contract.json_schema();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let invoice = &schema["properties"]["invoice"];
+    assert_eq!(schema["required"], json!(["invoice"]));
+    let required: Vec<&str> = invoice["required"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+    assert_eq!(required, ["customer", "id", "logo", "total"], "optional, default, loop and condition paths are not");
+    assert_eq!(invoice["properties"]["lines"]["type"], "array");
+    assert_eq!(invoice["properties"]["lines"]["items"]["properties"]["price"]["type"], "number");
+    assert_eq!(invoice["properties"]["logo"]["contentEncoding"], "base64");
+
+    let paths: Vec<String> = contract.paths().into_iter().map(|(path, _)| path).collect();
+    assert!(paths.contains(&"invoice.lines[]".to_owned()) && paths.contains(&"invoice.lines[].price".to_owned()));
+    let (_, reads) = contract.paths().into_iter().find(|(path, _)| path == "invoice.total").expect("total");
+    assert_eq!(reads[0].need, Need::Number);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_contract_is_read_from_the_template_s_tags_once_box_has_them() {
+    let mock = MockBox::start().await;
+    mock.add_template("42", "Contract.docx", &["customer", "amount"]);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::none());
+    // The stand-in answers 202 "still processing" once, as Box does for a new template.
+    let contract = Contract::fetch(&client, "42", None, Duration::from_secs(2), Duration::from_secs(30))
+        .await
+        .expect("the contract");
+    let problems = contract.check(&json!({ "customer": "Acme" }));
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!((problems[0].path.as_str(), problems[0].severity), ("amount", Severity::Error));
+    assert_eq!(mock.requests().len(), 2, "one 202, then the page");
+}
