@@ -6,6 +6,7 @@
 
 mod alloc;
 mod clients;
+mod contract;
 mod download;
 mod load;
 mod server;
@@ -36,6 +37,8 @@ struct Plan {
     load: ([usize; 2], f64),
     /// Several processes: how many, rows each, documents per second allowed for all.
     shared: (usize, usize, f64),
+    /// The data contract: template sections (about 15 tags each), rows per list, checks per round.
+    contract: (usize, usize, usize),
 }
 
 const FULL: Plan = Plan {
@@ -50,6 +53,7 @@ const FULL: Plan = Plan {
     download: (256 << 20, 5),
     load: ([1_000, 10_000], 500.0),
     shared: (3, 2_000, 150.0),
+    contract: (40, 20, 1_000),
 };
 
 const QUICK: Plan = Plan {
@@ -64,6 +68,7 @@ const QUICK: Plan = Plan {
     download: (8 << 20, 1),
     load: ([200, 1_000], 500.0),
     shared: (3, 100, 150.0),
+    contract: (40, 20, 20),
 };
 
 /// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
@@ -115,6 +120,14 @@ fn main() {
         println!("{}", load::report(&runs, LOAD_RPS));
         return;
     }
+    if let [mode, sections, lines] = args.as_slice()
+        && mode == "contract"
+    {
+        // `contract <sections> <rows per list>`: the data-contract case alone.
+        let (sections, lines) = (sections.parse().expect("sections"), lines.parse().expect("rows per list"));
+        println!("{}", contract::report(sections, lines, contract::run(sections, lines, 1_000, 11)));
+        return;
+    }
     if let [mode, kind, n] = args.as_slice()
         && mode == "requests"
     {
@@ -150,6 +163,8 @@ fn main() {
         report.push_str("\n(redis-server is not installed: no run shared through Redis)\n");
     }
     report.push_str(&load::shared_report(&shared, LOAD_RPS));
+    let (sections, lines, checks) = plan.contract;
+    report.push_str(&contract::report(sections, lines, contract::run(sections, lines, checks, plan.rounds)));
     let _ = server.kill();
     let _ = server.wait();
     println!("{report}");

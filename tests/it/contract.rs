@@ -163,3 +163,185 @@ async fn the_contract_is_read_from_the_template_s_tags_once_box_has_them() {
     assert_eq!((problems[0].path.as_str(), problems[0].severity), ("amount", Severity::Error));
     assert_eq!(mock.requests().len(), 2, "one 202, then the page");
 }
+
+#[test]
+fn a_list_inside_a_list_element_is_checked_with_both_indices() {
+    let contract = Contract::from_tags([
+        tag("{{tablerow order in orders}}", TagType::TableLoop, &["orders"]),
+        tag("{{order.id}}", TagType::Text, &["orders", "orders.id"]),
+        tag("{{for line in order.lines}}", TagType::ForLoop, &["orders", "orders.lines"]),
+        tag("{{line.sku}}", TagType::Text, &["orders", "orders.lines", "orders.lines.sku"]),
+    ]);
+    let data = json!({ "orders": [
+        { "id": 1, "lines": [{ "sku": "A" }] },
+        { "id": 2, "lines": [{ "sku": "B" }, { "qty": 3 }] },
+        { "id": 3, "lines": "none" }
+    ]});
+    let problems = contract.check(&data);
+    let missing = at(&problems, "orders[1].lines[1].sku");
+    assert_eq!((missing.severity, missing.tag.as_str()), (Severity::Error, "{{line.sku}}"));
+    assert_eq!(at(&problems, "orders[2].lines").tag, "{{for line in order.lines}}");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(contract.check(&contract.sample()), []);
+}
+
+/// Tags as Box lists them, for a random template: each reads one path (with every prefix in `json_paths`),
+/// with a kind and a modifier; loops go over lists that other tags read into.
+fn template() -> impl proptest::strategy::Strategy<Value = Vec<DocGenTag>> {
+    use proptest::prelude::*;
+    let segment = prop::sample::select(vec!["a", "b", "c", "d"]);
+    let path = prop::collection::vec(segment, 1..4).prop_map(|segments| segments.join("."));
+    let kind = prop::sample::select(vec![
+        TagType::Text,
+        TagType::Arithmetic,
+        TagType::Conditional,
+        TagType::Image,
+        TagType::TableLoop,
+        TagType::ForLoop,
+    ]);
+    let modifier = prop::sample::select(vec!["", " :: optional", " :: default(\"x\")", " :: format(\"US-Number\")"]);
+    prop::collection::vec((path, kind, modifier), 1..10).prop_map(|specs| {
+        let loops: Vec<String> = specs
+            .iter()
+            .filter(|(_, kind, _)| matches!(kind, TagType::TableLoop | TagType::ForLoop))
+            .map(|(path, _, _)| path.clone())
+            .collect();
+        let mut tags = Vec::new();
+        let mut leaves: Vec<String> = Vec::new();
+        for (path, kind, modifier) in specs {
+            let is_loop = loops.contains(&path);
+            if !matches!(kind, TagType::TableLoop | TagType::ForLoop) {
+                // One value per path, never also an object or a list other tags read into.
+                let nested = |a: &str, b: &str| b.starts_with(&format!("{a}."));
+                if is_loop || leaves.iter().any(|leaf| leaf == &path || nested(leaf, &path) || nested(&path, leaf)) {
+                    continue;
+                }
+                if loops.iter().any(|list| nested(&path, list)) {
+                    continue;
+                }
+                leaves.push(path.clone());
+            } else if leaves.iter().any(|leaf| *leaf == path || path.starts_with(&format!("{leaf}."))) {
+                // A list where another tag prints one value, or under it.
+                continue;
+            }
+            let segments: Vec<&str> = path.split('.').collect();
+            let prefixes: Vec<String> = (1..=segments.len()).map(|n| segments[..n].join(".")).collect();
+            let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+            let content = match kind {
+                TagType::TableLoop | TagType::ForLoop => format!("{{{{tablerow item in {path}}}}}"),
+                _ => format!("{{{{{path}{modifier}}}}}"),
+            };
+            tags.push(tag(&content, kind, &prefixes));
+        }
+        tags
+    })
+}
+
+/// Removes `path` (`a[].b` as [`Contract::paths`] writes it) from `data`, through the first element of each list;
+/// returns the path with that index, as problems name it (`a[0].b`).
+fn remove(data: &mut serde_json::Value, path: &str) -> String {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut named = String::new();
+    let mut value = data;
+    for (position, segment) in segments.iter().enumerate() {
+        let (key, list) = match segment.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (*segment, false),
+        };
+        if !named.is_empty() {
+            named.push('.');
+        }
+        named.push_str(key);
+        if position + 1 == segments.len() {
+            value.as_object_mut().expect("an object").remove(key);
+            return named;
+        }
+        value = value.get_mut(key).expect("in the sample");
+        if list {
+            named.push_str("[0]");
+            value = value.get_mut(0).expect("one element");
+        }
+    }
+    named
+}
+
+#[test]
+fn the_sample_of_any_template_fits_and_without_a_required_path_it_names_that_path() {
+    use proptest::prelude::*;
+    proptest!(ProptestConfig::with_cases(256), |(tags in template())| {
+        let contract = Contract::from_tags(tags);
+        let sample = contract.sample();
+        prop_assert_eq!(contract.check(&sample), Vec::<Problem>::new(), "{:#}", sample);
+        for (path, reads) in contract.paths() {
+            for read in reads.iter().filter(|read| read.required) {
+                let mut data = sample.clone();
+                let named = remove(&mut data, &path);
+                let problems = contract.check(&data);
+                let found = problems.iter().any(|problem| {
+                    problem.severity == Severity::Error && problem.path == named && problem.tag == read.tag
+                });
+                prop_assert!(found, "{} removed: {:#?}", named, problems);
+            }
+        }
+    });
+}
+
+/// The checker and the test double's generation (written apart, from Box's documentation) agree on which rows
+/// Box would print a raw tag for.
+#[tokio::test(start_paused = true)]
+async fn the_checker_and_the_double_s_generation_agree() {
+    use box_docgen::{BatchRequest, JobStatus, WaitOptions};
+    use box_docgen_mock::Tag;
+
+    let mock = MockBox::start().await;
+    let paths = |paths: &[&str]| paths.iter().map(|path| (*path).to_owned()).collect::<Vec<_>>();
+    mock.add_template_tags(
+        "42",
+        "Invoice.docx",
+        vec![
+            Tag::text("invoice.customer.name"),
+            Tag::new("{{tablerow item in invoice.lines}}", "table-loop", "invoice.lines"),
+            Tag::new("{{item.sku}}", "text", "invoice.lines.sku"),
+            Tag {
+                content: "{{item.price * item.quantity}}".into(),
+                kind: "arithmetic".into(),
+                json_paths: paths(&["invoice", "invoice.lines", "invoice.lines.price", "invoice.lines.quantity"]),
+            },
+            Tag::new("{{invoice.note :: optional}}", "text", "invoice.note"),
+            Tag::new("{{if invoice.paid}}", "conditional", "invoice.paid"),
+        ],
+    )
+    .polls_to_finish(0);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::default());
+    let contract = Contract::fetch(&client, "42", None, Duration::from_secs(1), Duration::from_secs(10))
+        .await
+        .expect("the contract");
+
+    let sample = contract.sample();
+    let mut rows = vec![sample.clone()];
+    for remove in [&["invoice", "customer", "name"][..], &["invoice", "note"], &["invoice", "paid"]] {
+        let mut row = sample.clone();
+        let (last, parents) = remove.split_last().expect("a path");
+        let parent = parents.iter().fold(&mut row, |value, key| &mut value[*key]);
+        parent.as_object_mut().expect("an object").remove(*last);
+        rows.push(row);
+    }
+    let mut two_lines = sample.clone();
+    two_lines["invoice"]["lines"] = json!([{ "sku": "A", "price": 1, "quantity": 1 }, { "price": 2, "quantity": 1 }]);
+    rows.push(two_lines);
+    let mut no_price = sample.clone();
+    no_price["invoice"]["lines"][0].as_object_mut().expect("a line").remove("price");
+    rows.push(no_price);
+
+    let mut request = BatchRequest::builder("42", "0", "pdf");
+    for (index, row) in rows.iter().enumerate() {
+        request = request.document(format!("row {index}.pdf"), row);
+    }
+    let batch = client.create_batch(&request.build().expect("valid")).await.expect("accepted");
+    let jobs = client.wait_for_batch(&batch.id, WaitOptions::default()).await.expect("final");
+    let failed: Vec<bool> = jobs.iter().map(|job| job.status == JobStatus::Failed).collect();
+    let refused: Vec<bool> =
+        rows.iter().map(|row| contract.check(row).iter().any(|problem| problem.severity == Severity::Error)).collect();
+    assert_eq!(refused, failed, "the checker's errors and the double's failed jobs, row by row");
+    assert_eq!(failed, [false, true, false, false, true, true]);
+}

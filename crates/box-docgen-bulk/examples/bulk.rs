@@ -15,8 +15,10 @@
 //! fallback while Redis is down). With
 //! `--journal`, a run that stops (Ctrl-C, a crash) can be started again with the same arguments: nothing is
 //! generated twice, rows finished earlier are reported as already done, and rows whose jobs failed are sent
-//! again. Progress goes to stderr; at the end, each failed row with its reason, a summary, and exit 1 if any
-//! row did not succeed.
+//! again. Rows are checked against the template's data contract (its tags) before they are sent: a row with
+//! errors is not sent and its reason lists every problem (path, tag, why); warnings are printed per row.
+//! Progress goes to stderr; at the end, each failed row with its reason, a summary, and exit 1 if any row did
+//! not succeed.
 
 #[path = "../../box-docgen/examples/support/mod.rs"]
 mod support;
@@ -147,12 +149,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     bar.enable_steady_tick(Duration::from_millis(250));
     let (mut completed, mut failed) = (0u64, 0u64);
     let mut failures = Vec::new();
+    let mut warnings = Vec::new();
     let interrupted = loop {
         let row = tokio::select! {
             row = results.next() => row,
             _ = tokio::signal::ctrl_c() => break true,
         };
         let Some(row) = row else { break false };
+        // The template's data contract: warnings on rows that were sent (rows with errors were not, and their
+        // reason lists every problem).
+        for problem in &row.problems {
+            warnings.push(format!("row {} ({}): {problem}", row.index, row.file_name));
+        }
         if row.succeeded() {
             completed += 1;
         } else {
@@ -168,6 +176,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     bar.finish();
     drop(results);
+    for warning in &warnings {
+        eprintln!("{warning}");
+    }
     for failure in &failures {
         eprintln!("failed: {failure}");
     }

@@ -70,7 +70,8 @@ fn visit(node: &Node, value: Option<&Value>, at: &str, problems: &mut Vec<Proble
             problems.push(problem);
         }
     }
-    if node.children.is_empty() {
+    // A list that is not an array was reported by its loop's read: nothing inside it can be checked.
+    if node.children.is_empty() || (node.list && !value.is_array()) {
         return;
     }
     match value {

@@ -6,6 +6,7 @@ use box_docgen_generated::types::{DocGenBatchCreateRequest, DocGenTemplateCreate
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::tags::Tag;
 use crate::{Fault, Request};
 
 /// Box's largest page, and the size of a page when none is asked for.
@@ -80,7 +81,7 @@ struct File {
     created_at: String,
     content: Bytes,
     version_id: String,
-    tags: Vec<String>,
+    tags: Vec<Tag>,
     /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
     /// a new template).
     tags_read: bool,
@@ -174,14 +175,13 @@ impl State {
         Some(answer)
     }
 
-    pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: &[&str]) {
-        let tags = tags.iter().map(|tag| (*tag).to_owned()).collect();
+    pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: Vec<Tag>) {
         let content = Bytes::from(format!("template {name}").into_bytes());
         self.insert_file(file_id, name, content, tags);
     }
 
     /// Adds (or replaces) a file with its bytes and a new version.
-    pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<String>) {
+    pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<Tag>) {
         let version_id = self.new_id();
         let created_at = crate::webhook::now();
         let file =
@@ -437,11 +437,7 @@ impl State {
         if !std::mem::replace(&mut file.tags_read, true) {
             return Ok(Answer::json(202, json!({ "message": "Processing tags for this file." })));
         }
-        let tags = file
-            .tags
-            .iter()
-            .map(|tag| json!({ "tag_content": format!("{{{{{tag}}}}}"), "tag_type": "text", "json_paths": [tag] }))
-            .collect();
+        let tags = file.tags.iter().map(Tag::json).collect();
         page(tags, query)
     }
 
@@ -459,14 +455,18 @@ impl State {
         let batch_id = self.new_id();
         let mut jobs = Vec::new();
         for document in request.document_generation_data {
-            let missing = tags.iter().find(|tag| !document.user_input.contains_key(tag.as_str()));
+            let data = Value::Object(document.user_input.clone());
+            let missing = crate::tags::missing(&tags, &data);
             let job = Job {
                 id: self.new_id(),
                 batch_id: batch_id.clone(),
                 template_file_id: template_id.clone(),
                 template_version_id: template_version_id.clone(),
                 output_type: request.output_type.clone(),
-                failure: missing.map(|tag| format!("The tag '{tag}' was not provided in the input data.")),
+                failure: missing.first().map(|tag| {
+                    let name = tag.content.trim_start_matches("{{").trim_end_matches("}}");
+                    format!("The tag '{name}' was not provided in the input data.")
+                }),
                 reads: 0,
                 output_file_id: self.new_id(),
                 output_version_id: self.new_id(),
@@ -475,6 +475,8 @@ impl State {
             };
             let mut lines = vec![document.generated_file_name.clone()];
             lines.extend(document.user_input.iter().map(|(key, value)| format!("{key}: {value}")));
+            // Box prints a tag whose data is missing as written.
+            lines.extend(missing.iter().map(|tag| tag.content.clone()));
             let output_file_id = job.output_file_id.clone();
             jobs.push(self.jobs.len());
             self.jobs.push(job);

@@ -39,6 +39,7 @@ mod docgen;
 mod limit;
 mod pdf;
 mod server;
+mod tags;
 mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -48,6 +49,7 @@ use std::time::Duration;
 pub use box_docgen_generated::operations;
 use bytes::Bytes;
 use operations::Info;
+pub use tags::Tag;
 
 use crate::docgen::State;
 
@@ -216,15 +218,38 @@ impl MockBox {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a file that can be marked as a template (`POST /docgen_templates`). Its tags are the root keys its
-    /// documents' data must have; a document without one of them fails.
+    /// Adds a file that can be marked as a template (`POST /docgen_templates`), with text tags reading these
+    /// paths (`customer`, `customer.name`): a document whose data lacks one fails, as Box reports it.
     pub fn add_file(&self, file_id: &str, name: &str, tags: &[&str]) -> &Self {
-        self.state().add_file(file_id, name, tags);
+        self.state().add_file(file_id, name, tags.iter().map(|path| Tag::text(path)).collect());
         self
     }
 
-    /// Adds a file that is already a template, with its tags.
+    /// Adds a file that is already a template, with text tags reading these paths (see [`add_file`](Self::add_file)).
     pub fn add_template(&self, file_id: &str, name: &str, tags: &[&str]) -> &Self {
+        self.add_template_tags(file_id, name, tags.iter().map(|path| Tag::text(path)).collect())
+    }
+
+    /// Adds a file that is already a template, with tags shaped as Box returns them (nested paths with their
+    /// prefixes, loops, conditions, images, modifiers). Generation follows Box's documented behaviour for
+    /// missing data: a tag that prints a value (text, arithmetic, image) with neither `optional` nor
+    /// `default(…)`, whose path is missing (in any element of a list on the way), is printed as written in the
+    /// document and the job fails with "The tag '…' was not provided in the input data".
+    ///
+    /// ```
+    /// use box_docgen_mock::{MockBox, Tag};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mock = MockBox::start().await;
+    /// mock.add_template_tags("42", "Invoice.docx", vec![
+    ///     Tag::text("invoice.customer.name"),
+    ///     Tag::new("{{tablerow item in invoice.lines}}", "table-loop", "invoice.lines"),
+    ///     Tag::new("{{item.price * item.quantity}}", "arithmetic", "invoice.lines.price"),
+    ///     Tag::new("{{invoice.note :: optional}}", "text", "invoice.note"),
+    /// ]);
+    /// # }
+    /// ```
+    pub fn add_template_tags(&self, file_id: &str, name: &str, tags: Vec<Tag>) -> &Self {
         let mut state = self.state();
         state.add_file(file_id, name, tags);
         state.mark_template(file_id);
