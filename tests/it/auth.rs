@@ -211,18 +211,22 @@ async fn a_hundred_concurrent_calls_share_one_token_request() {
             then.respond_with(in_turn(vec![respond(200, &token("T1", None)), respond(200, &token("T2", None))]));
         })
         .await;
-    api_accepting(&server, "T1").await;
-    api_accepting(&server, "T2").await;
+    let first = api_accepting(&server, "T1").await;
     let client = client_for(&server, ccg(&server));
 
     let calls = (0..100).map(|_| client.get_job("1"));
     assert!(futures::future::join_all(calls).await.iter().all(Result::is_ok));
     assert_eq!(tokens.calls_async().await, 1);
+    assert_eq!(first.calls_async().await, 100);
 
+    // The server takes only the new token now: a call sent with the old one would fail.
+    first.delete_async().await;
+    let second = api_accepting(&server, "T2").await;
     tokio::time::advance(Duration::from_secs(3600)).await;
     let calls = (0..100).map(|_| client.get_job("1"));
     assert!(futures::future::join_all(calls).await.iter().all(Result::is_ok));
     assert_eq!(tokens.calls_async().await, 2, "one refresh for 100 callers holding an expired token");
+    assert_eq!(second.calls_async().await, 100, "every call after the refresh carried the new token");
 }
 
 #[tokio::test]

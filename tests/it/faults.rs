@@ -59,7 +59,9 @@ async fn a_429_storm_that_does_not_recover_ends_after_max_attempts_and_says_so()
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_an_http_date_is_honoured() {
     let server = MockServer::start_async().await;
-    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+    // An HTTP date is wall-clock time (whole seconds) while the test's clock is paused: 10 s ahead, and at least
+    // 5 s waited, leaves a slow machine 4 s of real time between writing the date and reading it.
+    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(10));
     let too_many = respond(429, &box_error(429, "rate_limit_exceeded")).with_header("retry-after", &date);
     let ok = respond(200, &serde_json::from_str(SEED_JOB).expect("JSON"));
     let mock = mock_in_turn(&server, GET, "/2.0/docgen_jobs/1", vec![too_many, ok]).await;
@@ -67,7 +69,8 @@ async fn retry_after_as_an_http_date_is_honoured() {
     let start = tokio::time::Instant::now();
     client.get_job("1").await.expect("after the date");
     assert_eq!(mock.calls_async().await, 2);
-    assert!(start.elapsed() >= Duration::from_secs(1), "waited for the date: {:?}", start.elapsed());
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_secs(5) && waited <= Duration::from_secs(10), "waited for the date: {waited:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -172,7 +175,7 @@ async fn a_connection_dropped_mid_body_is_not_retried_on_post() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_connection_is_retried_even_on_post_and_counted() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let (_held, port) = crate::support::refusing_port();
     let client = paused_clock_client(format!("http://127.0.0.1:{port}/2.0"), RetryPolicy::default());
     let error = client.create_batch(&batch_request()).await.expect_err("nothing listens");
     assert!(matches!(&error, Error::Transport(transport) if transport.is_connect()), "{error:?}");

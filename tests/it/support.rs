@@ -116,3 +116,12 @@ pub fn respond(status: u16, body: &serde_json::Value) -> Response {
 pub fn respond_raw(status: u16, content_type: &str, body: &str) -> Response {
     Response { status, headers: vec![("content-type".to_owned(), content_type.to_owned())], body: body.to_owned() }
 }
+
+/// A port of 127.0.0.1 that refuses connections for as long as the returned socket lives: bound (so no other
+/// process can take it, unlike a port bound, freed and hoped to stay free) but never listening.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.bind("127.0.0.1:0".parse().expect("an address")).expect("a port");
+    let port = socket.local_addr().expect("its address").port();
+    (socket, port)
+}

@@ -232,7 +232,9 @@ async fn the_test_double_sends_signed_docgen_events_that_verify() {
     // Deliveries are sent in the background, as Box sends them: the receiver hands each one over.
     let mut triggers = Vec::new();
     for _ in 0..4 {
-        let (headers, body) = received.recv().await.expect("a delivery");
+        // Bounded: a delivery that never comes fails the test instead of hanging it.
+        let delivery = tokio::time::timeout(std::time::Duration::from_secs(30), received.recv());
+        let (headers, body) = delivery.await.expect("a delivery within 30 s").expect("a delivery");
         let body = body.as_slice();
         SignatureKeys::new("k1").verify(body, &headers).expect("signed with the primary key");
         SignatureKeys::secondary_only("k2").verify(body, &headers).expect("and with the secondary");

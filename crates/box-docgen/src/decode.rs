@@ -234,9 +234,17 @@ mod properties {
     }
 
     /// Decoding either succeeds or is a `Decode` error with a short excerpt: never a panic, never another error.
-    fn decodes_or_explains<T: DeserializeOwned>(body: &[u8]) -> Result<(), TestCaseError> {
+    /// What decodes keeps its values: encoded again, it decodes to the same thing.
+    fn decodes_or_explains<T: DeserializeOwned + serde::Serialize>(body: &[u8]) -> Result<(), TestCaseError> {
         match parse::<T>(StatusCode::OK, body) {
-            Ok(_) => Ok(()),
+            Ok(decoded) => {
+                let encoded = serde_json::to_value(&decoded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let again: T =
+                    serde_json::from_value(encoded.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let reencoded = serde_json::to_value(&again).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(reencoded, encoded);
+                Ok(())
+            }
             Err(Error::Decode(decode)) => {
                 prop_assert!(decode.body_excerpt.chars().count() <= EXCERPT_CHARS + 1);
                 prop_assert!(!decode.path.is_empty());
