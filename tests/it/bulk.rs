@@ -79,6 +79,8 @@ pub fn each_generated_once(mock: &MockBox, rows: &[(String, Value)], context: &s
     for (name, _) in rows {
         assert_eq!(counts.get(name), Some(&1), "{context}: {name} generated {:?} times", counts.get(name));
     }
+    // Every request the run sent fits Box's description (checked by the double against the fragment itself).
+    assert_eq!(mock.violations(), Vec::<String>::new(), "{context}");
 }
 
 /// Asserts that `outcomes` report rows `0..count` once each, and returns them by row.

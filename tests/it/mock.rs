@@ -146,3 +146,40 @@ async fn the_request_log_has_what_was_sent() {
     assert_eq!(request.header("box-version"), Some("2025.0"));
     assert_eq!(request.header("api-version"), None);
 }
+
+/// The double checks requests against Box's description on its own (the fragment, not the generated client):
+/// what breaks it is answered 400 naming the violation, and recorded.
+#[tokio::test]
+async fn requests_that_break_box_s_contract_are_refused_and_recorded() {
+    let mock = MockBox::start().await;
+    mock.add_template("42", "Contract.docx", &[]);
+    let http = crate::support::timer_free_http();
+    let send = |method: reqwest::Method, path: &str, version: &str, body: Option<serde_json::Value>| {
+        let mut request = http
+            .request(method, format!("{}{path}", mock.base_url()))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("box-version", version);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    // A batch without its destination folder and with a document whose data is not an object.
+    let body = json!({ "file": { "id": "42", "type": "file" }, "input_source": "api", "output_type": "pdf",
+        "document_generation_data": [{ "generated_file_name": "a.pdf", "user_input": "not an object" }] });
+    let answer = send(reqwest::Method::POST, "/docgen_batches", "2025.0", Some(body)).await.expect("an answer");
+    assert_eq!(answer.status(), 400);
+    let text = answer.text().await.expect("a body");
+    assert!(text.contains("body.destination_folder is required"), "{text}");
+    assert!(text.contains("body.document_generation_data[0].user_input"), "{text}");
+    // A version Box does not have, and a path it does not describe.
+    let answer = send(reqwest::Method::GET, "/docgen_jobs/1", "2024.0", None).await.expect("an answer");
+    assert_eq!(answer.status(), 400);
+    let answer = send(reqwest::Method::GET, "/docgen_nothing/1", "2025.0", None).await.expect("an answer");
+    assert_eq!(answer.status(), 400);
+    let violations = mock.violations();
+    assert_eq!(violations.len(), 4, "{violations:#?}");
+    assert!(violations[2].contains("`box-version` is \"2024.0\""), "{violations:#?}");
+    assert!(violations[3].starts_with("GET /2.0/docgen_nothing/1: no operation"), "{violations:#?}");
+    assert_eq!(mock.jobs_created(), 0, "nothing was done");
+}

@@ -27,6 +27,8 @@ pub(crate) struct State {
     /// Faults for the download host.
     pub(crate) download_faults: VecDeque<Fault>,
     pub(crate) requests: Vec<Request>,
+    /// What requests did against Box's description (see `contract`), each as `METHOD path: what`.
+    pub(crate) violations: Vec<String>,
     /// Where `GET /files/{id}/content` redirects to: the download host's root.
     pub(crate) download_base: String,
     /// Files whose SHA-1 `GET /files/{id}` reports wrongly.
@@ -58,6 +60,7 @@ impl Default for State {
             faults: HashMap::new(),
             download_faults: VecDeque::new(),
             requests: Vec::new(),
+            violations: Vec::new(),
             download_base: String::new(),
             misreported: HashSet::new(),
             webhooks: Vec::new(),

@@ -35,6 +35,7 @@
 
 #![deny(missing_docs)]
 
+mod contract;
 mod docgen;
 mod limit;
 mod pdf;
@@ -318,6 +319,14 @@ impl MockBox {
     /// The requests received so far for one operation of the generated table.
     pub fn requests_for(&self, operation: Info) -> Vec<Request> {
         self.state().requests.iter().filter(|request| request.operation == Some(operation.id)).cloned().collect()
+    }
+
+    /// The requests that broke Box's contract as the fragment describes it (read from `openapi/docgen.json`
+    /// itself, not from the generated client): an operation that does not exist, a required parameter or
+    /// header missing or off its list, a JSON body that does not fit the operation's schema. Each was answered
+    /// 400 `bad_request` naming the violation. Assert it is empty to know your code sent what Box expects.
+    pub fn violations(&self) -> Vec<String> {
+        self.state().violations.clone()
     }
 
     /// How many jobs the stand-in has created (one per document of every accepted batch).

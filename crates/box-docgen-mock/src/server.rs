@@ -62,6 +62,16 @@ async fn handle(
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         state.record(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
+        // Box's contract first, from the fragment itself: a request that breaks it is refused, and recorded.
+        let api_path = path.strip_prefix("/2.0").unwrap_or(&path);
+        let violations =
+            crate::contract::violations(head.method.as_str(), api_path, head.uri.query(), &head.headers, &body);
+        if !violations.is_empty() {
+            let what = violations.join("; ");
+            state.violations.extend(violations.iter().map(|violation| format!("{} {path}: {violation}", head.method)));
+            let message = format!("the request does not match Box's description: {what}");
+            return Ok(response(Answer::error(400, "bad_request", &message), None));
+        }
         let Some((info, path_parameters)) = route else {
             return Ok(response(Answer::error(404, "not_found", "no such API path"), None));
         };

@@ -1,0 +1,192 @@
+//! Box's contract, read from the OpenAPI fragment itself (`openapi/docgen.json`), not from the generated
+//! client: each request is matched to the operation the fragment describes for its method and path, and its
+//! parameters, headers and JSON body are checked against that description. A client whose generated table or
+//! request bodies went wrong fails here, where a double built on the same generated code would agree with it.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The fragment, packaged with this crate (a link to the workspace's, copied when packaged).
+const FRAGMENT: &str = include_str!("../openapi/docgen.json");
+
+/// The Doc Gen webhook triggers Box documents but its descriptions do not list (as rewrite 8 of the client's
+/// generator adds them): a trigger list accepts them too.
+const DOCGEN_TRIGGERS: [&str; 3] =
+    ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED", "DOCGEN_DOCUMENT_GENERATION_FAILED"];
+
+fn fragment() -> &'static Value {
+    static PARSED: OnceLock<Value> = OnceLock::new();
+    PARSED.get_or_init(|| serde_json::from_str(FRAGMENT).unwrap_or(Value::Null))
+}
+
+/// What is wrong with a request, as the fragment describes its operation (empty when nothing is). `path` is
+/// under the API root (`/docgen_jobs/1`), `query` the raw query string.
+pub(crate) fn violations(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+) -> Vec<String> {
+    let spec = fragment();
+    let Some(operation) = find(spec, method, path) else {
+        return vec![format!("no operation of Box's description is {method} {path}")];
+    };
+    let mut found = Vec::new();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    for parameter in operation.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+        let parameter = resolve(spec, parameter);
+        let name = parameter["name"].as_str().unwrap_or_default();
+        let value = match parameter["in"].as_str() {
+            Some("query") => query.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone()),
+            Some("header") => headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned),
+            _ => continue,
+        };
+        match value {
+            None if parameter["required"] == Value::Bool(true) => {
+                found.push(format!(
+                    "the required {} parameter `{name}` is missing",
+                    parameter["in"].as_str().unwrap_or("")
+                ));
+            }
+            Some(value) => {
+                let schema = resolve(spec, &parameter["schema"]);
+                let allowed = schema.get("enum").and_then(Value::as_array);
+                if allowed.is_some_and(|allowed| !allowed.iter().any(|known| known.as_str() == Some(value.as_str()))) {
+                    found.push(format!(
+                        "`{name}` is {value:?}, not one of {}",
+                        Value::Array(allowed.cloned().unwrap_or_default())
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+    let request_body = operation.get("requestBody").map(|body| resolve(spec, body));
+    let schema = request_body.and_then(|body| body.pointer("/content/application~1json/schema"));
+    match (schema, body.is_empty()) {
+        (Some(_), true) if request_body.is_some_and(|body| body["required"] == Value::Bool(true)) => {
+            found.push("the required JSON body is missing".to_owned());
+        }
+        (Some(schema), false) => match serde_json::from_slice::<Value>(body) {
+            Ok(value) => validate(spec, schema, &value, "body", &mut found),
+            Err(error) => found.push(format!("the body is not JSON: {error}")),
+        },
+        (None, false) if request_body.is_none() => found.push("a body where Box's description has none".to_owned()),
+        _ => {}
+    }
+    found
+}
+
+/// The operation for `method` and `path`: a path template's `{parameter}` matches one non-empty segment.
+fn find<'a>(spec: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    spec["paths"].as_object()?.iter().find_map(|(template, item)| {
+        let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
+        let matches = parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| {
+                (part.starts_with('{') && part.ends_with('}') && !segment.is_empty()) || part == segment
+            });
+        matches.then(|| item.get(method.to_ascii_lowercase())).flatten()
+    })
+}
+
+/// Follows a local `$ref` (`#/components/...`).
+fn resolve<'a>(spec: &'a Value, mut value: &'a Value) -> &'a Value {
+    while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+        match reference.strip_prefix('#').and_then(|pointer| spec.pointer(pointer)) {
+            Some(target) => value = target,
+            None => break,
+        }
+    }
+    value
+}
+
+/// Checks `value` against an OpenAPI 3.0 schema: `$ref`, `allOf`, `oneOf`/`anyOf`, `type`, `nullable`, `enum`,
+/// `properties`/`required` (a `readOnly` property is neither required nor expected in a request),
+/// `additionalProperties`, `items`, string lengths.
+fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if value.is_null() {
+        if schema["nullable"] != Value::Bool(true) && !schema.as_object().is_some_and(|object| object.is_empty()) {
+            found.push(format!("{at} is null, which Box's description does not allow"));
+        }
+        return;
+    }
+    for arm in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        validate(spec, arm, value, at, found);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(arms) = schema.get(key).and_then(Value::as_array) {
+            let fits = arms.iter().any(|arm| {
+                let mut inner = Vec::new();
+                validate(spec, arm, value, at, &mut inner);
+                inner.is_empty()
+            });
+            if !fits {
+                found.push(format!("{at} matches none of the {key} arms"));
+            }
+        }
+    }
+    let kind = schema.get("type").and_then(Value::as_str);
+    let fits = match (kind, value) {
+        (None, _) => true,
+        (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => true,
+        (Some("object"), Value::Object(_)) | (Some("array"), Value::Array(_)) => true,
+        (Some("integer"), Value::Number(number)) => number.is_i64() || number.is_u64(),
+        (Some("number"), Value::Number(_)) => true,
+        _ => false,
+    };
+    if !fits {
+        found.push(format!("{at} is {value}, not of type {}", kind.unwrap_or_default()));
+        return;
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        let trigger_list = allowed.iter().any(|known| known.as_str() == Some("FILE.UPLOADED"));
+        let known = allowed.contains(value)
+            || (trigger_list && value.as_str().is_some_and(|value| DOCGEN_TRIGGERS.contains(&value)));
+        if !known {
+            found.push(format!("{at} is {value}, not one of Box's values"));
+        }
+    }
+    if let Value::String(text) = value {
+        let length = text.chars().count() as u64;
+        if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|max| length > max) {
+            found.push(format!("{at} is longer than Box allows"));
+        }
+        if schema.get("minLength").and_then(Value::as_u64).is_some_and(|min| length < min) {
+            found.push(format!("{at} is shorter than Box allows"));
+        }
+    }
+    if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
+        for (index, item) in values.iter().enumerate() {
+            validate(spec, items, item, &format!("{at}[{index}]"), found);
+        }
+    }
+    if let Value::Object(object) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            let read_only = properties
+                .and_then(|properties| properties.get(name))
+                .is_some_and(|property| resolve(spec, property)["readOnly"] == Value::Bool(true));
+            if !read_only && !object.contains_key(name) {
+                found.push(format!("{at}.{name} is required by Box's description and missing"));
+            }
+        }
+        for (name, field) in object {
+            match properties.and_then(|properties| properties.get(name)) {
+                Some(property) => validate(spec, property, field, &format!("{at}.{name}"), found),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    found.push(format!("{at}.{name} is not a property Box's description allows"));
+                }
+                None => {
+                    if let Some(extra) = schema.get("additionalProperties").filter(|extra| extra.is_object()) {
+                        validate(spec, extra, field, &format!("{at}.{name}"), found);
+                    }
+                }
+            }
+        }
+    }
+}
