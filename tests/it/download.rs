@@ -260,3 +260,57 @@ async fn a_401_on_the_download_refreshes_the_token_once_and_asks_again() {
         mock.requests_for(CONTENT).iter().map(|r| r.header("authorization").map(str::to_owned)).collect();
     assert_eq!(sent, [Some("Bearer T1".to_owned()), Some("Bearer T2".to_owned())]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_download_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary_one() {
+    let mock = MockBox::start().await;
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    mock.add_file_content("9", "big.bin", content);
+    mock.fail_downloads(Fault::DropMidBody, 1);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::none());
+    let dir = tempfile::tempdir().expect("a directory");
+    std::fs::write(dir.path().join("big.bin"), b"the previous version").expect("written");
+    let error = client.download_to_path("9", None, dir.path().join("big.bin")).await.expect_err("cut off");
+    assert!(matches!(&error, Error::Transport(transport) if !transport.is_connect()), "{error:?}");
+    assert_eq!(files_in(dir.path()), ["big.bin"], "no temporary file left");
+    assert_eq!(std::fs::read(dir.path().join("big.bin")).expect("kept"), b"the previous version");
+}
+
+/// A writer whose disk is full.
+struct FullDisk;
+
+impl tokio::io::AsyncWrite for FullDisk {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left")))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_writer_that_fails_is_an_io_error_and_the_file_is_not_asked_for_again() {
+    let mock = MockBox::start().await;
+    mock.add_file_content("9", "a.pdf", &b"%PDF-1.4 tiny"[..]);
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::default());
+    let error = client.download("9", None, &mut FullDisk).await.expect_err("the disk is full");
+    let Error::Io(io) = &error else { panic!("expected an I/O error, got {error:?}") };
+    assert_eq!(io.source.kind(), std::io::ErrorKind::StorageFull);
+    // A local failure is not Box's: no retry (what the server saw).
+    assert_eq!(mock.requests_for(CONTENT).len(), 1);
+}
