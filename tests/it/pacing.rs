@@ -91,9 +91,13 @@ async fn a_hundred_tasks_under_box_s_limit_all_succeed_with_few_429s() {
     }
     let sent = mock.requests_for(GET_JOB).len();
     let refused = mock.rate_limited();
-    eprintln!("sent {sent}, 429 {refused}, {:?} (ideal 25 s)", start.elapsed());
+    let elapsed = start.elapsed();
+    eprintln!("sent {sent}, 429 {refused}, {elapsed:?} (ideal 25 s)");
     assert_eq!(sent - refused, 500);
-    assert!(refused * 100 < sent * 5, "{refused} of {sent} answered 429");
+    // The README's figures (9 of 509 answered 429, 25.6 s on the paused clock), within the tolerance it states.
+    assert!(refused <= 10, "{refused} of {sent} answered 429");
+    let (ideal, slack) = (Duration::from_secs(25), Duration::from_secs(1));
+    assert!(elapsed >= ideal && elapsed <= ideal + slack, "{elapsed:?} for an ideal of {ideal:?}");
 }
 
 #[tokio::test(start_paused = true)]
