@@ -44,7 +44,7 @@ impl std::fmt::Display for Problem {
 
 pub(crate) fn check(root: &Node, data: &Map<String, Value>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    children(root, data, "", &mut problems);
+    children(root, data, &mut String::new(), &mut problems);
     problems
 }
 
@@ -53,14 +53,24 @@ pub(crate) fn not_an_object(data: &Value) -> Problem {
     Problem { severity: Severity::Error, path: String::new(), tag: String::new(), message }
 }
 
-fn children(node: &Node, object: &Map<String, Value>, at: &str, problems: &mut Vec<Problem>) {
+/// Runs `visit` with the path `at` extended by `suffix` (`.name`, `name` at the root, or `[index]`), then restores
+/// it: one buffer holds the path of the node being checked, and it is copied only into a problem.
+fn extended(at: &mut String, suffix: std::fmt::Arguments<'_>, visit: impl FnOnce(&mut String)) {
+    use std::fmt::Write as _;
+    let length = at.len();
+    let _ = at.write_fmt(suffix);
+    visit(at);
+    at.truncate(length);
+}
+
+fn children(node: &Node, object: &Map<String, Value>, at: &mut String, problems: &mut Vec<Problem>) {
     for (name, child) in &node.children {
-        let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
-        visit(child, object.get(name), &path, problems);
+        let dot = if at.is_empty() { "" } else { "." };
+        extended(at, format_args!("{dot}{name}"), |path| visit(child, object.get(name), path, problems));
     }
 }
 
-fn visit(node: &Node, value: Option<&Value>, at: &str, problems: &mut Vec<Problem>) {
+fn visit(node: &Node, value: Option<&Value>, at: &mut String, problems: &mut Vec<Problem>) {
     let Some(value) = value.filter(|value| !value.is_null()) else {
         missing(node, at, problems);
         return;
@@ -78,15 +88,14 @@ fn visit(node: &Node, value: Option<&Value>, at: &str, problems: &mut Vec<Proble
         // A list of objects: each element has what the tags inside the loop read.
         Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
-                let element = format!("{at}[{index}]");
-                match item {
-                    Value::Object(object) => children(node, object, &element, problems),
+                extended(at, format_args!("[{index}]"), |element| match item {
+                    Value::Object(object) => children(node, object, element, problems),
                     other => problems.push(error(
                         node_tag(node),
-                        &element,
+                        element,
                         format!("each element must be an object with {}, not {}", fields(node), kind(other)),
                     )),
-                }
+                });
             }
         }
         Value::Object(object) => children(node, object, at, problems),
@@ -100,7 +109,7 @@ fn visit(node: &Node, value: Option<&Value>, at: &str, problems: &mut Vec<Proble
 
 /// A missing value (or `null`): an error for each required read at or under it, a warning for loops and
 /// conditions; an `optional` or `default(…)` tag is missing on purpose.
-fn missing(node: &Node, at: &str, problems: &mut Vec<Problem>) {
+fn missing(node: &Node, at: &mut String, problems: &mut Vec<Problem>) {
     for read in &node.reads {
         let (severity, message) = match read.need {
             Need::List => (Severity::Warning, "missing: the loop prints no rows"),
@@ -109,14 +118,14 @@ fn missing(node: &Node, at: &str, problems: &mut Vec<Problem>) {
             _ => continue,
         };
         let message = message.to_owned();
-        problems.push(Problem { severity, path: at.to_owned(), tag: read.tag.clone(), message });
+        problems.push(Problem { severity, path: at.clone(), tag: read.tag.clone(), message });
     }
     // What is read under a missing list has no element to be missing from.
     if node.list {
         return;
     }
     for (name, child) in &node.children {
-        missing(child, &format!("{at}.{name}"), problems);
+        extended(at, format_args!(".{name}"), |path| missing(child, path, problems));
     }
 }
 
