@@ -176,6 +176,8 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
         let Error::InvalidInput { reason, .. } = error_of(by_row[&index]) else { panic!("row {index}") };
         assert!(reason.starts_with(&format!("row {index}")), "{reason}");
     }
+    let Error::InvalidInput { reason, .. } = error_of(by_row[&3]) else { panic!("row 3") };
+    assert!(reason.ends_with("the data must be a JSON object, not an array"), "{reason}");
     for index in [0, 2, 4, 6] {
         assert!(by_row[&index].succeeded(), "row {index}: {:?}", by_row[&index].result);
     }

@@ -345,7 +345,12 @@ fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &
     }
     let data = match serde_json::to_value(data) {
         Ok(Value::Object(data)) => data,
-        Ok(other) => return refuse("user_input", format!("the data must be a JSON object, not {other:.40}")),
+        Ok(other) => {
+            // The contract's own words for data that is not an object (any template's contract, the empty one
+            // too, says so); quoting the value instead could quote 100 KB of it.
+            let problems = Contract::default().check(&other);
+            return refuse("user_input", problems.into_iter().map(|problem| problem.message).collect());
+        }
         Err(error) => return refuse("user_input", format!("the data does not serialize to JSON: {error}")),
     };
     // The canonical JSON is as long as what is sent (the same text, keys in another order): one serialization
