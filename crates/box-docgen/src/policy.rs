@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+#[cfg(test)]
 use crate::Error;
+use crate::error::Retryable;
 
 /// When and how often the client sends a request again.
 ///
@@ -117,12 +119,12 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait before attempt `attempt + 1` after `error`, and why, or `None` to give up. What is worth
-    /// another attempt is [`Error::retryable`]'s one answer; a request that may have reached Box goes again only
-    /// when it is idempotent.
+    /// The wait before attempt `attempt + 1` after a failure classified as `retryable` (the one answer of
+    /// [`Error::retryable`](crate::Error::retryable); `None`: not worth another attempt), and why, or `None` to
+    /// give up. A request that may have reached Box goes again only when it is idempotent.
     pub(crate) fn next_delay(
         &self,
-        error: &Error,
+        retryable: Option<Retryable>,
         attempt: u32,
         idempotent: bool,
         elapsed: Duration,
@@ -130,7 +132,7 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        let retryable = error.retryable()?;
+        let retryable = retryable?;
         if retryable.may_have_reached_box() && !idempotent {
             return None;
         }
@@ -169,7 +171,8 @@ mod tests {
         for attempt in 1..=9 {
             let ceiling = Duration::from_secs(1 << (attempt - 1)).min(Duration::from_secs(30));
             for _ in 0..50 {
-                let (delay, _) = policy.next_delay(&api(503, None), attempt, true, Duration::ZERO).expect("retried");
+                let (delay, _) =
+                    policy.next_delay(api(503, None).retryable(), attempt, true, Duration::ZERO).expect("retried");
                 assert!(delay <= ceiling, "attempt {attempt}: {delay:?} > {ceiling:?}");
             }
         }
@@ -179,35 +182,38 @@ mod tests {
     fn what_is_retried() {
         let policy = RetryPolicy::default();
         for status in [429, 500, 502, 503, 504] {
-            assert!(policy.next_delay(&api(status, None), 1, true, Duration::ZERO).is_some(), "{status}");
+            assert!(policy.next_delay(api(status, None).retryable(), 1, true, Duration::ZERO).is_some(), "{status}");
         }
         for status in [400, 401, 403, 404, 409, 501] {
-            assert!(policy.next_delay(&api(status, None), 1, true, Duration::ZERO).is_none(), "{status}");
+            assert!(policy.next_delay(api(status, None).retryable(), 1, true, Duration::ZERO).is_none(), "{status}");
         }
         // A POST: 429 yes, 5xx no.
-        assert!(policy.next_delay(&api(429, Some(2)), 1, false, Duration::ZERO).is_some());
-        assert!(policy.next_delay(&api(500, None), 1, false, Duration::ZERO).is_none());
-        assert!(policy.next_delay(&Error::invalid_input("x", "y"), 1, true, Duration::ZERO).is_none());
+        assert!(policy.next_delay(api(429, Some(2)).retryable(), 1, false, Duration::ZERO).is_some());
+        assert!(policy.next_delay(api(500, None).retryable(), 1, false, Duration::ZERO).is_none());
+        assert!(policy.next_delay(Error::invalid_input("x", "y").retryable(), 1, true, Duration::ZERO).is_none());
     }
 
     #[test]
     fn retry_after_is_honoured_unless_too_long() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            policy.next_delay(&api(429, Some(7)), 1, true, Duration::ZERO).map(|(d, _)| d),
+            policy.next_delay(api(429, Some(7)).retryable(), 1, true, Duration::ZERO).map(|(d, _)| d),
             Some(Duration::from_secs(7))
         );
-        assert!(policy.next_delay(&api(429, Some(3600)), 1, true, Duration::ZERO).is_none(), "above the cap");
         assert!(
-            policy.next_delay(&api(429, Some(20)), 1, true, Duration::from_secs(110)).is_none(),
+            policy.next_delay(api(429, Some(3600)).retryable(), 1, true, Duration::ZERO).is_none(),
+            "above the cap"
+        );
+        assert!(
+            policy.next_delay(api(429, Some(20)).retryable(), 1, true, Duration::from_secs(110)).is_none(),
             "past the deadline"
         );
     }
 
     #[test]
     fn attempts_and_none() {
-        assert!(RetryPolicy::default().next_delay(&api(503, None), 5, true, Duration::ZERO).is_none());
-        assert!(RetryPolicy::none().next_delay(&api(503, None), 1, true, Duration::ZERO).is_none());
+        assert!(RetryPolicy::default().next_delay(api(503, None).retryable(), 5, true, Duration::ZERO).is_none());
+        assert!(RetryPolicy::none().next_delay(api(503, None).retryable(), 1, true, Duration::ZERO).is_none());
         assert_eq!(RetryPolicy::default().max_attempts(0).max_attempts, 1);
     }
 }

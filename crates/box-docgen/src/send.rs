@@ -155,14 +155,16 @@ impl Client {
                     pacing.answered(error.status(), None).await;
                     continue;
                 }
-                let retry_after = error.retryable().and_then(|retryable| retryable.retry_after());
+                let retryable = error.retryable();
+                let retry_after = retryable.and_then(|retryable| retryable.retry_after());
                 // A hold longer than the longest wait would stop every request for it; this one gives up instead.
                 pacing.answered(error.status(), retry_after.map(|after| after.min(policy.max_delay))).await;
-                let Some((delay, reason)) = policy.next_delay(&error, attempt, info.idempotent, start.elapsed()) else {
+                let Some((delay, reason)) = policy.next_delay(retryable, attempt, info.idempotent, start.elapsed())
+                else {
                     return Err(error);
                 };
                 if let Some(budget) = &pacing.budget {
-                    let timed_out = error.retryable().is_some_and(|retryable| retryable.timed_out());
+                    let timed_out = retryable.is_some_and(|retryable| retryable.timed_out());
                     let Some(cost) = budget.withdraw(timed_out) else {
                         tracing::warn!(reason, attempt, "retry budget spent; not retrying");
                         return Err(error);
