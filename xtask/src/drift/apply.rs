@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::compare::{escape, is_prose, operations, strip_prose};
-use super::{OWN_KEYS, WHOLE_TAGS};
+use super::OWN_KEYS;
+use super::compare::{carried_whole, escape, is_prose, operations, strip_prose};
 
 /// The fragment as the project formats it: two-space indented JSON and a final newline.
 pub fn format_fragment(fragment: &Value) -> String {
@@ -24,10 +24,7 @@ pub fn apply(fragment: &Value, upstreams: &[Value]) -> Value {
     }
     for upstream in upstreams {
         for (path, method, operation) in operations(upstream) {
-            let tagged = operation
-                .get("tags")
-                .and_then(Value::as_array)
-                .is_some_and(|tags| tags.iter().any(|tag| tag.as_str().is_some_and(|tag| WHOLE_TAGS.contains(&tag))));
+            let tagged = carried_whole(operation);
             if tagged && !wanted.iter().any(|(p, m, _)| *p == path && *m == method) {
                 wanted.push((path, method, upstream));
             }

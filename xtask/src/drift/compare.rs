@@ -25,10 +25,7 @@ pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
     }
     for upstream in upstreams {
         for (path, method, operation) in operations(upstream) {
-            let tagged = operation
-                .get("tags")
-                .and_then(Value::as_array)
-                .is_some_and(|tags| tags.iter().any(|tag| tag.as_str().is_some_and(|tag| WHOLE_TAGS.contains(&tag))));
+            let tagged = carried_whole(operation);
             if tagged && !carried.contains(&(path.clone(), method.clone())) {
                 let group = format!("operation {} {path}", method.to_uppercase());
                 let id = operation.get("operationId").and_then(Value::as_str).map(str::to_owned);
@@ -38,6 +35,12 @@ pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
     }
     diff.changes.retain(|change| !DELIBERATE.contains(&format!("{} {}", change.group, change.location).as_str()));
     diff.changes
+}
+
+/// Whether Box files `operation` under a tag the fragment carries whole ([`WHOLE_TAGS`]).
+pub(super) fn carried_whole(operation: &Value) -> bool {
+    let tags = operation.get("tags").and_then(Value::as_array);
+    tags.is_some_and(|tags| tags.iter().any(|tag| tag.as_str().is_some_and(|tag| WHOLE_TAGS.contains(&tag))))
 }
 
 pub(super) fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
