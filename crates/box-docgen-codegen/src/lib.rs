@@ -64,8 +64,9 @@ pub fn generate(spec_json: &str) -> Result<String, Error> {
     let open_enums = open_enum::module(&normalized.open_enums).map_err(Error)?;
     let table = operations::module(&operations, &file).map_err(Error)?;
     let null_object = null_object::module();
+    let hooks = workarounds::restore_methods(&normalized.sent_as_get);
     file.items.extend(
-        syn::parse2::<syn::File>(quote::quote!(#open_enums #null_object #table))
+        syn::parse2::<syn::File>(quote::quote!(#open_enums #null_object #table #hooks))
             .map_err(|e| Error(format!("the added tokens do not parse: {e}")))?
             .items,
     );

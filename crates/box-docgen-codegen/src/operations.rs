@@ -21,6 +21,8 @@ pub(crate) struct Operation {
     path: String,
     /// The header parameters the fragment marks required, such as `box-version`.
     required_headers: Vec<String>,
+    /// The URL of the operation's own server, when it names one (Box's upload host).
+    server: Option<String>,
     successes: Vec<Success>,
 }
 
@@ -70,11 +72,13 @@ pub(crate) fn collect(spec: &Value) -> Result<Vec<Operation>, String> {
                     required_headers.extend(parameter.get("name").and_then(Value::as_str).map(str::to_owned));
                 }
             }
+            let server = operation.pointer("/servers/0/url").and_then(Value::as_str).map(str::to_owned);
             operations.push(Operation {
                 id: id.to_owned(),
                 method: method.to_uppercase(),
                 path: path.clone(),
                 required_headers,
+                server,
                 successes,
             });
         }
@@ -160,6 +164,12 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
         let field_names: Vec<&Ident> = fields.iter().map(|(name, _)| name).collect();
         let field_types: Vec<&syn::Type> = fields.iter().map(|(_, ty)| ty).collect();
         let field_docs = field_names.iter().map(|name| format!("The `{name}` argument."));
+        // A body of bytes is not `Copy`; every other field is a reference or a number.
+        let copy = if field_types.iter().any(|ty| quote!(#ty).to_string().contains("Bytes")) {
+            quote!()
+        } else {
+            quote!(Copy,)
+        };
 
         // The Rust type of a success body and how to decode it; `None` without a body.
         let body_type = |success: &Success| -> Result<Option<(TokenStream, TokenStream)>, String> {
@@ -228,6 +238,7 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
             Some(text) => quote!(Some(#text)),
             None => quote!(None),
         };
+        let server = optional(&operation.server);
         let content_types = operation.successes.iter().map(|success| optional(&success.content_type));
         let schemas = operation.successes.iter().map(|success| optional(&success.schema));
         let info = quote! {
@@ -237,6 +248,7 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                 path: #path,
                 idempotent: #idempotent,
                 required_headers: &[#(#required_headers),*],
+                server: #server,
                 successes: &[#(Success { status: #statuses, content_type: #content_types, schema: #schemas }),*],
             }
         };
@@ -246,7 +258,7 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
         let method_ident = Ident::new(&method_name, Span::call_site());
         items.push(quote! {
             #[doc = #doc]
-            #[derive(Debug, Clone, Copy)]
+            #[derive(Debug, Clone, #copy)]
             pub struct #name #generics {
                 #( #[doc = #field_docs] pub #field_names: #field_types, )*
             }
@@ -295,6 +307,10 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                 pub idempotent: bool,
                 /// The header parameters the fragment marks required (lower case as written there).
                 pub required_headers: &'static [&'static str],
+                /// The URL of the server the fragment names for this operation alone (Box's upload host,
+                /// `https://upload.box.com/api/2.0`), or `None` for the document's server (the API host). The
+                /// URL may hold a server variable (`https://{box-upload-server}/api/2.0`).
+                pub server: ::std::option::Option<&'static str>,
                 /// The success statuses the fragment lists, in order, with their body schemas.
                 pub successes: &'static [Success],
             }
@@ -349,17 +365,42 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
 }
 
 /// The fields of a request type: the method's arguments after `self`, in order.
+///
+/// A body of bytes is a type parameter of the method (`B: Into<reqwest::Body>`); its field is [`BYTES`], which
+/// is sent again on a retry without copying the content.
 fn fields(signature: &syn::Signature) -> Result<Vec<(Ident, syn::Type)>, String> {
+    let generic_types: Vec<String> = signature
+        .generics
+        .type_params()
+        .map(|param| {
+            let bounds = &param.bounds;
+            let bounds = quote!(#bounds).to_string().replace(' ', "");
+            if bounds == "Into<reqwest::Body>" {
+                Ok(param.ident.to_string())
+            } else {
+                Err(format!("{}: a type parameter `{}: {bounds}` that is not a body", signature.ident, param.ident))
+            }
+        })
+        .collect::<Result<_, _>>()?;
     let mut fields = Vec::new();
     for input in &signature.inputs {
         let syn::FnArg::Typed(typed) = input else { continue };
         let syn::Pat::Ident(pattern) = typed.pat.as_ref() else {
             return Err(format!("{}: an argument without a plain name", signature.ident));
         };
-        fields.push((pattern.ident.clone(), qualify_types(&typed.ty)));
+        let ty = typed.ty.as_ref();
+        let ty = if generic_types.contains(&quote!(#ty).to_string()) {
+            syn::parse_str(BYTES).map_err(|e| e.to_string())?
+        } else {
+            qualify_types(ty)
+        };
+        fields.push((pattern.ident.clone(), ty));
     }
     Ok(fields)
 }
+
+/// The field type of a body of bytes (a file's content, or a multipart body the facade encodes).
+const BYTES: &str = "::bytes::Bytes";
 
 /// `types::X` in the client becomes `super::types::X` in the `operations` module.
 fn qualify_types(ty: &syn::Type) -> syn::Type {
@@ -418,7 +459,8 @@ mod tests {
                 "404": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "default": {}
             } } },
-            "/t/{id}": { "delete": { "operationId": "delete_t", "responses": { "204": { "$ref": "#/components/responses/Gone" } } } }
+            "/t/{id}": { "delete": { "operationId": "delete_t", "servers": [{ "url": "https://upload.example/2.0" }],
+                "responses": { "204": { "$ref": "#/components/responses/Gone" } } } }
         }, "components": { "responses": { "Gone": { "description": "gone" } } } });
         let operations = collect(&spec).expect("collects");
         assert_eq!(operations.len(), 2);
@@ -432,6 +474,10 @@ mod tests {
         assert_eq!(statuses, [(200, Some("Tags--Full")), (202, Some("Busy"))]);
         assert_eq!(operations[1].successes[0].schema, None);
         assert_eq!(operations[1].method, "DELETE");
+        assert_eq!(
+            (tags.server.as_deref(), operations[1].server.as_deref()),
+            (None, Some("https://upload.example/2.0"))
+        );
     }
 
     #[test]

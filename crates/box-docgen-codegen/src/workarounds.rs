@@ -4,7 +4,7 @@
 //! document in memory just before generation, and [`settings`] adds the generation settings that go with the
 //! rewrites. Each rewrite names the upstream limitation it works around; drop it when upstream fixes that.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::{Map, Value};
 
@@ -18,6 +18,8 @@ pub(crate) struct Normalized {
     pub(crate) open_enums: Vec<OpenEnum>,
     /// The properties whose null-schema arm was dropped (rewrite 3).
     pub(crate) null_objects: Vec<NullObjectField>,
+    /// The operations handed to progenitor as `GET`, with their real method (rewrite 11).
+    pub(crate) sent_as_get: Vec<(String, String)>,
 }
 
 /// Rewrites the fragment in place.
@@ -40,6 +42,8 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
     }
     let open_enums = hoist_string_enums(schemas);
     share_parameter_schemas(spec);
+    multipart_bodies_are_bytes(spec);
+    let sent_as_get = methods_reqwest_lacks_are_sent_as_get(spec)?;
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
@@ -48,7 +52,7 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
             }
         }
     }
-    Ok(Normalized { open_enums, null_objects })
+    Ok(Normalized { open_enums, null_objects, sent_as_get })
 }
 
 /// The webhook triggers Box sends for Doc Gen (Box's developer documentation, since August 2025), which Box's
@@ -80,6 +84,99 @@ fn add_docgen_triggers(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(add_docgen_triggers),
         _ => {}
+    }
+}
+
+/// Rewrite 10: a `multipart/form-data` body is bytes the facade encodes.
+///
+/// progenitor 0.15 stops on a multipart body (`unexpected content type: multipart/form-data`; multipart is
+/// oxidecomputer/progenitor#518, unmerged). Box's uploads (`POST /files/content`, `POST /files/{id}/content`)
+/// take one: a JSON `attributes` part, then the `file` part. The body becomes `application/octet-stream` (the
+/// generated method takes any `Into<reqwest::Body>`), and the schema of each part that is an object moves to
+/// `components.schemas` as `<OperationId>Body<Part>` (the name typify would give it inline), so that its type is
+/// still generated. The facade writes the multipart encoding and its `content-type` (with the boundary), which
+/// replaces the generated `application/octet-stream` through the pre-hook's headers.
+fn multipart_bodies_are_bytes(spec: &mut Value) {
+    let mut moved = Vec::new();
+    for item in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flat_map(|paths| paths.values_mut()) {
+        for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+            let id = operation.get("operationId").and_then(Value::as_str).map(pascal_case).unwrap_or_default();
+            let Some(content) = operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(multipart) = content.remove("multipart/form-data") else { continue };
+            for (part, schema) in
+                multipart.pointer("/schema/properties").and_then(Value::as_object).into_iter().flatten()
+            {
+                if schema.get("type").and_then(Value::as_str) == Some("object") {
+                    moved.push((format!("{id}Body{}", pascal_case(part)), schema.clone()));
+                }
+            }
+            content.insert(
+                "application/octet-stream".to_owned(),
+                serde_json::json!({ "schema": { "type": "string", "format": "binary" } }),
+            );
+        }
+    }
+    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(moved);
+    }
+}
+
+/// Rewrite 11: an `OPTIONS` operation is generated as `GET`, and sent as `OPTIONS`.
+///
+/// progenitor 0.15 calls a `reqwest::Client` method named after the HTTP method, and reqwest has none for
+/// `OPTIONS` or `TRACE` (only `get`, `post`, `put`, `patch`, `delete`, `head`), so the generated code does not
+/// compile (`no method named options`). Box's upload pre-check is `OPTIONS /files/content`. Such an operation
+/// is handed to progenitor as `GET` on the same path (refused if the path has a `GET` of its own), and
+/// [`restore_methods`] gives the generated client a `ClientHooks::pre` that puts the real method back on the
+/// request before it is sent. The operation table keeps the real method, read before the rewrites.
+fn methods_reqwest_lacks_are_sent_as_get(spec: &mut Value) -> Result<Vec<(String, String)>, String> {
+    let mut sent_as_get = Vec::new();
+    for (path, item) in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for method in ["options", "trace"] {
+            let Some(operation) = item.remove(method) else { continue };
+            if item.contains_key("get") {
+                return Err(format!(
+                    "{} {path}: the path has a GET too, so it cannot be generated as one",
+                    method.to_uppercase()
+                ));
+            }
+            let id = operation.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+            sent_as_get.push((id, method.to_uppercase()));
+            item.insert("get".to_owned(), operation);
+        }
+    }
+    Ok(sent_as_get)
+}
+
+/// Rewrite 11's other half: the hook that sends each operation of `sent_as_get` with its real method. Nothing
+/// when there is none (progenitor's default hooks stay).
+pub(crate) fn restore_methods(sent_as_get: &[(String, String)]) -> TokenStream {
+    if sent_as_get.is_empty() {
+        return quote!();
+    }
+    let arms = sent_as_get.iter().map(|(id, method)| {
+        let method = Ident::new(method, Span::call_site());
+        quote!(#id => *request.method_mut() = ::reqwest::Method::#method,)
+    });
+    quote! {
+        /// Sends the operations that progenitor generated as `GET` with their real method (rewrite 11 of
+        /// `box-docgen-codegen`).
+        impl ClientHooks<::reqwest::header::HeaderMap> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &OperationInfo,
+            ) -> ::std::result::Result<(), Error<E>> {
+                match info.operation_id {
+                    #(#arms)*
+                    _ => {}
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -440,6 +537,45 @@ mod tests {
         assert_eq!(properties["status"], serde_json::json!({ "$ref": "#/components/schemas/JobBaseStatus" }));
         assert_eq!(properties["output_type"], serde_json::json!({ "type": "string" }));
         assert_eq!(spec["components"]["schemas"]["JobBaseStatus"]["enum"], serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn a_multipart_body_becomes_bytes_and_its_json_part_a_named_schema() {
+        let attributes = serde_json::json!({ "type": "object", "properties": { "name": { "type": "string" } } });
+        let mut spec = serde_json::json!({
+            "paths": { "/files/content": { "post": { "operationId": "post_files_content", "requestBody": { "content": {
+                "multipart/form-data": { "schema": { "type": "object", "properties": {
+                    "attributes": attributes, "file": { "type": "string", "format": "binary" } } } } } } } } },
+            "components": { "schemas": {} }
+        });
+        multipart_bodies_are_bytes(&mut spec);
+        assert_eq!(
+            spec.pointer("/paths/~1files~1content/post/requestBody/content"),
+            Some(
+                &serde_json::json!({ "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } })
+            )
+        );
+        assert_eq!(spec["components"]["schemas"]["PostFilesContentBodyAttributes"], attributes);
+        assert_eq!(spec["components"]["schemas"].as_object().map(Map::len), Some(1), "the file part is bytes");
+    }
+
+    #[test]
+    fn an_options_operation_is_generated_as_get_and_restored_by_a_hook() {
+        let mut spec = serde_json::json!({ "paths": {
+            "/files/content": { "options": { "operationId": "options_files_content" }, "post": {} }
+        } });
+        let sent_as_get = methods_reqwest_lacks_are_sent_as_get(&mut spec).expect("no GET on the path");
+        assert_eq!(sent_as_get, [("options_files_content".to_owned(), "OPTIONS".to_owned())]);
+        assert_eq!(spec["paths"]["/files/content"]["get"]["operationId"], "options_files_content");
+        assert!(spec["paths"]["/files/content"].get("options").is_none());
+        let hook = restore_methods(&sent_as_get).to_string();
+        assert!(
+            hook.contains("\"options_files_content\" => * request . method_mut () = :: reqwest :: Method :: OPTIONS")
+        );
+        assert!(restore_methods(&[]).is_empty(), "no hook when nothing was rewritten");
+
+        let mut taken = serde_json::json!({ "paths": { "/x": { "options": {}, "get": {} } } });
+        assert!(methods_reqwest_lacks_are_sent_as_get(&mut taken).expect_err("a GET is there").contains("OPTIONS /x"));
     }
 
     #[test]

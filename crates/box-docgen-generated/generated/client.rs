@@ -92,6 +92,49 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::open_enums::ClientErrorType>,
     }
+    ///An error that says which items are in the way.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct ConflictError {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<crate::open_enums::ClientErrorCode>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context_info: ::std::option::Option<ConflictErrorContextInfo>,
+        ///A page that explains the error.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub help_url: ::std::option::Option<::std::string::String>,
+        ///A human-readable explanation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///Identifier of the request, for Box support.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///The HTTP status code, repeated.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i32>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::ClientErrorType>,
+    }
+    ///`ConflictErrorContextInfo`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct ConflictErrorContextInfo {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub conflicts: ::std::vec::Vec<FileConflict>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
     ///Points to the batch a job was created in.
     #[derive(
         ::serde::Deserialize,
@@ -504,6 +547,75 @@ pub mod types {
         pub id: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileBaseType,
+    }
+    ///`FileConflict`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(transparent)]
+    pub struct FileConflict(pub ::std::option::Option<FileConflictInner>);
+    impl ::std::ops::Deref for FileConflict {
+        type Target = ::std::option::Option<FileConflictInner>;
+        fn deref(&self) -> &::std::option::Option<FileConflictInner> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileConflict>
+    for ::std::option::Option<FileConflictInner> {
+        fn from(value: FileConflict) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::option::Option<FileConflictInner>>
+    for FileConflict {
+        fn from(value: ::std::option::Option<FileConflictInner>) -> Self {
+            Self(value)
+        }
+    }
+    ///An item of the same name that is in the way of an upload.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileConflictInner {
+        ///Changes whenever the file changes; for `if-none-match`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub etag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_version: ::std::option::Option<FileConflictInnerFileVersion>,
+        ///Identifier of the file.
+        pub id: ::std::string::String,
+        ///The file name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sequence_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileBaseType,
+    }
+    ///`FileConflictInnerFileVersion`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct FileConflictInnerFileVersion {
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: crate::open_enums::FileVersionBaseType,
     }
     ///A file with every field Box can answer for it; most are present only when asked for with `fields`.
     #[derive(
@@ -1906,6 +2018,23 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: crate::open_enums::FileVersionBaseType,
     }
+    ///A list of files, as an upload answers.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct Files {
+        ///The files.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<FileFull>,
+        ///How many files there are.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_count: ::std::option::Option<i64>,
+    }
     ///The smallest form of a folder.
     #[derive(
         ::serde::Deserialize,
@@ -2045,6 +2174,134 @@ pub mod types {
         pub version: ::std::option::Option<i64>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///`OptionsFilesContentBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct OptionsFilesContentBody {
+        ///The name the file would have.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent: ::std::option::Option<OptionsFilesContentBodyParent>,
+        ///Its size in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i32>,
+    }
+    ///The folder it would go into.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct OptionsFilesContentBodyParent {
+        ///Identifier of the folder (`0` is the root).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+    }
+    ///Name and folder of the file, as JSON; this part comes first.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesContentBodyAttributes {
+        ///When the content was created (the upload time when absent).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_created_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///When the content was last changed (the upload time when absent).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///The file's name, unique in the folder (compared without case).
+        pub name: ::std::string::String,
+        pub parent: PostFilesContentBodyAttributesParent,
+    }
+    ///The folder to upload into.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesContentBodyAttributesParent {
+        ///Identifier of the folder (`0` is the root).
+        pub id: ::std::string::String,
+    }
+    ///The file's name after the upload, as JSON; this part comes first.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesIdContentBodyAttributes {
+        ///When the content was last changed (the upload time when absent).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content_modified_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///The file's name (it may change with the new version).
+        pub name: ::std::string::String,
+    }
+    ///`PostFilesIdUploadSessionsBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesIdUploadSessionsBody {
+        ///A new name for the file, if it changes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_name: ::std::option::Option<::std::string::String>,
+        ///The size of the whole file in bytes.
+        pub file_size: i64,
+    }
+    ///`PostFilesUploadSessionsBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesUploadSessionsBody {
+        ///The file's name.
+        pub file_name: ::std::string::String,
+        ///The size of the whole file in bytes.
+        pub file_size: i64,
+        ///Identifier of the folder to upload into (`0` is the root).
+        pub folder_id: ::std::string::String,
+    }
+    ///`PostFilesUploadSessionsIdCommitBody`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    pub struct PostFilesUploadSessionsIdCommitBody {
+        ///The parts as the upload answers gave them.
+        pub parts: ::std::vec::Vec<UploadPart>,
     }
     ///A new webhook: what it watches, where notifications go, and on which events.
     #[derive(
@@ -2783,6 +3040,184 @@ pub mod types {
         pub object: ::std::option::Option<Resource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<crate::open_enums::ResourceScopeScope>,
+    }
+    ///A part of a chunked upload, with its digest; the commit lists them.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadPart {
+        ///Where the part starts in the file, in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub offset: ::std::option::Option<i64>,
+        ///Identifier of the part (eight hex digits).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub part_id: ::std::option::Option<::std::string::String>,
+        ///The SHA-1 of the part, in hex.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sha1: ::std::option::Option<::std::string::String>,
+        ///Its size in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+    }
+    ///A part of a chunked upload.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadPartMini {
+        ///Where the part starts in the file, in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub offset: ::std::option::Option<i64>,
+        ///Identifier of the part (eight hex digits).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub part_id: ::std::option::Option<::std::string::String>,
+        ///Its size in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+    }
+    ///A page of the parts of an upload session.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadParts {
+        ///The parts.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entries: ::std::vec::Vec<UploadPart>,
+        ///The most entries per page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub limit: ::std::option::Option<i64>,
+        ///The position of the first entry.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub offset: ::std::option::Option<i64>,
+        ///How the entries are sorted.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub order: ::std::vec::Vec<UploadPartsOrderItem>,
+        ///How many parts there are.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_count: ::std::option::Option<i64>,
+    }
+    ///`UploadPartsOrderItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadPartsOrderItem {
+        ///The field sorted by.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub by: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub direction: ::std::option::Option<
+            crate::open_enums::UploadPartsOrderDirection,
+        >,
+    }
+    ///A chunked upload in progress.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadSession {
+        ///Identifier of the session.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///How many parts Box has stored.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub num_parts_processed: ::std::option::Option<i32>,
+        ///The size of every part but the last, in bytes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub part_size: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub session_endpoints: ::std::option::Option<UploadSessionSessionEndpoints>,
+        ///When the session ends if not committed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub session_expires_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///How many parts make the file.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_parts: ::std::option::Option<i32>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::open_enums::UploadSessionType>,
+    }
+    ///The URLs of the session's operations.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadSessionSessionEndpoints {
+        ///Where to abort the session.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub abort: ::std::option::Option<::std::string::String>,
+        ///Where the commit goes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub commit: ::std::option::Option<::std::string::String>,
+        ///Where the stored parts are listed.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub list_parts: ::std::option::Option<::std::string::String>,
+        ///Where upload events are logged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub log_event: ::std::option::Option<::std::string::String>,
+        ///Where the session's state is read.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///Where parts go.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upload_part: ::std::option::Option<::std::string::String>,
+    }
+    ///Where an upload that passed the pre-check may go.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadUrl {
+        ///A token for that URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upload_token: ::std::option::Option<::std::string::String>,
+        ///A URL to upload to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub upload_url: ::std::option::Option<::std::string::String>,
+    }
+    ///The answer to a part upload.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        schemars::JsonSchema
+    )]
+    pub struct UploadedPart {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub part: ::std::option::Option<UploadPart>,
     }
     ///Points to a Box user.
     #[derive(
@@ -3814,6 +4249,75 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Upload a new version of a file
+
+Replaces the content of a file with a new version, up to 50 MB, in one multipart request (`attributes` before `file`). Answered by the upload host (`https://upload.box.com/api/2.0`), not the API host.
+
+Sends a `POST` request to `/files/{file_id}/content`
+
+Arguments:
+- `file_id`: Identifier of the file.
+- `fields`: Comma-separated names of the fields to answer for the file.
+- `content_md5`: The SHA-1 of the content, in hex: Box refuses the upload when what it received does not match.
+- `if_match`: An `etag`: the upload only goes ahead while the file still has it (412 otherwise).
+- `body`: The version's attributes, then its content.
+*/
+    pub async fn post_files_id_content<'a, B: Into<reqwest::Body>>(
+        &'a self,
+        file_id: &'a str,
+        fields: Option<&'a str>,
+        content_md5: Option<&'a str>,
+        if_match: Option<&'a str>,
+        body: B,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/{}/content", self.baseurl, encode_path(& file_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = content_md5 {
+            header_map.append("content-md5", value.to_string().try_into()?);
+        }
+        if let Some(value) = if_match {
+            header_map.append("if-match", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::CONTENT_TYPE,
+                ::reqwest::header::HeaderValue::from_static("application/octet-stream"),
+            )
+            .body(body)
+            .query(&progenitor_client::QueryParam::new("fields", &fields))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_files_id_content",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     /**List webhooks
 
 Returns a page of the webhooks the app has created, oldest first.
@@ -4026,6 +4530,380 @@ Arguments:
         let mut request = self.client.delete(url).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "delete_webhooks_id",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Check an upload before sending it
+
+Asks whether a file of this name and size may be uploaded into this folder, without sending its content: Box answers 200 when it may, 409 when the folder already holds an item of that name (its id in the conflicts), and an error when the size is over the limit or the caller may not write there.
+
+Sends a `GET` request to `/files/content`
+
+Arguments:
+- `body`: The upload to check.
+*/
+    pub async fn options_files_content<'a>(
+        &'a self,
+        body: &'a types::OptionsFilesContentBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/files/content", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.get(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "options_files_content",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Upload a new file
+
+Sends a file of up to 50 MB into a folder in one request: a multipart body whose `attributes` part (JSON: name and folder) comes before its `file` part. Answered by the upload host (`https://upload.box.com/api/2.0`), not the API host.
+
+Sends a `POST` request to `/files/content`
+
+Arguments:
+- `fields`: Comma-separated names of the fields to answer for the new file.
+- `content_md5`: The SHA-1 of the content, in hex: Box refuses the upload when what it received does not match.
+- `body`: The file's attributes, then its content.
+*/
+    pub async fn post_files_content<'a, B: Into<reqwest::Body>>(
+        &'a self,
+        fields: Option<&'a str>,
+        content_md5: Option<&'a str>,
+        body: B,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/files/content", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        if let Some(value) = content_md5 {
+            header_map.append("content-md5", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::CONTENT_TYPE,
+                ::reqwest::header::HeaderValue::from_static("application/octet-stream"),
+            )
+            .body(body)
+            .query(&progenitor_client::QueryParam::new("fields", &fields))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "post_files_content",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Start a chunked upload of a new file
+
+Opens an upload session for a file above 20 MB: the session says the size of each part and how many there are. Answered by the upload host (`https://upload.box.com/api/2.0`), not the API host.
+
+Sends a `POST` request to `/files/upload_sessions`
+
+Arguments:
+- `body`: The file to come.
+*/
+    pub async fn post_files_upload_sessions<'a>(
+        &'a self,
+        body: &'a types::PostFilesUploadSessionsBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!("{}/files/upload_sessions", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_files_upload_sessions",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Start a chunked upload of a new version
+
+Opens an upload session whose commit stores a new version of an existing file. Answered by the upload host (`https://upload.box.com/api/2.0`), not the API host.
+
+Sends a `POST` request to `/files/{file_id}/upload_sessions`
+
+Arguments:
+- `file_id`: Identifier of the file.
+- `body`: The version to come.
+*/
+    pub async fn post_files_id_upload_sessions<'a>(
+        &'a self,
+        file_id: &'a str,
+        body: &'a types::PostFilesIdUploadSessionsBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/{}/upload_sessions", self.baseurl, encode_path(& file_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_files_id_upload_sessions",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Upload one part
+
+Sends one part of the file, at the byte range the session expects (every part has the session's `part_size`, the last one the rest). Sending the same part again is harmless. Answered by the session's upload host.
+
+Sends a `PUT` request to `/files/upload_sessions/{upload_session_id}`
+
+Arguments:
+- `upload_session_id`: Identifier of the session.
+- `content_range`: Where the part lies in the file: `bytes <first>-<last>/<file size>`.
+- `digest`: `sha=` and the base64 SHA-1 of this part: Box refuses a part whose bytes do not match.
+- `body`: The part's bytes.
+*/
+    pub async fn put_files_upload_sessions_id<'a, B: Into<reqwest::Body>>(
+        &'a self,
+        upload_session_id: &'a str,
+        content_range: &'a str,
+        digest: &'a str,
+        body: B,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/upload_sessions/{}", self.baseurl, encode_path(& upload_session_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("content-range", content_range.to_string().try_into()?);
+        header_map.append("digest", digest.to_string().try_into()?);
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .header(
+                ::reqwest::header::CONTENT_TYPE,
+                ::reqwest::header::HeaderValue::from_static("application/octet-stream"),
+            )
+            .body(body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "put_files_upload_sessions_id",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**List the parts of a session
+
+The parts stored so far, with their offsets, sizes and SHA-1s: what an interrupted upload still has to send. Answered by the session's upload host.
+
+Sends a `GET` request to `/files/upload_sessions/{upload_session_id}/parts`
+
+Arguments:
+- `upload_session_id`: Identifier of the session.
+- `limit`: The most parts to answer.
+- `offset`: How many parts to skip.
+*/
+    pub async fn get_files_upload_sessions_id_parts<'a>(
+        &'a self,
+        upload_session_id: &'a str,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/upload_sessions/{}/parts", self.baseurl, encode_path(&
+            upload_session_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(&progenitor_client::QueryParam::new("limit", &limit))
+            .query(&progenitor_client::QueryParam::new("offset", &offset))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_files_upload_sessions_id_parts",
+        };
+        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
+            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
+                "api-version",
+            );
+            request.headers_mut().remove(&API_VERSION);
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+        })(&self.inner, &mut request);
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(ResponseValue::stream(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Commit a chunked upload
+
+Ends the session: Box joins the parts in the order given and checks the whole file's SHA-1. It may answer 202 while it still processes the parts; send the commit again after its `Retry-After`. Answered by the session's upload host.
+
+Sends a `POST` request to `/files/upload_sessions/{upload_session_id}/commit`
+
+Arguments:
+- `upload_session_id`: Identifier of the session.
+- `digest`: `sha=` and the base64 SHA-1 of the whole file.
+- `if_match`: An `etag`: the commit only goes ahead while the file still has it.
+- `if_none_match`: An `etag`: the commit only goes ahead while the file no longer has it.
+- `body`: Every part, in the order they make the file.
+*/
+    pub async fn post_files_upload_sessions_id_commit<'a>(
+        &'a self,
+        upload_session_id: &'a str,
+        digest: &'a str,
+        if_match: Option<&'a str>,
+        if_none_match: Option<&'a str>,
+        body: &'a types::PostFilesUploadSessionsIdCommitBody,
+    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        let url = format!(
+            "{}/files/upload_sessions/{}/commit", self.baseurl, encode_path(&
+            upload_session_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        header_map.append("digest", digest.to_string().try_into()?);
+        if let Some(value) = if_match {
+            header_map.append("if-match", value.to_string().try_into()?);
+        }
+        if let Some(value) = if_none_match {
+            header_map.append("if-none-match", value.to_string().try_into()?);
+        }
+        #[allow(unused_mut)]
+        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "post_files_upload_sessions_id_commit",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
             const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
@@ -6926,6 +7804,181 @@ Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHE
                 .into()
         }
     }
+    /**Ascending or descending.
+
+Known values: `ASC`, `DESC`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum UploadPartsOrderDirection {
+        ///`ASC`
+        Asc,
+        ///`DESC`
+        Desc,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl UploadPartsOrderDirection {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Asc => "ASC",
+                Self::Desc => "DESC",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for UploadPartsOrderDirection {
+        fn from(value: &str) -> Self {
+            match value {
+                "ASC" => Self::Asc,
+                "DESC" => Self::Desc,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UploadPartsOrderDirection {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "ASC" => Self::Asc,
+                "DESC" => Self::Desc,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadPartsOrderDirection {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for UploadPartsOrderDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for UploadPartsOrderDirection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadPartsOrderDirection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for UploadPartsOrderDirection {
+        fn schema_name() -> ::std::string::String {
+            "UploadPartsOrderDirection".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Ascending or descending. Known values: `ASC`, `DESC`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
+    /**Always `upload_session`.
+
+Known values: `upload_session`. Any other value decodes as `Unknown`.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[non_exhaustive]
+    pub enum UploadSessionType {
+        ///`upload_session`
+        UploadSession,
+        /// A value this version of the client does not know, exactly as Box sent it.
+        Unknown(::std::string::String),
+    }
+    impl UploadSessionType {
+        /// The value as Box spells it on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::UploadSession => "upload_session",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for UploadSessionType {
+        fn from(value: &str) -> Self {
+            match value {
+                "upload_session" => Self::UploadSession,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UploadSessionType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "upload_session" => Self::UploadSession,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UploadSessionType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for UploadSessionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for UploadSessionType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UploadSessionType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
+        }
+    }
+    impl ::schemars::JsonSchema for UploadSessionType {
+        fn schema_name() -> ::std::string::String {
+            "UploadSessionType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Always `upload_session`. Known values: `upload_session`; others may appear."
+                                .to_owned(),
+                        ),
+                        ..Default::default()
+                    }),
+                ),
+                ..Default::default()
+            }
+                .into()
+        }
+    }
     struct OpenEnumVisitor<T>(::std::marker::PhantomData<T>);
     impl<'de, T> ::serde::de::Visitor<'de> for OpenEnumVisitor<T>
     where
@@ -7041,6 +8094,10 @@ pub mod operations {
         pub idempotent: bool,
         /// The header parameters the fragment marks required (lower case as written there).
         pub required_headers: &'static [&'static str],
+        /// The URL of the server the fragment names for this operation alone (Box's upload host,
+        /// `https://upload.box.com/api/2.0`), or `None` for the document's server (the API host). The
+        /// URL may hold a server variable (`https://{box-upload-server}/api/2.0`).
+        pub server: ::std::option::Option<&'static str>,
         /// The success statuses the fragment lists, in order, with their body schemas.
         pub successes: &'static [Success],
     }
@@ -7097,11 +8154,19 @@ pub mod operations {
         <PostDocgenBatchesV20250<'static> as Operation>::INFO,
         <GetFilesId<'static> as Operation>::INFO,
         <GetFilesIdContent<'static> as Operation>::INFO,
+        <PostFilesIdContent<'static> as Operation>::INFO,
         <GetWebhooks<'static> as Operation>::INFO,
         <PostWebhooks<'static> as Operation>::INFO,
         <GetWebhooksId<'static> as Operation>::INFO,
         <PutWebhooksId<'static> as Operation>::INFO,
         <DeleteWebhooksId<'static> as Operation>::INFO,
+        <OptionsFilesContent<'static> as Operation>::INFO,
+        <PostFilesContent<'static> as Operation>::INFO,
+        <PostFilesUploadSessions<'static> as Operation>::INFO,
+        <PostFilesIdUploadSessions<'static> as Operation>::INFO,
+        <PutFilesUploadSessionsId<'static> as Operation>::INFO,
+        <GetFilesUploadSessionsIdParts<'static> as Operation>::INFO,
+        <PostFilesUploadSessionsIdCommit<'static> as Operation>::INFO,
     ];
     ///`POST /docgen_templates` (`post_docgen_templates_v2025.0`): the arguments of [`Client::post_docgen_templates_v2025_0`](super::Client::post_docgen_templates_v2025_0).
     #[derive(Debug, Clone, Copy)]
@@ -7118,6 +8183,7 @@ pub mod operations {
             path: "/docgen_templates",
             idempotent: false,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 201u16,
@@ -7162,6 +8228,7 @@ pub mod operations {
             path: "/docgen_templates",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7205,6 +8272,7 @@ pub mod operations {
             path: "/docgen_templates/{template_id}",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 204u16,
@@ -7250,6 +8318,7 @@ pub mod operations {
             path: "/docgen_templates/{template_id}",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7306,6 +8375,7 @@ pub mod operations {
             path: "/docgen_templates/{template_id}/tags",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7361,6 +8431,7 @@ pub mod operations {
             path: "/docgen_jobs/{job_id}",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7405,6 +8476,7 @@ pub mod operations {
             path: "/docgen_jobs",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7452,6 +8524,7 @@ pub mod operations {
             path: "/docgen_template_jobs/{template_id}",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7500,6 +8573,7 @@ pub mod operations {
             path: "/docgen_batch_jobs/{batch_id}",
             idempotent: true,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7544,6 +8618,7 @@ pub mod operations {
             path: "/docgen_batches",
             idempotent: false,
             required_headers: &["box-version"],
+            server: None,
             successes: &[
                 Success {
                     status: 202u16,
@@ -7592,6 +8667,7 @@ pub mod operations {
             path: "/files/{file_id}",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7651,6 +8727,7 @@ pub mod operations {
             path: "/files/{file_id}/content",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7689,6 +8766,58 @@ pub mod operations {
             }
         }
     }
+    ///`POST /files/{file_id}/content` (`post_files_id_content`): the arguments of [`Client::post_files_id_content`](super::Client::post_files_id_content).
+    #[derive(Debug, Clone)]
+    pub struct PostFilesIdContent<'a> {
+        ///The `file_id` argument.
+        pub file_id: &'a str,
+        ///The `fields` argument.
+        pub fields: Option<&'a str>,
+        ///The `content_md5` argument.
+        pub content_md5: Option<&'a str>,
+        ///The `if_match` argument.
+        pub if_match: Option<&'a str>,
+        ///The `body` argument.
+        pub body: ::bytes::Bytes,
+    }
+    impl<'a> Operation for PostFilesIdContent<'a> {
+        const INFO: Info = Info {
+            id: "post_files_id_content",
+            method: "POST",
+            path: "/files/{file_id}/content",
+            idempotent: false,
+            required_headers: &[],
+            server: Some("https://upload.box.com/api/2.0"),
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Files"),
+                },
+            ],
+        };
+        type Output = super::types::Files;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_files_id_content(
+                    ::std::clone::Clone::clone(&self.file_id),
+                    ::std::clone::Clone::clone(&self.fields),
+                    ::std::clone::Clone::clone(&self.content_md5),
+                    ::std::clone::Clone::clone(&self.if_match),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
     ///`GET /webhooks` (`get_webhooks`): the arguments of [`Client::get_webhooks`](super::Client::get_webhooks).
     #[derive(Debug, Clone, Copy)]
     pub struct GetWebhooks<'a> {
@@ -7704,6 +8833,7 @@ pub mod operations {
             path: "/webhooks",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7744,6 +8874,7 @@ pub mod operations {
             path: "/webhooks",
             idempotent: false,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 201u16,
@@ -7780,6 +8911,7 @@ pub mod operations {
             path: "/webhooks/{webhook_id}",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7818,6 +8950,7 @@ pub mod operations {
             path: "/webhooks/{webhook_id}",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 200u16,
@@ -7858,6 +8991,7 @@ pub mod operations {
             path: "/webhooks/{webhook_id}",
             idempotent: true,
             required_headers: &[],
+            server: None,
             successes: &[
                 Success {
                     status: 204u16,
@@ -7884,6 +9018,332 @@ pub mod operations {
             }
         }
     }
+    ///`OPTIONS /files/content` (`options_files_content`): the arguments of [`Client::options_files_content`](super::Client::options_files_content).
+    #[derive(Debug, Clone, Copy)]
+    pub struct OptionsFilesContent<'a> {
+        ///The `body` argument.
+        pub body: &'a super::types::OptionsFilesContentBody,
+    }
+    impl<'a> Operation for OptionsFilesContent<'a> {
+        const INFO: Info = Info {
+            id: "options_files_content",
+            method: "OPTIONS",
+            path: "/files/content",
+            idempotent: true,
+            required_headers: &[],
+            server: None,
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("UploadUrl"),
+                },
+            ],
+        };
+        type Output = super::types::UploadUrl;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client.options_files_content(::std::clone::Clone::clone(&self.body))
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`POST /files/content` (`post_files_content`): the arguments of [`Client::post_files_content`](super::Client::post_files_content).
+    #[derive(Debug, Clone)]
+    pub struct PostFilesContent<'a> {
+        ///The `fields` argument.
+        pub fields: Option<&'a str>,
+        ///The `content_md5` argument.
+        pub content_md5: Option<&'a str>,
+        ///The `body` argument.
+        pub body: ::bytes::Bytes,
+    }
+    impl<'a> Operation for PostFilesContent<'a> {
+        const INFO: Info = Info {
+            id: "post_files_content",
+            method: "POST",
+            path: "/files/content",
+            idempotent: false,
+            required_headers: &[],
+            server: Some("https://upload.box.com/api/2.0"),
+            successes: &[
+                Success {
+                    status: 201u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Files"),
+                },
+            ],
+        };
+        type Output = super::types::Files;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_files_content(
+                    ::std::clone::Clone::clone(&self.fields),
+                    ::std::clone::Clone::clone(&self.content_md5),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`POST /files/upload_sessions` (`post_files_upload_sessions`): the arguments of [`Client::post_files_upload_sessions`](super::Client::post_files_upload_sessions).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostFilesUploadSessions<'a> {
+        ///The `body` argument.
+        pub body: &'a super::types::PostFilesUploadSessionsBody,
+    }
+    impl<'a> Operation for PostFilesUploadSessions<'a> {
+        const INFO: Info = Info {
+            id: "post_files_upload_sessions",
+            method: "POST",
+            path: "/files/upload_sessions",
+            idempotent: false,
+            required_headers: &[],
+            server: Some("https://upload.box.com/api/2.0"),
+            successes: &[
+                Success {
+                    status: 201u16,
+                    content_type: Some("application/json"),
+                    schema: Some("UploadSession"),
+                },
+            ],
+        };
+        type Output = super::types::UploadSession;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client.post_files_upload_sessions(::std::clone::Clone::clone(&self.body))
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`POST /files/{file_id}/upload_sessions` (`post_files_id_upload_sessions`): the arguments of [`Client::post_files_id_upload_sessions`](super::Client::post_files_id_upload_sessions).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostFilesIdUploadSessions<'a> {
+        ///The `file_id` argument.
+        pub file_id: &'a str,
+        ///The `body` argument.
+        pub body: &'a super::types::PostFilesIdUploadSessionsBody,
+    }
+    impl<'a> Operation for PostFilesIdUploadSessions<'a> {
+        const INFO: Info = Info {
+            id: "post_files_id_upload_sessions",
+            method: "POST",
+            path: "/files/{file_id}/upload_sessions",
+            idempotent: false,
+            required_headers: &[],
+            server: Some("https://upload.box.com/api/2.0"),
+            successes: &[
+                Success {
+                    status: 201u16,
+                    content_type: Some("application/json"),
+                    schema: Some("UploadSession"),
+                },
+            ],
+        };
+        type Output = super::types::UploadSession;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_files_id_upload_sessions(
+                    ::std::clone::Clone::clone(&self.file_id),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`PUT /files/upload_sessions/{upload_session_id}` (`put_files_upload_sessions_id`): the arguments of [`Client::put_files_upload_sessions_id`](super::Client::put_files_upload_sessions_id).
+    #[derive(Debug, Clone)]
+    pub struct PutFilesUploadSessionsId<'a> {
+        ///The `upload_session_id` argument.
+        pub upload_session_id: &'a str,
+        ///The `content_range` argument.
+        pub content_range: &'a str,
+        ///The `digest` argument.
+        pub digest: &'a str,
+        ///The `body` argument.
+        pub body: ::bytes::Bytes,
+    }
+    impl<'a> Operation for PutFilesUploadSessionsId<'a> {
+        const INFO: Info = Info {
+            id: "put_files_upload_sessions_id",
+            method: "PUT",
+            path: "/files/upload_sessions/{upload_session_id}",
+            idempotent: true,
+            required_headers: &["digest", "content-range"],
+            server: Some("https://{box-upload-server}/api/2.0"),
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("UploadedPart"),
+                },
+            ],
+        };
+        type Output = super::types::UploadedPart;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .put_files_upload_sessions_id(
+                    ::std::clone::Clone::clone(&self.upload_session_id),
+                    ::std::clone::Clone::clone(&self.content_range),
+                    ::std::clone::Clone::clone(&self.digest),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`GET /files/upload_sessions/{upload_session_id}/parts` (`get_files_upload_sessions_id_parts`): the arguments of [`Client::get_files_upload_sessions_id_parts`](super::Client::get_files_upload_sessions_id_parts).
+    #[derive(Debug, Clone, Copy)]
+    pub struct GetFilesUploadSessionsIdParts<'a> {
+        ///The `upload_session_id` argument.
+        pub upload_session_id: &'a str,
+        ///The `limit` argument.
+        pub limit: Option<i64>,
+        ///The `offset` argument.
+        pub offset: Option<i64>,
+    }
+    impl<'a> Operation for GetFilesUploadSessionsIdParts<'a> {
+        const INFO: Info = Info {
+            id: "get_files_upload_sessions_id_parts",
+            method: "GET",
+            path: "/files/upload_sessions/{upload_session_id}/parts",
+            idempotent: true,
+            required_headers: &[],
+            server: Some("https://{box-upload-server}/api/2.0"),
+            successes: &[
+                Success {
+                    status: 200u16,
+                    content_type: Some("application/json"),
+                    schema: Some("UploadParts"),
+                },
+            ],
+        };
+        type Output = super::types::UploadParts;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .get_files_upload_sessions_id_parts(
+                    ::std::clone::Clone::clone(&self.upload_session_id),
+                    ::std::clone::Clone::clone(&self.limit),
+                    ::std::clone::Clone::clone(&self.offset),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            Ok(body.json()?)
+        }
+    }
+    ///`POST /files/upload_sessions/{upload_session_id}/commit` (`post_files_upload_sessions_id_commit`): the arguments of [`Client::post_files_upload_sessions_id_commit`](super::Client::post_files_upload_sessions_id_commit).
+    #[derive(Debug, Clone, Copy)]
+    pub struct PostFilesUploadSessionsIdCommit<'a> {
+        ///The `upload_session_id` argument.
+        pub upload_session_id: &'a str,
+        ///The `digest` argument.
+        pub digest: &'a str,
+        ///The `if_match` argument.
+        pub if_match: Option<&'a str>,
+        ///The `if_none_match` argument.
+        pub if_none_match: Option<&'a str>,
+        ///The `body` argument.
+        pub body: &'a super::types::PostFilesUploadSessionsIdCommitBody,
+    }
+    ///The success answers of `post_files_upload_sessions_id_commit`.
+    #[derive(Debug, Clone)]
+    pub enum PostFilesUploadSessionsIdCommitOutput {
+        ///HTTP 201.
+        Created(super::types::Files),
+        ///HTTP 202.
+        Accepted,
+    }
+    impl<'a> Operation for PostFilesUploadSessionsIdCommit<'a> {
+        const INFO: Info = Info {
+            id: "post_files_upload_sessions_id_commit",
+            method: "POST",
+            path: "/files/upload_sessions/{upload_session_id}/commit",
+            idempotent: false,
+            required_headers: &["digest"],
+            server: Some("https://{box-upload-server}/api/2.0"),
+            successes: &[
+                Success {
+                    status: 201u16,
+                    content_type: Some("application/json"),
+                    schema: Some("Files"),
+                },
+                Success {
+                    status: 202u16,
+                    content_type: None,
+                    schema: None,
+                },
+            ],
+        };
+        type Output = PostFilesUploadSessionsIdCommitOutput;
+        fn send<'s>(
+            &'s self,
+            client: &'s super::Client,
+        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+            client
+                .post_files_upload_sessions_id_commit(
+                    ::std::clone::Clone::clone(&self.upload_session_id),
+                    ::std::clone::Clone::clone(&self.digest),
+                    ::std::clone::Clone::clone(&self.if_match),
+                    ::std::clone::Clone::clone(&self.if_none_match),
+                    ::std::clone::Clone::clone(&self.body),
+                )
+        }
+        fn decode<B: Body>(
+            status: u16,
+            body: &B,
+        ) -> ::std::result::Result<Self::Output, B::Error> {
+            let _ = status;
+            match status {
+                202u16 => Ok(PostFilesUploadSessionsIdCommitOutput::Accepted),
+                _ => Ok(PostFilesUploadSessionsIdCommitOutput::Created(body.json()?)),
+            }
+        }
+    }
 }
 /// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
 /// lifetimes), for code that must cover them all.
@@ -7902,10 +9362,33 @@ macro_rules! for_each_operation {
         ($crate::operations::PostDocgenBatchesV20250 < 'static >); $callback !
         ($crate::operations::GetFilesId < 'static >); $callback !
         ($crate::operations::GetFilesIdContent < 'static >); $callback !
+        ($crate::operations::PostFilesIdContent < 'static >); $callback !
         ($crate::operations::GetWebhooks < 'static >); $callback !
         ($crate::operations::PostWebhooks < 'static >); $callback !
         ($crate::operations::GetWebhooksId < 'static >); $callback !
         ($crate::operations::PutWebhooksId < 'static >); $callback !
-        ($crate::operations::DeleteWebhooksId < 'static >);
+        ($crate::operations::DeleteWebhooksId < 'static >); $callback !
+        ($crate::operations::OptionsFilesContent < 'static >); $callback !
+        ($crate::operations::PostFilesContent < 'static >); $callback !
+        ($crate::operations::PostFilesUploadSessions < 'static >); $callback !
+        ($crate::operations::PostFilesIdUploadSessions < 'static >); $callback !
+        ($crate::operations::PutFilesUploadSessionsId < 'static >); $callback !
+        ($crate::operations::GetFilesUploadSessionsIdParts < 'static >); $callback !
+        ($crate::operations::PostFilesUploadSessionsIdCommit < 'static >);
     };
+}
+/// Sends the operations that progenitor generated as `GET` with their real method (rewrite 11 of
+/// `box-docgen-codegen`).
+impl ClientHooks<::reqwest::header::HeaderMap> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::std::result::Result<(), Error<E>> {
+        match info.operation_id {
+            "options_files_content" => *request.method_mut() = ::reqwest::Method::OPTIONS,
+            _ => {}
+        }
+        Ok(())
+    }
 }
