@@ -38,8 +38,11 @@ fn doc_above(lines: &[&str], at: usize) -> String {
     String::new()
 }
 
-/// Types typify 0.8 merges from a nullable `allOf` (a file's `lock` and `parent`), dropping every description.
-const MERGED_FROM_NULLABLE_ALL_OF: [&str; 3] = ["FileFullLock", "FileFullParent", "FileInnerParent"];
+/// Types typify 0.8 merges from an `allOf` whose arms both describe the property (a file's nullable `lock` and
+/// `parent`; a conflict error's `context_info`, which `ClientError` describes too; a conflicting file's
+/// `file_version`, which `File--Mini` describes too), dropping every description.
+const MERGED_FROM_NULLABLE_ALL_OF: [&str; 5] =
+    ["ConflictErrorContextInfo", "FileConflictInnerFileVersion", "FileFullLock", "FileFullParent", "FileInnerParent"];
 
 #[test]
 fn every_generated_type_has_a_description() {

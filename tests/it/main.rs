@@ -22,5 +22,6 @@ mod raw_server;
 mod secrets;
 mod support;
 mod tls;
+mod upload;
 mod waiting;
 mod webhooks;

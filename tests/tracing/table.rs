@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::Captured;
-use crate::support::paused_clock_client;
+use crate::support::TOKEN;
 
 const FRAGMENT: &str = include_str!("../../openapi/docgen.json");
 
@@ -74,17 +74,58 @@ fn facade_calls() -> Vec<(&'static str, Call)> {
                 c.create_batch(&request).await.map(drop)
             })
         }),
+        // Uploads: the pre-check comes first; a name the double already has (`a.pdf`, the file `ID`) becomes a
+        // new version; a file above the client's threshold (16 bytes here) goes through a session of one part.
+        ("options_files_content", |c| Box::pin(async move { c.upload_file(local("new.pdf", 4), "0").await.map(drop) })),
+        ("post_files_content", |c| Box::pin(async move { c.upload_file(local("new.pdf", 4), "0").await.map(drop) })),
+        ("post_files_id_content", |c| Box::pin(async move { c.upload_file(local("a.pdf", 4), "0").await.map(drop) })),
+        ("post_files_upload_sessions", |c| {
+            Box::pin(async move { c.upload_file(local("big.pdf", 64), "0").await.map(drop) })
+        }),
+        ("post_files_id_upload_sessions", |c| {
+            Box::pin(async move { c.upload_file(local("a.pdf", 64), "0").await.map(drop) })
+        }),
+        ("put_files_upload_sessions_id", |c| {
+            Box::pin(async move { c.upload_file(local("big.pdf", 64), "0").await.map(drop) })
+        }),
+        ("post_files_upload_sessions_id_commit", |c| {
+            Box::pin(async move { c.upload_file(local("big.pdf", 64), "0").await.map(drop) })
+        }),
     ]
 }
 
-/// Every operation of the fragment: (operation id, method, path template).
-fn fragment_operations() -> Vec<(String, String, String)> {
+/// A local file of `size` bytes to upload, in a directory of its size (uploads take the file's own name).
+fn local(name: &str, size: usize) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("table-uploads-{size}"));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let path = dir.join(name);
+    std::fs::write(&path, vec![b'x'; size]).expect("written");
+    path
+}
+
+/// A client of the double (API and upload host) whose HTTP stack sets no timers, uploading above 16 bytes in
+/// parts.
+fn client(mock: &MockBox, builder: box_docgen::ClientBuilder, policy: &RetryPolicy) -> Client {
+    builder
+        .base_url(mock.base_url())
+        .upload_url(mock.upload_url())
+        .chunked_uploads_above(16)
+        .http_client(crate::support::timer_free_http())
+        .retry_policy(policy.clone())
+        .build()
+        .expect("valid")
+}
+
+/// Every operation of the fragment: (operation id, method, path template, whether it names a server of its
+/// own, the upload host).
+fn fragment_operations() -> Vec<(String, String, String, bool)> {
     let spec: Value = serde_json::from_str(FRAGMENT).expect("the fragment is JSON");
     let mut operations = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("a path item") {
             let id = operation["operationId"].as_str().expect("an operation id");
-            operations.push((id.to_owned(), method.to_uppercase(), path.clone()));
+            let upload = operation.get("servers").is_some();
+            operations.push((id.to_owned(), method.to_uppercase(), path.clone(), upload));
         }
     }
     operations
@@ -111,16 +152,16 @@ impl TokenSource for Rotating {
     }
 }
 
-fn with_ids(template: &str) -> String {
-    let mut path = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let close = rest[open..].find('}').expect("a closed parameter") + open;
-        path.push_str(&rest[..open]);
-        path.push_str(ID);
-        rest = &rest[close + 1..];
-    }
-    path + rest
+/// Whether `path` is `template` with every parameter set to [`ID`], but an upload session's id, which Box
+/// chooses.
+fn fits(template: &str, path: &str) -> bool {
+    let (template, path): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    template.len() == path.len()
+        && template.iter().zip(&path).all(|(expected, actual)| match *expected {
+            "{upload_session_id}" => !actual.is_empty(),
+            parameter if parameter.starts_with('{') => *actual == ID,
+            literal => literal == *actual,
+        })
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
@@ -140,12 +181,12 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
     assert_eq!(calls.len(), operations.len(), "one facade call per operation of the fragment");
     let policy = RetryPolicy::default().max_attempts(2).base_delay(Duration::from_millis(10));
 
-    for (id, method, template) in operations {
+    for (id, method, template, upload) in operations {
         let call =
             calls.iter().find(|(call_id, _)| *call_id == id).unwrap_or_else(|| panic!("no facade call for {id}")).1;
         let idempotent = matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
         let expected_attempts: usize = if idempotent { 2 } else { 1 };
-        let expected_path = format!("/2.0{}", with_ids(&template));
+        let expected_template = format!("{}{template}", if upload { "/api/2.0" } else { "/2.0" });
 
         // A 500 for the operation: the test double applies it only to a request it routes to that operation.
         // (A download first reads the file's SHA-1, so the file exists.)
@@ -153,7 +194,7 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
         mock.fail(info(&id), Fault::Status(500), 2);
         captured.clear();
-        let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("a 500");
+        let error = call(client(&mock, Client::builder(TOKEN), &policy)).await.expect_err("a 500");
         assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
         assert_eq!(error.attempts(), Some(expected_attempts as u32), "{id}: {error}");
         let attempts = if expected_attempts == 1 {
@@ -163,10 +204,13 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         };
         assert!(error.to_string().ends_with(&attempts), "{id}: {error}");
         let on_the_wire = |mock: &MockBox| {
-            let wanted = (method.as_str(), expected_path.as_str());
-            mock.requests().iter().filter(|request| (request.method.as_str(), request.path.as_str()) == wanted).count()
+            let requests = mock.requests();
+            requests
+                .iter()
+                .filter(|request| request.method == method && fits(&expected_template, &request.path))
+                .count()
         };
-        assert_eq!(on_the_wire(&mock), expected_attempts, "{id}: {method} {template} after a 500");
+        assert_eq!(on_the_wire(&mock), expected_attempts, "{id}: {method} {expected_template} after a 500");
 
         let output = captured.text();
         let operation = format!("operation=\"{id}\"");
@@ -187,7 +231,7 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         let mock = MockBox::start().await;
         mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
         mock.fail(info(&id), Fault::DropConnection, 2);
-        let error = call(paused_clock_client(mock.base_url(), policy.clone())).await.expect_err("dropped");
+        let error = call(client(&mock, Client::builder(TOKEN), &policy)).await.expect_err("dropped");
         assert!(matches!(&error, Error::Transport(transport) if !transport.is_connect()), "{id}: {error:?}");
         assert_eq!(on_the_wire(&mock), expected_attempts, "{id}: {method} {template} after a dropped connection");
 
@@ -197,13 +241,8 @@ async fn every_operation_of_the_fragment_goes_through_the_table_as_the_fragment_
         let mock = MockBox::start().await;
         mock.add_file_content(ID, "a.pdf", &b"%PDF"[..]);
         mock.fail(info(&id), Fault::Status(401), 1).fail(info(&id), Fault::Status(500), 1);
-        let client = Client::with_token_source(Rotating::default())
-            .base_url(mock.base_url())
-            .http_client(crate::support::timer_free_http())
-            .retry_policy(policy.clone())
-            .build()
-            .expect("valid");
-        let error = call(client).await.expect_err("a 401, then a 500");
+        let rotating = client(&mock, Client::with_token_source(Rotating::default()), &policy);
+        let error = call(rotating).await.expect_err("a 401, then a 500");
         assert_eq!(error.status().map(|status| status.as_u16()), Some(500), "{id}: {error}");
         assert_eq!(error.attempts(), Some(2), "{id}: the 401 is an attempt: {error}");
         let sent: Vec<_> = mock

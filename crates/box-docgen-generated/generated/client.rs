@@ -2175,7 +2175,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    ///`OptionsFilesContentBody`
+    ///The name, size and folder of the file to check.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2260,7 +2260,7 @@ pub mod types {
         ///The file's name (it may change with the new version).
         pub name: ::std::string::String,
     }
-    ///`PostFilesIdUploadSessionsBody`
+    ///The size (and new name, if any) of the version the session makes.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2275,7 +2275,7 @@ pub mod types {
         ///The size of the whole file in bytes.
         pub file_size: i64,
     }
-    ///`PostFilesUploadSessionsBody`
+    ///The new file the session makes.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -2291,7 +2291,7 @@ pub mod types {
         ///Identifier of the folder to upload into (`0` is the root).
         pub folder_id: ::std::string::String,
     }
-    ///`PostFilesUploadSessionsIdCommitBody`
+    ///The parts that make the file.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -3083,50 +3083,6 @@ pub mod types {
         ///Its size in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub size: ::std::option::Option<i64>,
-    }
-    ///A page of the parts of an upload session.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
-    pub struct UploadParts {
-        ///The parts.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub entries: ::std::vec::Vec<UploadPart>,
-        ///The most entries per page.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit: ::std::option::Option<i64>,
-        ///The position of the first entry.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<i64>,
-        ///How the entries are sorted.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub order: ::std::vec::Vec<UploadPartsOrderItem>,
-        ///How many parts there are.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_count: ::std::option::Option<i64>,
-    }
-    ///`UploadPartsOrderItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
-    pub struct UploadPartsOrderItem {
-        ///The field sorted by.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub by: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub direction: ::std::option::Option<
-            crate::open_enums::UploadPartsOrderDirection,
-        >,
     }
     ///A chunked upload in progress.
     #[derive(
@@ -4787,62 +4743,6 @@ Arguments:
             .build()?;
         let info = OperationInfo {
             operation_id: "put_files_upload_sessions_id",
-        };
-        (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
-            const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
-                "api-version",
-            );
-            request.headers_mut().remove(&API_VERSION);
-            for (name, value) in headers {
-                request.headers_mut().insert(name, value.clone());
-            }
-        })(&self.inner, &mut request);
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200..=299 => Ok(ResponseValue::stream(response)),
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
-    }
-    /**List the parts of a session
-
-The parts stored so far, with their offsets, sizes and SHA-1s: what an interrupted upload still has to send. Answered by the session's upload host.
-
-Sends a `GET` request to `/files/upload_sessions/{upload_session_id}/parts`
-
-Arguments:
-- `upload_session_id`: Identifier of the session.
-- `limit`: The most parts to answer.
-- `offset`: How many parts to skip.
-*/
-    pub async fn get_files_upload_sessions_id_parts<'a>(
-        &'a self,
-        upload_session_id: &'a str,
-        limit: Option<i64>,
-        offset: Option<i64>,
-    ) -> Result<ResponseValue<ByteStream>, Error<()>> {
-        let url = format!(
-            "{}/files/upload_sessions/{}/parts", self.baseurl, encode_path(&
-            upload_session_id.to_string()),
-        );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .query(&progenitor_client::QueryParam::new("limit", &limit))
-            .query(&progenitor_client::QueryParam::new("offset", &offset))
-            .headers(header_map)
-            .build()?;
-        let info = OperationInfo {
-            operation_id: "get_files_upload_sessions_id_parts",
         };
         (|headers: &::reqwest::header::HeaderMap, request: &mut ::reqwest::Request| {
             const API_VERSION: ::reqwest::header::HeaderName = ::reqwest::header::HeaderName::from_static(
@@ -7804,96 +7704,6 @@ Known values: `FILE.UPLOADED`, `FILE.PREVIEWED`, `FILE.DOWNLOADED`, `FILE.TRASHE
                 .into()
         }
     }
-    /**Ascending or descending.
-
-Known values: `ASC`, `DESC`. Any other value decodes as `Unknown`.*/
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    #[non_exhaustive]
-    pub enum UploadPartsOrderDirection {
-        ///`ASC`
-        Asc,
-        ///`DESC`
-        Desc,
-        /// A value this version of the client does not know, exactly as Box sent it.
-        Unknown(::std::string::String),
-    }
-    impl UploadPartsOrderDirection {
-        /// The value as Box spells it on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::Asc => "ASC",
-                Self::Desc => "DESC",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl ::std::convert::From<&str> for UploadPartsOrderDirection {
-        fn from(value: &str) -> Self {
-            match value {
-                "ASC" => Self::Asc,
-                "DESC" => Self::Desc,
-                other => Self::Unknown(other.to_owned()),
-            }
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for UploadPartsOrderDirection {
-        fn from(value: ::std::string::String) -> Self {
-            match value.as_str() {
-                "ASC" => Self::Asc,
-                "DESC" => Self::Desc,
-                _ => Self::Unknown(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UploadPartsOrderDirection {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::from(value))
-        }
-    }
-    impl ::std::fmt::Display for UploadPartsOrderDirection {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-    impl ::serde::Serialize for UploadPartsOrderDirection {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for UploadPartsOrderDirection {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            deserializer.deserialize_str(OpenEnumVisitor(::std::marker::PhantomData))
-        }
-    }
-    impl ::schemars::JsonSchema for UploadPartsOrderDirection {
-        fn schema_name() -> ::std::string::String {
-            "UploadPartsOrderDirection".to_owned()
-        }
-        fn json_schema(
-            _: &mut ::schemars::r#gen::SchemaGenerator,
-        ) -> ::schemars::schema::Schema {
-            ::schemars::schema::SchemaObject {
-                instance_type: Some(::schemars::schema::InstanceType::String.into()),
-                metadata: Some(
-                    ::std::boxed::Box::new(::schemars::schema::Metadata {
-                        description: Some(
-                            "Ascending or descending. Known values: `ASC`, `DESC`; others may appear."
-                                .to_owned(),
-                        ),
-                        ..Default::default()
-                    }),
-                ),
-                ..Default::default()
-            }
-                .into()
-        }
-    }
     /**Always `upload_session`.
 
 Known values: `upload_session`. Any other value decodes as `Unknown`.*/
@@ -8165,7 +7975,6 @@ pub mod operations {
         <PostFilesUploadSessions<'static> as Operation>::INFO,
         <PostFilesIdUploadSessions<'static> as Operation>::INFO,
         <PutFilesUploadSessionsId<'static> as Operation>::INFO,
-        <GetFilesUploadSessionsIdParts<'static> as Operation>::INFO,
         <PostFilesUploadSessionsIdCommit<'static> as Operation>::INFO,
     ];
     ///`POST /docgen_templates` (`post_docgen_templates_v2025.0`): the arguments of [`Client::post_docgen_templates_v2025_0`](super::Client::post_docgen_templates_v2025_0).
@@ -9230,52 +9039,6 @@ pub mod operations {
             Ok(body.json()?)
         }
     }
-    ///`GET /files/upload_sessions/{upload_session_id}/parts` (`get_files_upload_sessions_id_parts`): the arguments of [`Client::get_files_upload_sessions_id_parts`](super::Client::get_files_upload_sessions_id_parts).
-    #[derive(Debug, Clone, Copy)]
-    pub struct GetFilesUploadSessionsIdParts<'a> {
-        ///The `upload_session_id` argument.
-        pub upload_session_id: &'a str,
-        ///The `limit` argument.
-        pub limit: Option<i64>,
-        ///The `offset` argument.
-        pub offset: Option<i64>,
-    }
-    impl<'a> Operation for GetFilesUploadSessionsIdParts<'a> {
-        const INFO: Info = Info {
-            id: "get_files_upload_sessions_id_parts",
-            method: "GET",
-            path: "/files/upload_sessions/{upload_session_id}/parts",
-            idempotent: true,
-            required_headers: &[],
-            server: Some("https://{box-upload-server}/api/2.0"),
-            successes: &[
-                Success {
-                    status: 200u16,
-                    content_type: Some("application/json"),
-                    schema: Some("UploadParts"),
-                },
-            ],
-        };
-        type Output = super::types::UploadParts;
-        fn send<'s>(
-            &'s self,
-            client: &'s super::Client,
-        ) -> impl ::std::future::Future<Output = Raw> + Send + 's {
-            client
-                .get_files_upload_sessions_id_parts(
-                    ::std::clone::Clone::clone(&self.upload_session_id),
-                    ::std::clone::Clone::clone(&self.limit),
-                    ::std::clone::Clone::clone(&self.offset),
-                )
-        }
-        fn decode<B: Body>(
-            status: u16,
-            body: &B,
-        ) -> ::std::result::Result<Self::Output, B::Error> {
-            let _ = status;
-            Ok(body.json()?)
-        }
-    }
     ///`POST /files/upload_sessions/{upload_session_id}/commit` (`post_files_upload_sessions_id_commit`): the arguments of [`Client::post_files_upload_sessions_id_commit`](super::Client::post_files_upload_sessions_id_commit).
     #[derive(Debug, Clone, Copy)]
     pub struct PostFilesUploadSessionsIdCommit<'a> {
@@ -9373,7 +9136,6 @@ macro_rules! for_each_operation {
         ($crate::operations::PostFilesUploadSessions < 'static >); $callback !
         ($crate::operations::PostFilesIdUploadSessions < 'static >); $callback !
         ($crate::operations::PutFilesUploadSessionsId < 'static >); $callback !
-        ($crate::operations::GetFilesUploadSessionsIdParts < 'static >); $callback !
         ($crate::operations::PostFilesUploadSessionsIdCommit < 'static >);
     };
 }

@@ -65,6 +65,11 @@ pub(crate) fn violations(
         }
     }
     let request_body = operation.get("requestBody").map(|body| resolve(spec, body));
+    if let Some(multipart) = request_body.and_then(|body| body.pointer("/content/multipart~1form-data/schema")) {
+        let content_type = headers.get("content-type").and_then(|value| value.to_str().ok());
+        multipart_violations(spec, multipart, content_type, body, &mut found);
+        return found;
+    }
     let schema = request_body.and_then(|body| body.pointer("/content/application~1json/schema"));
     match (schema, body.is_empty()) {
         (Some(_), true) if request_body.is_some_and(|body| body["required"] == Value::Bool(true)) => {
@@ -78,6 +83,38 @@ pub(crate) fn violations(
         _ => {}
     }
     found
+}
+
+/// A multipart body: every part the schema requires is there, and each part the schema describes as an object
+/// is JSON that fits it.
+fn multipart_violations(
+    spec: &Value,
+    schema: &Value,
+    content_type: Option<&str>,
+    body: &[u8],
+    found: &mut Vec<String>,
+) {
+    let parts = match crate::multipart::parts(content_type, &bytes::Bytes::copy_from_slice(body)) {
+        Ok(parts) => parts,
+        Err(why) => return found.push(format!("the multipart body cannot be read: {why}")),
+    };
+    for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        if !parts.iter().any(|part| part.name == name) {
+            found.push(format!("the required part `{name}` is missing"));
+        }
+    }
+    for part in &parts {
+        let Some(part_schema) = schema.get("properties").and_then(|properties| properties.get(&part.name)) else {
+            found.push(format!("a part `{}` Box's description does not have", part.name));
+            continue;
+        };
+        if resolve(spec, part_schema)["type"] == "object" {
+            match serde_json::from_slice::<Value>(&part.content) {
+                Ok(value) => validate(spec, part_schema, &value, &part.name, found),
+                Err(error) => found.push(format!("the part `{}` is not JSON: {error}", part.name)),
+            }
+        }
+    }
 }
 
 /// The operation for `method` and `path`: a path template's `{parameter}` matches one non-empty segment.

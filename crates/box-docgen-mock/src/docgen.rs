@@ -16,7 +16,7 @@ const DEFAULT_LIMIT: usize = 100;
 /// What the stand-in knows.
 #[derive(Debug)]
 pub(crate) struct State {
-    files: BTreeMap<String, File>,
+    pub(crate) files: BTreeMap<String, File>,
     /// Template file ids, in the order they were marked.
     templates: Vec<String>,
     batches: BTreeMap<String, Vec<usize>>,
@@ -46,6 +46,10 @@ pub(crate) struct State {
     pub(crate) listing_lag: std::time::Duration,
     /// How many requests were received, for tests waiting for the n-th.
     pub(crate) seen: tokio::sync::watch::Sender<usize>,
+    /// Upload sessions in progress, by id.
+    pub(crate) sessions: HashMap<String, crate::upload::Session>,
+    /// The part size of new upload sessions.
+    pub(crate) upload_part_size: u64,
 }
 
 impl Default for State {
@@ -71,20 +75,23 @@ impl Default for State {
             document_limit: None,
             listing_lag: std::time::Duration::ZERO,
             seen: tokio::sync::watch::Sender::new(0),
+            sessions: HashMap::new(),
+            // Box's part size for files up to a few hundred MB.
+            upload_part_size: 8 * 1024 * 1024,
         }
     }
 }
 
 #[derive(Debug)]
-struct File {
-    name: String,
+pub(crate) struct File {
+    pub(crate) name: String,
     /// The folder it is in (`0` unless generated into another).
-    parent: String,
+    pub(crate) parent: String,
     /// When it was made, as Box writes times.
-    created_at: String,
-    content: Bytes,
-    version_id: String,
-    tags: Vec<Tag>,
+    pub(crate) created_at: String,
+    pub(crate) content: Bytes,
+    pub(crate) version_id: String,
+    pub(crate) tags: Vec<Tag>,
     /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
     /// a new template).
     tags_read: bool,
@@ -118,7 +125,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    fn json(status: u16, body: Value) -> Self {
+    pub(crate) fn json(status: u16, body: Value) -> Self {
         Self { status, headers: Vec::new(), body: Some(body) }
     }
 
@@ -137,7 +144,7 @@ impl Answer {
         )
     }
 
-    fn not_found(what: &str) -> Self {
+    pub(crate) fn not_found(what: &str) -> Self {
         Self::error(404, "not_found", &format!("{what} was not found"))
     }
 }
@@ -147,7 +154,10 @@ pub(crate) struct Call<'a> {
     pub(crate) operation: &'static str,
     pub(crate) path_parameters: Vec<String>,
     pub(crate) query: HashMap<String, String>,
+    pub(crate) headers: &'a hyper::HeaderMap,
     pub(crate) body: &'a [u8],
+    /// Whether the uploaded content arrives damaged ([`crate::Fault::CorruptUpload`]).
+    pub(crate) corrupt: bool,
 }
 
 impl State {
@@ -264,7 +274,7 @@ impl State {
         self.files.insert(file_id.to_owned(), file);
     }
 
-    fn new_id(&mut self) -> String {
+    pub(crate) fn new_id(&mut self) -> String {
         self.next_id += 1;
         self.next_id.to_string()
     }
@@ -330,13 +340,19 @@ impl State {
                 Some(_) => Err(Answer::not_found("The file version")),
                 None => Err(Answer::not_found("The file")),
             },
+            "options_files_content" => self.precheck(call.body),
+            "post_files_content" => self.upload(None, call),
+            "post_files_id_content" => self.upload(Some(id), call),
+            "post_files_upload_sessions" | "post_files_id_upload_sessions" => self.open_session(call),
+            "put_files_upload_sessions_id" => self.store_part(id, call),
+            "post_files_upload_sessions_id_commit" => self.commit(id, call),
             other => Err(Answer::error(501, "not_implemented", &format!("the stand-in does not serve {other}"))),
         };
         result.unwrap_or_else(|error| error)
     }
 
     /// A file as `GET /files/{id}` shows it: `id`, `type`, `etag`, and the asked `fields` (all without).
-    fn file(&self, id: &str, query: &HashMap<String, String>) -> Result<Answer, Answer> {
+    pub(crate) fn file(&self, id: &str, query: &HashMap<String, String>) -> Result<Answer, Answer> {
         let file = self.files.get(id).ok_or_else(|| Answer::not_found("The file"))?;
         let mut sha1 = sha1_hex(&file.content);
         if self.misreported.contains(id) {
@@ -545,7 +561,7 @@ impl State {
 }
 
 /// A JSON request body of type `T`, or Box's 400.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
     serde_json::from_slice(body).map_err(|e| Answer::error(400, "bad_request", &format!("invalid body: {e}")))
 }
 

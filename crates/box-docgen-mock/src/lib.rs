@@ -38,9 +38,11 @@
 mod contract;
 mod docgen;
 mod limit;
+mod multipart;
 mod pdf;
 mod server;
 mod tags;
+mod upload;
 mod webhook;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -58,9 +60,10 @@ use crate::docgen::State;
 #[derive(Debug)]
 pub struct MockBox {
     base_url: String,
+    upload_url: String,
     download_url: String,
     state: Arc<Mutex<State>>,
-    servers: [tokio::task::JoinHandle<()>; 2],
+    servers: [tokio::task::JoinHandle<()>; 3],
 }
 
 impl Drop for MockBox {
@@ -96,6 +99,9 @@ pub enum Fault {
         /// How long the body takes.
         delay: Duration,
     },
+    /// Upload host only: the file's content (a simple upload's `file` part, an upload session's part) arrives
+    /// with its first byte changed, as if damaged on the way; the SHA-1 sent with it then does not match.
+    CorruptUpload,
     /// Download host only: a request with `Range` gets the whole file with 200, as a server that ignores
     /// ranges answers.
     IgnoreRange,
@@ -154,6 +160,7 @@ impl MockBox {
             (listener, address)
         };
         let ((api, api_address), (download, download_address)) = (bind().await, bind().await);
+        let (upload, upload_address) = bind().await;
         let download_url = format!("http://{download_address}");
         let mut state = State::default();
         state.download_base = download_url.clone();
@@ -161,13 +168,29 @@ impl MockBox {
         let servers = [
             tokio::spawn(server::serve(api, state.clone(), server::Host::Api)),
             tokio::spawn(server::serve(download, state.clone(), server::Host::Download)),
+            tokio::spawn(server::serve(upload, state.clone(), server::Host::Upload)),
         ];
-        Self { base_url: format!("http://{api_address}/2.0"), download_url, state, servers }
+        let upload_url = format!("http://{upload_address}/api/2.0");
+        Self { base_url: format!("http://{api_address}/2.0"), upload_url, download_url, state, servers }
     }
 
     /// The API root to give the client, like `https://api.box.com/2.0`.
     pub fn base_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// The root of the upload host to give the client (`ClientBuilder::upload_url`), like
+    /// `https://upload.box.com/api/2.0`: another port of 127.0.0.1, which serves only the operations Box's
+    /// description puts on the upload server (the API host answers them 404, as Box's does).
+    pub fn upload_url(&self) -> String {
+        self.upload_url.clone()
+    }
+
+    /// The part size of the upload sessions opened from now on (Box's is 8 MiB for most files), so that tests
+    /// can upload in parts without megabytes of data.
+    pub fn upload_part_size(&self, bytes: u64) -> &Self {
+        self.state().upload_part_size = bytes.max(1);
+        self
     }
 
     /// The root of the download host (another port of 127.0.0.1, so another origin than the API), where

@@ -22,6 +22,8 @@ type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 pub(crate) enum Host {
     /// Box's API, under `/2.0`.
     Api,
+    /// Box's upload host, under `/api/2.0`: the operations whose description names a server of their own.
+    Upload,
     /// The host `GET /files/{id}/content` redirects to, with file bytes under `/d/{file_id}`.
     Download,
 }
@@ -37,7 +39,7 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<St
             let state = state.clone();
             async move {
                 match host {
-                    Host::Api => handle(state, request).await,
+                    Host::Api | Host::Upload => handle(state, request, host).await,
                     Host::Download => download(state, request).await,
                 }
             }
@@ -53,17 +55,18 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<St
 async fn handle(
     state: Arc<Mutex<State>>,
     request: hyper::Request<Incoming>,
+    host: Host,
 ) -> Result<hyper::Response<Body>, std::io::Error> {
     let (head, body) = request.into_parts();
     let body = body.collect().await.map_err(std::io::Error::other)?.to_bytes();
     let path = head.uri.path().to_owned();
-    let route = route(head.method.as_str(), &path);
+    let route = route(head.method.as_str(), &path, host);
     let state_handle = state.clone();
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         state.record(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
         // Box's contract first, from the fragment itself: a request that breaks it is refused, and recorded.
-        let api_path = path.strip_prefix("/2.0").unwrap_or(&path);
+        let api_path = path.strip_prefix(host.root()).unwrap_or(&path);
         let violations =
             crate::contract::violations(head.method.as_str(), api_path, head.uri.query(), &head.headers, &body);
         if !violations.is_empty() {
@@ -91,7 +94,9 @@ async fn handle(
                 Some(refusal) => refusal,
                 None => {
                     let query = head.uri.query().map(parse_query).unwrap_or_default();
-                    state.answer(&Call { operation: info.id, path_parameters, query, body: &body })
+                    let corrupt = matches!(fault, Some(Fault::CorruptUpload));
+                    let headers = &head.headers;
+                    state.answer(&Call { operation: info.id, path_parameters, query, headers, body: &body, corrupt })
                 }
             },
         };
@@ -155,11 +160,23 @@ fn check_headers(info: &Info, headers: &hyper::HeaderMap) -> Option<Answer> {
     None
 }
 
-/// The operation of the table whose method and path template match, with the path parameters.
-fn route(method: &str, path: &str) -> Option<(&'static Info, Vec<String>)> {
-    let path = path.strip_prefix("/2.0")?;
+impl Host {
+    /// Where the API is on this host.
+    fn root(self) -> &'static str {
+        match self {
+            Host::Api => "/2.0",
+            Host::Upload => "/api/2.0",
+            Host::Download => "/d",
+        }
+    }
+}
+
+/// The operation of the table whose method and path template match on this host, with the path parameters.
+fn route(method: &str, path: &str, host: Host) -> Option<(&'static Info, Vec<String>)> {
+    let path = path.strip_prefix(host.root())?;
     let segments: Vec<&str> = path.split('/').collect();
-    ALL.iter().filter(|info| info.method == method).find_map(|info| {
+    let upload = matches!(host, Host::Upload);
+    ALL.iter().filter(|info| info.method == method && info.server.is_some() == upload).find_map(|info| {
         let template: Vec<&str> = info.path.split('/').collect();
         if template.len() != segments.len() {
             return None;
@@ -302,15 +319,15 @@ mod tests {
     #[test]
     fn every_operation_of_the_table_routes_to_itself() {
         for info in ALL {
-            let path = format!(
-                "/2.0{}",
-                info.path.replace("{template_id}", "7").replace("{job_id}", "7").replace("{batch_id}", "7")
-            );
-            let (routed, _) = route(info.method, &path).unwrap_or_else(|| panic!("{} does not route", info.id));
+            let host = if info.server.is_some() { Host::Upload } else { Host::Api };
+            let path = format!("{}{}", host.root(), info.path.replace(['{', '}'], ""));
+            let (routed, _) = route(info.method, &path, host).unwrap_or_else(|| panic!("{} does not route", info.id));
             assert_eq!(routed.id, info.id);
         }
-        assert!(route("GET", "/2.0/docgen_jobs/").is_none());
-        assert!(route("GET", "/docgen_jobs/1").is_none());
+        assert!(route("GET", "/2.0/docgen_jobs/", Host::Api).is_none());
+        assert!(route("GET", "/docgen_jobs/1", Host::Api).is_none());
+        assert!(route("POST", "/2.0/files/content", Host::Api).is_none(), "uploads only on the upload host");
+        assert!(route("GET", "/api/2.0/docgen_jobs/1", Host::Upload).is_none());
     }
 
     #[test]

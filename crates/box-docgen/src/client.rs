@@ -18,6 +18,12 @@ use crate::{Error, RetryPolicy};
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
 pub const DEFAULT_BASE_URL: &str = "https://api.box.com/2.0";
 
+/// Box's limit for a file sent in one request; larger files go through upload sessions.
+pub(crate) const SIMPLE_UPLOAD_MAX: u64 = 50 * 1024 * 1024;
+
+/// Box's upload host, where file content is sent (`POST /files/content`, upload sessions).
+pub const DEFAULT_UPLOAD_URL: &str = "https://upload.box.com/api/2.0";
+
 /// Box's SDKs wait this long to connect.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Box's SDKs wait this long for a response.
@@ -39,6 +45,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
+    upload_url: String,
+    /// Uploads above this size go through upload sessions.
+    pub(crate) chunked_above: u64,
     auth: Authenticated,
     /// `As-User` and the caller's extra headers.
     headers: HeaderMap,
@@ -69,6 +78,7 @@ impl fmt::Debug for Client {
         };
         f.debug_struct("Client")
             .field("base_url", &self.base_url)
+            .field("upload_url", &self.upload_url)
             .field("auth", auth)
             .field("extra_headers", &self.headers.keys().collect::<Vec<_>>())
             .field("retry_policy", &self.retry_policy)
@@ -101,6 +111,12 @@ impl Client {
     /// The API root requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The root of the upload host (the operations Box's description puts on a server of their own), without
+    /// a trailing slash.
+    pub fn upload_url(&self) -> &str {
+        &self.upload_url
     }
 
     /// When and how often requests are sent again.
@@ -168,6 +184,8 @@ enum Auth {
 pub struct ClientBuilder {
     auth: Auth,
     base_url: String,
+    upload_url: String,
+    chunked_above: u64,
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: Option<String>,
@@ -188,6 +206,8 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("auth", auth)
             .field("base_url", &self.base_url)
+            .field("upload_url", &self.upload_url)
+            .field("chunked_above", &self.chunked_above)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
@@ -206,6 +226,8 @@ impl ClientBuilder {
         Self {
             auth,
             base_url: DEFAULT_BASE_URL.to_owned(),
+            upload_url: DEFAULT_UPLOAD_URL.to_owned(),
+            chunked_above: SIMPLE_UPLOAD_MAX,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
@@ -221,6 +243,21 @@ impl ClientBuilder {
     /// The API root, `https://api.box.com/2.0` by default. Must be `http` or `https`, with no query or fragment.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
+        self
+    }
+
+    /// The root of Box's upload host, `https://upload.box.com/api/2.0` by default (checked like the base URL):
+    /// where the operations go that Box's description puts on the upload server (file content, upload
+    /// sessions).
+    pub fn upload_url(mut self, upload_url: impl Into<String>) -> Self {
+        self.upload_url = upload_url.into();
+        self
+    }
+
+    /// Files larger than this many bytes are uploaded in parts, through an upload session; 50 MB (Box's
+    /// limit for a single request) by default, and never more. Box opens sessions for files of 20 MB or more.
+    pub fn chunked_uploads_above(mut self, bytes: u64) -> Self {
+        self.chunked_above = bytes.min(SIMPLE_UPLOAD_MAX);
         self
     }
 
@@ -299,7 +336,8 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let base_url = check_base_url(&self.base_url)?;
+        let base_url = check_base_url("base_url", &self.base_url)?;
+        let upload_url = check_base_url("upload_url", &self.upload_url)?;
         let mut headers = HeaderMap::new();
         if let Some(user_id) = &self.as_user {
             non_blank("as_user", user_id)?;
@@ -346,7 +384,8 @@ impl ClientBuilder {
             None => Authority::Own(LocalRateAuthority::new(self.limits)),
         };
         let pacing = Arc::new(Pacing::new(&self.retry_policy, authority));
-        Ok(Client { http, base_url, auth, headers, retry_policy: self.retry_policy, pacing })
+        let chunked_above = self.chunked_above;
+        Ok(Client { http, base_url, upload_url, chunked_above, auth, headers, retry_policy: self.retry_policy, pacing })
     }
 }
 
@@ -366,14 +405,14 @@ fn bearer(token: &SecretString) -> Result<HeaderValue, Error> {
     Ok(value)
 }
 
-fn check_base_url(base_url: &str) -> Result<String, Error> {
+fn check_base_url(argument: &'static str, base_url: &str) -> Result<String, Error> {
     let url = reqwest::Url::parse(base_url)
-        .map_err(|e| Error::invalid_input("base_url", format!("{base_url:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid_input(argument, format!("{base_url:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::invalid_input("base_url", format!("{base_url:?} is not http or https")));
+        return Err(Error::invalid_input(argument, format!("{base_url:?} is not http or https")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid_input("base_url", format!("{base_url:?} must not have a query or fragment")));
+        return Err(Error::invalid_input(argument, format!("{base_url:?} must not have a query or fragment")));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -384,9 +423,12 @@ mod tests {
 
     #[test]
     fn base_url_is_checked_and_trimmed() {
-        assert_eq!(check_base_url("http://127.0.0.1:1/2.0/").ok().as_deref(), Some("http://127.0.0.1:1/2.0"));
+        assert_eq!(
+            check_base_url("base_url", "http://127.0.0.1:1/2.0/").ok().as_deref(),
+            Some("http://127.0.0.1:1/2.0")
+        );
         for bad in ["ftp://x", "not a url", "https://api.box.com/2.0?x=1", "https://api.box.com/2.0#f"] {
-            assert!(matches!(check_base_url(bad), Err(Error::InvalidInput(_))), "{bad}");
+            assert!(matches!(check_base_url("base_url", bad), Err(Error::InvalidInput(_))), "{bad}");
         }
     }
 

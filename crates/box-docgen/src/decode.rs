@@ -107,16 +107,24 @@ pub(crate) async fn api_error(response: reqwest::Response) -> Error {
         message: None,
         request_id: header_request_id,
         help_url: None,
+        context_info: None,
         retry_after,
         body_excerpt: None,
         attempts: 1,
     };
     match serde_json::from_slice::<ClientError>(&body) {
-        Ok(body) => {
-            error.code = body.code;
-            error.message = body.message;
-            error.request_id = body.request_id.or(error.request_id);
-            error.help_url = body.help_url;
+        Ok(client_error) => {
+            error.code = client_error.code;
+            error.message = client_error.message;
+            error.request_id = client_error.request_id.or(error.request_id);
+            error.help_url = client_error.help_url;
+            // The generated `ClientErrorContextInfo` describes only a message; Box sends more (a conflict's
+            // `conflicts`), kept as sent.
+            if client_error.context_info.is_some() {
+                error.context_info = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|mut value| value.get_mut("context_info").map(serde_json::Value::take));
+            }
         }
         Err(_) => error.body_excerpt = Some(unreadable.unwrap_or_else(|| excerpt(&body))),
     }

@@ -124,7 +124,7 @@ impl Client {
         let temporary = parent.join(format!(".{}.{:016x}.part", name.to_string_lossy(), fastrand::u64(..)));
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::Io(Box::new(crate::error::IoError { path: Some(path), source }))
+            move |source| Error::Io(Box::new(crate::error::IoError { path: Some(path), reading: false, source }))
         };
         // Opened here rather than on tokio's blocking pool: an open still running there when the caller drops
         // this future would create the file after the clean-up below.
@@ -179,6 +179,7 @@ impl Client {
         let expected_size = info.size.and_then(|size| u64::try_from(size).ok());
         if !sha1.eq_ignore_ascii_case(expected) || expected_size.is_some_and(|expected| expected != size) {
             return Err(Error::Integrity(Box::new(IntegrityError {
+                upload: false,
                 file_id: info.id.clone(),
                 expected_sha1: expected.to_owned(),
                 actual_sha1: sha1,
@@ -290,7 +291,7 @@ impl<W: AsyncWrite + Unpin + Send> ContentDownload<'_, W> {
             self.writer
                 .write_all(&chunk)
                 .await
-                .map_err(|source| Error::Io(Box::new(crate::error::IoError { path: None, source })))?;
+                .map_err(|source| Error::Io(Box::new(crate::error::IoError { path: None, reading: false, source })))?;
             self.written += chunk.len() as u64;
         }
         Ok(())
@@ -371,7 +372,7 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 

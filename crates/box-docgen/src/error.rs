@@ -50,10 +50,11 @@ pub enum Error {
     /// No access token could be had: the token endpoint refused, or the app configuration is unusable.
     #[error(transparent)]
     Auth(Box<AuthError>),
-    /// A downloaded file's bytes are not the ones Box reports (SHA-1 or length); nothing was kept.
+    /// A downloaded file's bytes are not the ones Box reports (SHA-1 or length), and nothing was kept; or an
+    /// uploaded file is not stored as sent.
     #[error(transparent)]
     Integrity(Box<IntegrityError>),
-    /// Writing a download failed on this side (the disk, the writer).
+    /// Writing a download, or reading a file to upload, failed on this side (the disk, the writer).
     #[error(transparent)]
     Io(Box<IoError>),
 }
@@ -209,6 +210,9 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// A page about the error.
     pub help_url: Option<String>,
+    /// What Box adds about the error, as it sent it: a name conflict's `conflicts` (the file in the way), the
+    /// fields a bad request got wrong.
+    pub context_info: Option<serde_json::Value>,
     /// How long Box asks to wait before trying again (`Retry-After`, in seconds or as a date).
     pub retry_after: Option<Duration>,
     /// The start of the body, when it was not a Box error.
@@ -432,6 +436,8 @@ impl std::error::Error for DecodeError {}
 pub struct IntegrityError {
     /// The file.
     pub file_id: String,
+    /// Whether it was an upload (Box stored other bytes than those sent) rather than a download.
+    pub upload: bool,
     /// The SHA-1 Box reports, hex.
     pub expected_sha1: String,
     /// The SHA-1 of the bytes received, hex.
@@ -444,9 +450,10 @@ pub struct IntegrityError {
 
 impl fmt::Display for IntegrityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.upload { "upload" } else { "download" };
         write!(
             f,
-            "the download of file {} does not match what Box reports: SHA-1 {} (expected {}), {} bytes",
+            "the {what} of file {} does not match what Box reports: SHA-1 {} (expected {}), {} bytes",
             self.file_id, self.actual_sha1, self.expected_sha1, self.actual_size
         )?;
         if let Some(expected) = self.expected_size {
@@ -458,21 +465,24 @@ impl fmt::Display for IntegrityError {
 
 impl std::error::Error for IntegrityError {}
 
-/// A local I/O error while writing a download.
+/// A local I/O error while writing a download or reading a file to upload.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct IoError {
-    /// The file being written, when there is one.
+    /// The file being written or read, when there is one.
     pub path: Option<std::path::PathBuf>,
+    /// Whether the file was being read (an upload) rather than written (a download).
+    pub reading: bool,
     /// What went wrong.
     pub source: std::io::Error,
 }
 
 impl fmt::Display for IoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(path) => write!(f, "writing {}: {}", path.display(), self.source),
-            None => write!(f, "writing the download: {}", self.source),
+        match (&self.path, self.reading) {
+            (Some(path), true) => write!(f, "reading {}: {}", path.display(), self.source),
+            (Some(path), false) => write!(f, "writing {}: {}", path.display(), self.source),
+            (None, _) => write!(f, "writing the download: {}", self.source),
         }
     }
 }

@@ -138,12 +138,13 @@ mod send;
 mod templates;
 #[cfg(feature = "rustls")]
 mod tls;
+mod upload;
 mod wait;
 pub mod webhooks;
 
 pub use batches::{BatchRequest, BatchRequestBuilder};
 pub use check::check_file_name;
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL};
 pub use download::Downloaded;
 pub use error::{
     ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, ProtocolError,
@@ -155,4 +156,5 @@ pub use templates::TemplateTags;
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use tls::install_tls_provider;
+pub use upload::{Uploaded, UploadedTemplate};
 pub use wait::WaitOptions;

@@ -159,6 +159,7 @@ mod tests {
             message: None,
             request_id: None,
             help_url: None,
+            context_info: None,
             retry_after: retry_after.map(Duration::from_secs),
             body_excerpt: None,
             attempts: 1,

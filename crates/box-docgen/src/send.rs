@@ -15,7 +15,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use box_docgen_generated::operations::{Info, Operation};
+use progenitor_client::ClientInfo;
 use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -52,7 +54,14 @@ pub(crate) trait Exchange: Send {
 }
 
 /// An operation of the generated table, whose success is a body read whole.
-struct Call<'a, O>(&'a O);
+///
+/// An operation the fragment puts on a server of its own (Box's upload host) goes to the client's upload URL;
+/// a 202 the fragment describes without a body (a chunked upload's commit) means "not ready, send it again
+/// after `Retry-After`". `content_type` replaces the generated one (a multipart body's, with its boundary).
+struct Call<'a, O> {
+    operation: &'a O,
+    content_type: Option<HeaderValue>,
+}
 
 impl<O: Operation> Exchange for Call<'_, O> {
     type Output = Body;
@@ -63,11 +72,28 @@ impl<O: Operation> Exchange for Call<'_, O> {
 
     async fn once(
         &mut self,
-        _client: &Client,
+        client: &Client,
         api: &box_docgen_generated::Client,
         span: &tracing::Span,
     ) -> Result<Answer<Body>, Error> {
-        let body = decode::success_body(self.0.send(api).await, span).await?;
+        let raw = if O::INFO.server.is_some() || self.content_type.is_some() {
+            let base_url = if O::INFO.server.is_some() { client.upload_url() } else { client.base_url() };
+            let mut headers = api.inner().clone();
+            if let Some(content_type) = &self.content_type {
+                headers.insert(CONTENT_TYPE, content_type.clone());
+            }
+            let api = box_docgen_generated::Client::new_with_client(base_url, api.client().clone(), headers);
+            self.operation.send(&api).await
+        } else {
+            self.operation.send(api).await
+        };
+        if let Ok(response) = &raw
+            && response.status() == StatusCode::ACCEPTED
+            && O::INFO.successes.iter().any(|success| success.status == 202 && success.content_type.is_none())
+        {
+            return Ok(Answer::NotReady(decode::retry_after(response.headers())));
+        }
+        let body = decode::success_body(raw, span).await?;
         let status = body.status;
         Ok(Answer::Done(body, status))
     }
@@ -75,15 +101,25 @@ impl<O: Operation> Exchange for Call<'_, O> {
 
 impl Client {
     /// Sends an operation of the generated table through the pipeline and decodes its answer with the type
-    /// the fragment gives its status. Method, path template, idempotency and the success types all come from
-    /// the operation's generated [`Info`].
+    /// the fragment gives its status. Method, path template, idempotency, server and the success types all
+    /// come from the operation's generated [`Info`].
     pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
         self.send_costing(operation, Cost::REQUEST).await
     }
 
     /// [`send`](Self::send) for a request that costs more than one request (a batch's documents).
     pub(crate) async fn send_costing<O: Operation>(&self, operation: &O, cost: Cost) -> Result<O::Output, Error> {
-        let body = self.exchange(&mut Call(operation), cost).await?;
+        let body = self.exchange(&mut Call { operation, content_type: None }, cost).await?;
+        O::decode(body.status.as_u16(), &body)
+    }
+
+    /// [`send`](Self::send) with a body of bytes whose media type is not the generated one.
+    pub(crate) async fn send_typed<O: Operation>(
+        &self,
+        operation: &O,
+        content_type: HeaderValue,
+    ) -> Result<O::Output, Error> {
+        let body = self.exchange(&mut Call { operation, content_type: Some(content_type) }, Cost::REQUEST).await?;
         O::decode(body.status.as_u16(), &body)
     }
 

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use tokio::time::Instant;
 
 use crate::error::WaitTimeout;
-use crate::{Client, DocGenJob, Error, JobStatusExt};
+use crate::{Client, DocGenJob, DocGenTag, Error, JobStatusExt, TemplateTags};
 
 /// How to poll while waiting; [`WaitOptions::default`] polls after 1 s, then 1.5× longer each time up to
 /// 15 s between polls, for at most 10 minutes.
@@ -101,6 +101,28 @@ impl Client {
     /// page of the batch's jobs.
     pub async fn wait_for_batch(&self, batch_id: &str, options: WaitOptions) -> Result<Vec<DocGenJob>, Error> {
         self.poll(options, || self.list_batch_jobs(batch_id, Some(crate::pagination::MAX_LIMIT)).try_collect()).await
+    }
+
+    /// Polls a template's tags until Box has read them (it answers 202 while it reads a new template), and
+    /// returns them all, every page read.
+    ///
+    /// Polling, errors and the deadline work as in [`wait_for_job`](Self::wait_for_job); when the deadline
+    /// passes, the error is [`Error::TagsProcessing`] with Box's last message.
+    pub async fn wait_for_tags(&self, template_id: &str, options: WaitOptions) -> Result<Vec<DocGenTag>, Error> {
+        let start = Instant::now();
+        let mut interval = options.first_interval;
+        loop {
+            let message = match self.template_tags_page(template_id, None, None, Some(1)).await? {
+                TemplateTags::Ready(_) => return self.template_tags(template_id, None, None).try_collect().await,
+                TemplateTags::Processing(processing) => processing.message,
+            };
+            let waited = start.elapsed();
+            if waited >= options.deadline {
+                return Err(Error::TagsProcessing(message));
+            }
+            tokio::time::sleep(interval.min(options.deadline - waited)).await;
+            interval = options.next_interval(interval);
+        }
     }
 
     async fn poll<F, Fut>(&self, options: WaitOptions, mut fetch: F) -> Result<Vec<DocGenJob>, Error>

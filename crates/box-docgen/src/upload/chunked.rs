@@ -1,0 +1,134 @@
+//! Upload sessions, for files above the simple upload limit: parts of the size Box asks, each with its SHA-1,
+//! then a commit with the whole file's.
+
+use std::io::SeekFrom;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use box_docgen_generated::operations as op;
+use box_docgen_generated::types::{
+    PostFilesIdUploadSessionsBody, PostFilesUploadSessionsBody, PostFilesUploadSessionsIdCommitBody, UploadPart,
+    UploadSession,
+};
+use bytes::Bytes;
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::{only_file, read_error};
+use crate::check::path_segment;
+use crate::{Client, Error, FileFull};
+
+/// How many times the parts Box is missing are sent again (after each part's own retries) before giving up.
+const ROUNDS: usize = 3;
+
+impl Client {
+    /// Opens a session (for a new file, or a new version of `existing`), sends every part, and commits.
+    pub(super) async fn upload_in_parts(
+        &self,
+        path: &Path,
+        folder_id: &str,
+        name: &str,
+        size: u64,
+        sha1: &str,
+        existing: Option<&str>,
+    ) -> Result<FileFull, Error> {
+        let file_size = i64::try_from(size).map_err(|_| Error::invalid_input("path", "the file is too large"))?;
+        let session: UploadSession = match existing {
+            None => {
+                let body = PostFilesUploadSessionsBody {
+                    file_name: name.to_owned(),
+                    file_size,
+                    folder_id: folder_id.to_owned(),
+                };
+                self.send(&op::PostFilesUploadSessions { body: &body }).await?
+            }
+            Some(file_id) => {
+                let file_id = path_segment("file_id", file_id)?;
+                let body = PostFilesIdUploadSessionsBody { file_name: Some(name.to_owned()), file_size };
+                self.send(&op::PostFilesIdUploadSessions { file_id, body: &body }).await?
+            }
+        };
+        let id = session.id.as_deref().ok_or_else(|| Error::protocol(None, "an upload session without an id"))?;
+        let part_size = session
+            .part_size
+            .and_then(|part_size| u64::try_from(part_size).ok())
+            .filter(|part_size| *part_size > 0)
+            .ok_or_else(|| Error::protocol(None, "an upload session without a part size"))?;
+        let mut file = tokio::fs::File::open(path).await.map_err(|source| read_error(path, source))?;
+        let offsets: Vec<u64> = (0..size).step_by(usize::try_from(part_size).unwrap_or(usize::MAX)).collect();
+        let mut parts: Vec<Option<UploadPart>> = vec![None; offsets.len()];
+        // Each part goes with the client's retries; a part that still fails is sent again in the next round,
+        // after the others, as long as some part got through in the round before.
+        let mut last_error = None;
+        for _ in 0..ROUNDS {
+            let mut progress = false;
+            for (index, offset) in offsets.iter().enumerate() {
+                if parts[index].is_some() {
+                    continue;
+                }
+                let length = part_size.min(size - offset);
+                let bytes = read_part(&mut file, path, *offset, length).await?;
+                match self.upload_part(id, &bytes, *offset, size).await {
+                    Ok(part) => {
+                        parts[index] = Some(part);
+                        progress = true;
+                    }
+                    Err(error) if error.is_retryable() => last_error = Some(error),
+                    Err(error) => return Err(error),
+                }
+            }
+            if parts.iter().all(Option::is_some) || !progress {
+                break;
+            }
+        }
+        let parts: Vec<UploadPart> = match parts.into_iter().collect::<Option<_>>() {
+            Some(parts) => parts,
+            None => return Err(last_error.unwrap_or_else(|| Error::protocol(None, "a part was not stored"))),
+        };
+        let whole = format!("sha={}", STANDARD.encode(from_hex(sha1)));
+        let request = op::PostFilesUploadSessionsIdCommit {
+            upload_session_id: id,
+            digest: &whole,
+            if_match: None,
+            if_none_match: None,
+            body: &PostFilesUploadSessionsIdCommitBody { parts },
+        };
+        // A 202 ("still processing the parts") is waited out by the pipeline, after Box's `Retry-After`.
+        match self.send(&request).await? {
+            op::PostFilesUploadSessionsIdCommitOutput::Created(files) => only_file(files.entries),
+            op::PostFilesUploadSessionsIdCommitOutput::Accepted => {
+                Err(Error::protocol(None, "the commit was still being processed"))
+            }
+        }
+    }
+
+    /// `PUT /files/upload_sessions/{id}`: one part, with its SHA-1 and where it lies in the file.
+    async fn upload_part(&self, session_id: &str, bytes: &Bytes, offset: u64, size: u64) -> Result<UploadPart, Error> {
+        let part_digest = format!("sha={}", STANDARD.encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, bytes)));
+        let last = offset + bytes.len() as u64 - 1;
+        let range = format!("bytes {offset}-{last}/{size}");
+        let request = op::PutFilesUploadSessionsId {
+            upload_session_id: session_id,
+            content_range: &range,
+            digest: &part_digest,
+            body: bytes.clone(),
+        };
+        let uploaded = self.send(&request).await?;
+        uploaded
+            .part
+            .ok_or_else(|| Error::protocol(None, format!("the part at byte {offset} was answered without itself")))
+    }
+}
+
+async fn read_part(file: &mut tokio::fs::File, path: &Path, offset: u64, length: u64) -> Result<Bytes, Error> {
+    file.seek(SeekFrom::Start(offset)).await.map_err(|source| read_error(path, source))?;
+    let mut bytes = vec![0; usize::try_from(length).unwrap_or(usize::MAX)];
+    file.read_exact(&mut bytes).await.map_err(|source| read_error(path, source))?;
+    Ok(Bytes::from(bytes))
+}
+
+/// The bytes of a hex SHA-1 (which [`super::digest`] wrote).
+fn from_hex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2).filter_map(|index| u8::from_str_radix(hex.get(2 * index..2 * index + 2)?, 16).ok()).collect()
+}
