@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use box_docgen::{DocGenTag, RetryPolicy, TagType};
+use box_docgen::{DocGenTag, RetryPolicy, TagType, WaitOptions};
 use box_docgen_contract::{Contract, Need, Problem, Severity};
 use box_docgen_mock::MockBox;
 use serde_json::json;
@@ -155,7 +155,7 @@ async fn the_contract_is_read_from_the_template_s_tags_once_box_has_them() {
     mock.add_template("42", "Contract.docx", &["customer", "amount"]);
     let client = paused_clock_client(mock.base_url(), RetryPolicy::none());
     // The stand-in answers 202 "still processing" once, as Box does for a new template.
-    let contract = Contract::fetch(&client, "42", None, Duration::from_secs(2), Duration::from_secs(30))
+    let contract = Contract::fetch(&client, "42", None, WaitOptions::default().first_interval(Duration::from_secs(2)))
         .await
         .expect("the contract");
     let problems = contract.check(&json!({ "customer": "Acme" }));
@@ -313,9 +313,7 @@ async fn the_checker_and_the_double_s_generation_agree() {
     )
     .polls_to_finish(0);
     let client = paused_clock_client(mock.base_url(), RetryPolicy::default());
-    let contract = Contract::fetch(&client, "42", None, Duration::from_secs(1), Duration::from_secs(10))
-        .await
-        .expect("the contract");
+    let contract = Contract::fetch(&client, "42", None, WaitOptions::default()).await.expect("the contract");
 
     let sample = contract.sample();
     let mut rows = vec![sample.clone()];

@@ -225,8 +225,7 @@ impl Bulk {
         let contract = match self.check_rows {
             true => {
                 let (template, version) = (&self.run.template, self.run.template_version.as_deref());
-                let (interval, deadline) = (self.wait.first_interval, self.wait.deadline);
-                Some(Contract::fetch(&self.client, template, version, interval, deadline).await?)
+                Some(Contract::fetch(&self.client, template, version, self.wait.clone()).await?)
             }
             false => None,
         };

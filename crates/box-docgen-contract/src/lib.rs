@@ -48,10 +48,8 @@ mod schema;
 mod tags;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use box_docgen::{Client, DocGenTag, Error};
-use futures::TryStreamExt;
+use box_docgen::{Client, DocGenTag, Error, WaitOptions};
 
 pub use check::{Problem, Severity};
 pub use tags::{Need, Read};
@@ -84,28 +82,15 @@ impl Contract {
     }
 
     /// Reads the contract of a template: every page of its tags (`template_version_id` picks a version of the
-    /// template file; the current one when `None`).
-    ///
-    /// While Box is still reading a new template's tags (HTTP 202) it asks again, every `interval`, up to
-    /// `deadline` in all; past it, the error is [`Error::TagsProcessing`].
+    /// template file; the current one when `None`), polling as `options` says while Box still reads a new
+    /// template's tags ([`Client::wait_for_tags`]); past the deadline, the error is [`Error::TagsProcessing`].
     pub async fn fetch(
         client: &Client,
         template_id: &str,
         template_version_id: Option<&str>,
-        interval: Duration,
-        deadline: Duration,
+        options: WaitOptions,
     ) -> Result<Self, Error> {
-        let start = tokio::time::Instant::now();
-        loop {
-            let tags = client.template_tags(template_id, template_version_id, Some(1000)).try_collect::<Vec<_>>();
-            match tags.await {
-                Ok(tags) => return Ok(Self::from_tags(tags)),
-                Err(Error::TagsProcessing(_)) if start.elapsed() + interval <= deadline => {
-                    tokio::time::sleep(interval).await;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        Ok(Self::from_tags(client.wait_for_tags(template_id, template_version_id, options).await?))
     }
 
     /// Every problem `data` (one row's `user_input`) has against the contract, errors and warnings, in the order

@@ -6,8 +6,12 @@
 //! when the data lacks a tag of the template) over the polls, marker pages, job listings, generated documents
 //! as small real PDFs with their SHA-1 (`GET /files/{id}`, and `GET /files/{id}/content` redirecting to a
 //! download host on another port that honours `Range`), and Box's typed error bodies (404 `not_found`, 401,
-//! 400). Faults can be injected per operation (429 with `Retry-After`, 5xx,
-//! a dropped connection, a body cut off midway, a slow body), and every request is recorded.
+//! 400). An upload host ([`MockBox::upload_url`]) takes files as Box's does: the pre-check, multipart uploads
+//! checked against their `content-md5`, a taken name answered 409 with the file in the way, new versions, and
+//! upload sessions (parts checked against their `digest`, a commit against the whole file's); an uploaded
+//! file's tags are read from its text. Faults can be injected per operation (429 with `Retry-After`, 5xx,
+//! a dropped connection, a body cut off midway, a slow body, damaged upload content), and every request is
+//! recorded.
 //!
 //! A downstream test, with `box-docgen-mock` as a dev-dependency:
 //!

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use tokio::time::Instant;
 
 use crate::error::WaitTimeout;
-use crate::{Client, DocGenJob, DocGenTag, Error, JobStatusExt, TemplateTags};
+use crate::{Client, DocGenJob, DocGenTag, Error, JobStatusExt};
 
 /// How to poll while waiting; [`WaitOptions::default`] polls after 1 s, then 1.5× longer each time up to
 /// 15 s between polls, for at most 10 minutes.
@@ -104,24 +104,31 @@ impl Client {
     }
 
     /// Polls a template's tags until Box has read them (it answers 202 while it reads a new template), and
-    /// returns them all, every page read.
+    /// returns them all, every page read. `template_version_id` picks a version of the template file (the
+    /// current one when `None`).
     ///
     /// Polling, errors and the deadline work as in [`wait_for_job`](Self::wait_for_job); when the deadline
     /// passes, the error is [`Error::TagsProcessing`] with Box's last message.
-    pub async fn wait_for_tags(&self, template_id: &str, options: WaitOptions) -> Result<Vec<DocGenTag>, Error> {
+    pub async fn wait_for_tags(
+        &self,
+        template_id: &str,
+        template_version_id: Option<&str>,
+        options: WaitOptions,
+    ) -> Result<Vec<DocGenTag>, Error> {
         let start = Instant::now();
         let mut interval = options.first_interval;
         loop {
-            let message = match self.template_tags_page(template_id, None, None, Some(1)).await? {
-                TemplateTags::Ready(_) => return self.template_tags(template_id, None, None).try_collect().await,
-                TemplateTags::Processing(processing) => processing.message,
-            };
-            let waited = start.elapsed();
-            if waited >= options.deadline {
-                return Err(Error::TagsProcessing(message));
+            match self
+                .template_tags(template_id, template_version_id, Some(crate::pagination::MAX_LIMIT))
+                .try_collect()
+                .await
+            {
+                Err(Error::TagsProcessing(_)) if start.elapsed() < options.deadline => {
+                    tokio::time::sleep(interval.min(options.deadline - start.elapsed())).await;
+                    interval = options.next_interval(interval);
+                }
+                tags => return tags,
             }
-            tokio::time::sleep(interval.min(options.deadline - waited)).await;
-            interval = options.next_interval(interval);
         }
     }
 

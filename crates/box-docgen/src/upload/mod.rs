@@ -153,7 +153,7 @@ impl Client {
     ) -> Result<UploadedTemplate, Error> {
         let upload = self.upload_file(path, folder_id).await?;
         self.create_template(&upload.file.id).await?;
-        let tags = self.wait_for_tags(&upload.file.id, options).await?;
+        let tags = self.wait_for_tags(&upload.file.id, None, options).await?;
         Ok(UploadedTemplate { upload, tags })
     }
 
