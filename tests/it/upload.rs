@@ -208,5 +208,10 @@ async fn a_missing_file_and_a_bad_name_are_errors_before_any_request() {
     let path = write(&dir, "a.docx", b"x");
     let error = client.upload_file_as(&path, "0", "../a.docx").await.expect_err("not a plain name");
     assert!(matches!(error, Error::InvalidInput(_)), "{error}");
+    // Over Box's 100 MB for a template (a sparse file: no 100 MB written).
+    let large = dir.path().join("Large.docx");
+    std::fs::File::create(&large).and_then(|file| file.set_len(100 * 1024 * 1024 + 1)).expect("a sparse file");
+    let error = client.upload_template(&large, "0", WaitOptions::default()).await.expect_err("too large");
+    assert!(error.to_string().contains("up to 100 MB"), "{error}");
     assert!(mock.requests().is_empty());
 }

@@ -19,6 +19,9 @@ use crate::download::hex;
 use crate::error::{IntegrityError, IoError};
 use crate::{Client, DocGenTag, Error, FileFull, WaitOptions};
 
+/// Box's limit for a Doc Gen template.
+const TEMPLATE_MAX: u64 = 100 * 1024 * 1024;
+
 /// A file stored in Box by [`Client::upload_file`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -125,7 +128,8 @@ impl Client {
 
     /// Uploads a template from disk ([`upload_file`](Self::upload_file): a new file, or a new version of the
     /// one with its name), marks it as a Doc Gen template, and waits until Box has read its tags
-    /// ([`wait_for_tags`](Self::wait_for_tags)).
+    /// ([`wait_for_tags`](Self::wait_for_tags)). A file above Box's 100 MB limit for templates is refused
+    /// before any request.
     ///
     /// ```
     /// use box_docgen::{Client, WaitOptions};
@@ -151,6 +155,12 @@ impl Client {
         folder_id: &str,
         options: WaitOptions,
     ) -> Result<UploadedTemplate, Error> {
+        let path = path.as_ref();
+        let size = tokio::fs::metadata(path).await.map_err(|source| read_error(path, source))?.len();
+        if size > TEMPLATE_MAX {
+            let reason = format!("{} is {size} bytes; Box takes templates up to 100 MB", path.display());
+            return Err(Error::invalid_input("path", reason));
+        }
         let upload = self.upload_file(path, folder_id).await?;
         self.create_template(&upload.file.id).await?;
         let tags = self.wait_for_tags(&upload.file.id, None, options).await?;
