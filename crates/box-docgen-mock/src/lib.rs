@@ -284,6 +284,27 @@ impl MockBox {
         self
     }
 
+    /// Adds a file that is already a template, with `text` as its content and the tags read from it, as for a
+    /// file uploaded to the stand-in: `{{customer.name}}` is a text tag, `{{tablerow item in products}}` a loop
+    /// (inside it `{{item.price}}` reads `products.price`), `{{if …}}` a condition, `{{a * b}}` arithmetic,
+    /// `{{logo :: image}}` an image.
+    ///
+    /// ```
+    /// use box_docgen_mock::MockBox;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mock = MockBox::start().await;
+    /// mock.add_template_text("42", "Invoice.docx", "{{tablerow item in lines}}{{item.sku}}{{endtablerow}}");
+    /// # }
+    /// ```
+    pub fn add_template_text(&self, file_id: &str, name: &str, text: &str) -> &Self {
+        let mut state = self.state();
+        let tags = tags::from_text(text);
+        state.insert_file(file_id, name, Bytes::from(text.to_owned()), tags);
+        state.mark_template(file_id);
+        self
+    }
+
     /// Adds a job that is already `completed`, with an output file named `generated_file_name`, from the
     /// template file `template_file_id`, in a batch of its own.
     pub fn add_finished_job(&self, job_id: &str, template_file_id: &str, generated_file_name: &str) -> &Self {

@@ -1,0 +1,275 @@
+//! The command line: every command and option, with their help.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::connect::Target;
+use crate::rows::Format;
+
+/// Box Doc Gen from any shell: upload templates, check rows against them, generate documents in bulk (resumable,
+/// verified), follow jobs, download, webhooks.
+///
+/// Credentials come from the environment: BOX_ACCESS_TOKEN; or BOX_CLIENT_ID, BOX_CLIENT_SECRET and
+/// BOX_ENTERPRISE_ID; or BOX_CONFIG_FILE (--config). --demo runs everything against a built-in test double.
+///
+/// Exit status: 0 success; 1 a row (or the one thing asked) failed, was refused or is unknown; 2 usage,
+/// configuration or authentication; 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "box-docgen", version, propagate_version = true, max_term_width = 110)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Machine output: JSON on stdout (one object per line for lists and rows).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Templates: upload from disk, list, show, delete, and what they read.
+    #[command(subcommand)]
+    Templates(Templates),
+    /// Checks every row against the template's data contract; nothing is generated.
+    Check(Check),
+    /// Generates a document per row: rows checked first, a journal to resume, documents downloaded and
+    /// verified.
+    Generate(Box<Generate>),
+    /// Doc Gen jobs.
+    #[command(subcommand)]
+    Jobs(Jobs),
+    /// Doc Gen batches.
+    #[command(subcommand)]
+    Batches(Batches),
+    /// Downloads a file, or a job's document, verified against the SHA-1 Box reports.
+    Download(Download),
+    /// Webhooks: create, list, delete, verify a saved delivery, listen for deliveries.
+    #[command(subcommand)]
+    Webhooks(Webhooks),
+    /// Prints a completion script for a shell.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Templates {
+    /// Uploads a file (a new version if the folder has one of that name), marks it as a template and waits for
+    /// its tags.
+    Upload {
+        /// The template file (.docx).
+        file: PathBuf,
+        /// The folder to upload into (0 is the root).
+        #[arg(long, default_value = "0")]
+        folder: String,
+    },
+    /// Lists the templates.
+    List,
+    /// Shows a template.
+    Show {
+        /// The template's file id.
+        id: String,
+    },
+    /// Unmarks a template (the file stays).
+    Delete {
+        /// The template's file id.
+        id: String,
+    },
+    /// Lists the tags of a template.
+    Tags {
+        /// The template's file id.
+        id: String,
+    },
+    /// Prints sample data with every path the template reads.
+    Sample {
+        /// The template's file id.
+        id: String,
+    },
+    /// Prints the template's data contract as a JSON Schema (draft 2020-12).
+    Schema {
+        /// The template's file id.
+        id: String,
+    },
+}
+
+/// Where rows come from, and how each names its file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RowsArgs {
+    /// The rows: CSV (a header row; `customer.name` and `items[0].price` headers nest), JSON lines, or a JSON
+    /// array.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rows: PathBuf,
+    /// The rows' format, when the file's extension does not say (.csv, .json; anything else is JSON lines).
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<Format>,
+    /// The file name of each document, from its data: "Contract {customer.name}.pdf" ({row} is the row's
+    /// number). Default: the row's file_name column or field.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) name: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Check {
+    /// The template's file id.
+    #[arg(long, value_name = "FILE_ID")]
+    pub(crate) template: String,
+    #[command(flatten)]
+    pub(crate) rows: RowsArgs,
+}
+
+/// The output type of generated documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OutputType {
+    /// PDF.
+    Pdf,
+    /// Word.
+    Docx,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Generate {
+    /// The template's file id.
+    #[arg(long, value_name = "FILE_ID")]
+    pub(crate) template: String,
+    /// The folder the documents go into in Box.
+    #[arg(long, value_name = "FOLDER_ID")]
+    pub(crate) folder: String,
+    #[command(flatten)]
+    pub(crate) rows: RowsArgs,
+    /// The output type.
+    #[arg(long = "type", value_enum, default_value = "pdf")]
+    pub(crate) output_type: OutputType,
+    /// A local directory to download each document into, verified.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// The journal that makes a run resumable (default: .box-docgen.journal in --out, else <rows>.journal;
+    /// none with --demo).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Run without a journal (a new run starts over).
+    #[arg(long, conflicts_with = "journal")]
+    pub(crate) no_journal: bool,
+    /// A file with every row's result: CSV when it ends in .csv, JSON lines otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) results: Option<PathBuf>,
+    /// Send rows without checking them against the template's data contract.
+    #[arg(long)]
+    pub(crate) no_check: bool,
+    /// Documents per minute, at most (Box's guidance is about 50).
+    #[arg(long, value_name = "N", default_value_t = 50.0)]
+    pub(crate) docs_per_minute: f64,
+    /// Requests per second, at most.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_rps: Option<f64>,
+    /// Documents per batch request.
+    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE)]
+    pub(crate) batch_size: usize,
+    /// Share the ceilings with every copy given the same Redis URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) redis: Option<String>,
+    /// How many copies share the Redis ceilings (each takes its share while Redis is down).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "redis")]
+    pub(crate) instances: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Jobs {
+    /// Shows a job.
+    Get {
+        /// The job id.
+        id: String,
+    },
+    /// Lists jobs: all, a template's, or a batch's.
+    List {
+        /// Only this template's jobs.
+        #[arg(long, value_name = "FILE_ID", conflicts_with = "batch")]
+        template: Option<String>,
+        /// Only this batch's jobs.
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: Option<String>,
+        /// At most this many.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Waits until a job is final, and shows it (exit 1 unless it completed).
+    Wait {
+        /// The job id.
+        id: String,
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Batches {
+    /// Waits until every job of a batch is final, and lists them (exit 1 unless all completed).
+    Wait {
+        /// The batch id.
+        id: String,
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Download {
+    /// The file to download.
+    #[arg(value_name = "FILE_ID", required_unless_present = "job", conflicts_with = "job")]
+    pub(crate) file: Option<String>,
+    /// Download this job's document instead (into --out, a directory, under its own name).
+    #[arg(long, value_name = "JOB_ID")]
+    pub(crate) job: Option<String>,
+    /// Where to write: a file path, or a directory for --job.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Webhooks {
+    /// Creates a webhook on a template file or a folder, for the Doc Gen triggers by default.
+    Create {
+        /// The file to watch.
+        #[arg(long, value_name = "FILE_ID", required_unless_present = "folder", conflicts_with = "folder")]
+        file: Option<String>,
+        /// The folder to watch.
+        #[arg(long, value_name = "FOLDER_ID")]
+        folder: Option<String>,
+        /// Where Box sends deliveries (https).
+        #[arg(long, value_name = "URL")]
+        address: String,
+        /// Triggers (repeat, or comma-separated); default the three Doc Gen ones.
+        #[arg(long = "trigger", value_name = "TRIGGER", value_delimiter = ',')]
+        triggers: Vec<String>,
+    },
+    /// Lists the webhooks.
+    List,
+    /// Deletes a webhook.
+    Delete {
+        /// The webhook id.
+        id: String,
+    },
+    /// Verifies a saved delivery's signature (keys from BOX_WEBHOOK_PRIMARY_KEY / BOX_WEBHOOK_SECONDARY_KEY) and
+    /// prints its event.
+    Verify {
+        /// The delivery's body, as received.
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+        /// Its headers: `Name: value` lines, or a JSON object.
+        #[arg(long, value_name = "FILE")]
+        headers: PathBuf,
+    },
+    /// Receives deliveries on 127.0.0.1, verifies each, and prints its event.
+    Listen {
+        /// The port (0 picks a free one, printed on stderr).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Stop after this many verified deliveries.
+        #[arg(long, value_name = "N")]
+        count: Option<usize>,
+    },
+}
