@@ -355,3 +355,117 @@ async fn a_run_killed_while_box_was_answering_resumes_and_generates_nothing_twic
         assert_eq!((&record[2], &record[7]), ("completed", sha1_hex(&bytes).as_str()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_says_how_to_resume_and_exits_130() {
+    let mock = MockBox::start().await;
+    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(1_000_000);
+    let dir = tempfile::tempdir().expect("a directory");
+    let rows = rows_csv(dir.path(), 2);
+    let results = dir.path().join("results.jsonl").display().to_string();
+    let child = command(Some(&mock))
+        .args(["generate", "--template", "77", "--folder", "0", "--rows", &rows, "--results", &results])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Once the batch is followed (its jobs stay pending), interrupt as a terminal's Ctrl-C does.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while mock.requests().iter().all(|request| !request.path.contains("/docgen_batch_jobs/")) {
+            let seen = mock.requests().len();
+            mock.requests_received(seen + 1).await;
+        }
+    })
+    .await
+    .expect("the run follows its batch");
+    let pid = child.id().expect("running").to_string();
+    let signal = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    assert!(signal.success());
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the tool stops")
+        .expect("its output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: run the same command again to resume (journal "), "{stderr}");
+    // The results file holds what was known (nothing had finished), whole.
+    assert_eq!(std::fs::read_to_string(&results).expect("written"), "");
+    assert_eq!(mock.jobs_created(), 2);
+}
+
+/// A delivery signed with `key` as Box signs one (HMAC-SHA256 over the body and the timestamp, base64).
+fn signed_headers(body: &[u8], key: &str) -> String {
+    // The real clock: the tool checks a delivery's age against it.
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let hmac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let mut message = body.to_vec();
+    message.extend_from_slice(timestamp.as_bytes());
+    let signature =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ring::hmac::sign(&hmac, &message));
+    format!(
+        "HTTP/1.1 200 OK\nbox-delivery-timestamp: {timestamp}\nbox-signature-version: 1\n\
+         box-signature-algorithm: HmacSHA256\nbox-signature-primary: {signature}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_verify_a_saved_delivery_and_listen_for_live_ones() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let body = br#"{"type":"webhook_event","id":"e1","trigger":"DOCGEN_DOCUMENT_GENERATION_SUCCEEDED","source":{"id":"77","type":"file"}}"#;
+    std::fs::write(dir.path().join("body.json"), body).expect("written");
+    std::fs::write(dir.path().join("headers.txt"), signed_headers(body, "primary-key")).expect("written");
+    let (body_path, headers_path) = (dir.path().join("body.json"), dir.path().join("headers.txt"));
+    let verify = |key: &'static str| {
+        let mut command = command(None);
+        command.env("BOX_WEBHOOK_PRIMARY_KEY", key).args([
+            "webhooks",
+            "verify",
+            "--body",
+            &body_path.display().to_string(),
+            "--headers",
+            &headers_path.display().to_string(),
+            "--json",
+        ]);
+        command
+    };
+    let good = verify("primary-key").output().await.expect("runs");
+    assert_eq!(code(&good), Some(0), "{}", String::from_utf8_lossy(&good.stderr));
+    assert_eq!(json_lines(&good)[0]["trigger"], "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED");
+    let forged = verify("another-key").output().await.expect("runs");
+    assert_eq!(code(&forged), Some(1));
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("not Box's"));
+
+    // Live: the double signs its deliveries; the listener verifies them and prints each event.
+    let mock = MockBox::start().await;
+    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0).sign_webhooks("live-key", None);
+    let mut listener = command(Some(&mock))
+        .env("BOX_WEBHOOK_PRIMARY_KEY", "live-key")
+        .args(["webhooks", "listen", "--port", "0", "--count", "2", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let stderr = listener.stderr.take().expect("stderr");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr));
+    let announced = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the listener starts")
+        .expect("stderr")
+        .expect("a line");
+    let address = announced.rsplit(' ').next().expect("an address").to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{announced}");
+    let created = run(Some(&mock), &["webhooks", "create", "--file", "77", "--address", &address]).await;
+    assert_eq!(code(&created), Some(0));
+    let rows = rows_csv(dir.path(), 1);
+    let generated =
+        run(Some(&mock), &["generate", "--template", "77", "--folder", "0", "--rows", &rows, "--no-journal"]).await;
+    assert_eq!(code(&generated), Some(0));
+    let output = tokio::time::timeout(Duration::from_secs(60), listener.wait_with_output())
+        .await
+        .expect("two deliveries arrive")
+        .expect("its output");
+    assert_eq!(code(&output), Some(0));
+    let events = json_lines(&output);
+    let triggers: Vec<&str> = events.iter().filter_map(|event| event["trigger"].as_str()).collect();
+    assert_eq!(triggers, ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED"]);
+    assert!(mock.deliveries().iter().all(|delivery| delivery.status == Some(200)));
+}
