@@ -1,12 +1,14 @@
 //! `cargo xtask package`: the crates as a registry would serve them, and a consumer built from those alone.
 //!
 //! 1. `cargo package --no-verify` for the publishable crates (the generator, the generated client, the facade,
-//!    the data contract, the bulk workflow, the Redis rate authority, the test double).
+//!    the data contract, the bulk workflow, the Redis rate authority, the test double, the command-line tool).
 //! 2. The `.crate` files are unpacked into `target/package-consumer/crates/`, and a throwaway binary crate that
 //!    depends on `box-docgen = "<version>"` is built with `[patch.crates-io]` pointing at the unpacked crates:
 //!    nothing of the workspace checkout is visible to it. That build is the verification: each crate compiles
 //!    from its packaged files (the generated crate runs its build script on the packaged copy of the fragment),
 //!    and a test runs against the packaged test double. Its clean build time is printed.
+//! 3. The command-line tool is built from its unpacked `.crate` the same way (`cargo install`'s view of it), and
+//!    its `--demo` main job runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +17,7 @@ use std::time::Instant;
 use crate::bench::{cargo, status};
 
 /// The crates that are published, in dependency order.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 8] = [
     "box-docgen-codegen",
     "box-docgen-generated",
     "box-docgen",
@@ -23,6 +25,7 @@ const CRATES: [&str; 7] = [
     "box-docgen-bulk",
     "box-docgen-redis",
     "box-docgen-mock",
+    "box-docgen-cli",
 ];
 
 pub fn run(root: &Path) -> Result<(), String> {
@@ -87,7 +90,34 @@ pub fn run(root: &Path) -> Result<(), String> {
     println!("the packaged crates build for a consumer: clean `cargo build` in {:.1} s", clean.as_secs_f64());
     let mut test = Command::new(cargo());
     test.current_dir(&consumer).args(["test", "--quiet"]).env("CARGO_TARGET_DIR", consumer.join("target"));
-    status(&mut test, "the consumer's test against the packaged test double")
+    status(&mut test, "the consumer's test against the packaged test double")?;
+    tool(root, &unpacked, &consumer.join("target"), version)
+}
+
+/// Builds `box-docgen` from its unpacked package, the other crates patched to theirs, and runs its main job.
+fn tool(root: &Path, unpacked: &Path, target_dir: &Path, version: &str) -> Result<(), String> {
+    let cli = unpacked.join(format!("box-docgen-cli-{version}"));
+    // Not a member of any workspace above it (the unpacked copy sits under this one's target directory).
+    let manifest = cli.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
+    text.push_str("\n[workspace]\n");
+    std::fs::write(&manifest, text).map_err(|e| format!("writing {}: {e}", manifest.display()))?;
+    std::fs::copy(root.join("Cargo.lock"), cli.join("Cargo.lock")).map_err(|e| format!("copying Cargo.lock: {e}"))?;
+    let mut build = Command::new(cargo());
+    build.current_dir(&cli).args(["build", "--quiet"]).env("CARGO_TARGET_DIR", target_dir);
+    for name in CRATES.iter().filter(|name| **name != "box-docgen-cli") {
+        let path = unpacked.join(format!("{name}-{version}"));
+        build.arg("--config").arg(format!("patch.crates-io.{name}.path={:?}", path.display().to_string()));
+    }
+    status(&mut build, "building box-docgen from its package")?;
+    let out = target_dir.join("tool-demo");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut demo = Command::new(target_dir.join("debug/box-docgen"));
+    demo.current_dir(&cli).args(["--demo", "generate", "--template", "42037322", "--folder", "0"]);
+    demo.args(["--rows", "demo/rows.csv", "--out"]).arg(&out);
+    status(&mut demo, "the packaged box-docgen's main job (--demo)")?;
+    println!("the packaged box-docgen builds and runs its main job");
+    Ok(())
 }
 
 /// A downstream crate's test against the packaged test double.

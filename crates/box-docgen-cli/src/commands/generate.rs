@@ -253,7 +253,8 @@ fn report(result: &RowResult, out: Output) {
     if result.succeeded() {
         let place = result.path.as_ref().map(|path| path.display().to_string());
         let place = place.or_else(|| result.file_id.as_ref().map(|id| format!("Box file {id}"))).unwrap_or_default();
-        println!("{}\t{}\t{}\t{place}", result.row, result.status, result.file_name);
+        let status = if result.already_done { "completed (in an earlier run)" } else { result.status };
+        println!("{}\t{status}\t{}\t{place}", result.row, result.file_name);
     } else {
         eprintln!("{row}: {}: {}", result.status, result.error.as_deref().unwrap_or_default());
     }
