@@ -117,6 +117,43 @@ fn multipart_violations(
     }
 }
 
+/// An operation of the fragment, matched to a request.
+#[derive(Debug)]
+pub(crate) struct Route {
+    /// Its `operationId`.
+    pub(crate) id: &'static str,
+    /// The path parameters, percent-decoded, in order.
+    pub(crate) parameters: Vec<String>,
+    /// Whether the fragment puts it on a server of its own (Box's upload host).
+    pub(crate) upload: bool,
+}
+
+/// The operation of the fragment for `method` and `path` (under the API root), read from the fragment itself.
+pub(crate) fn route(method: &str, path: &str) -> Option<Route> {
+    let spec = fragment();
+    let segments: Vec<&str> = path.split('/').collect();
+    spec["paths"].as_object()?.iter().find_map(|(template, item)| {
+        let operation = item.get(method.to_ascii_lowercase())?;
+        let parts: Vec<&str> = template.split('/').collect();
+        if parts.len() != segments.len() {
+            return None;
+        }
+        let mut parameters = Vec::new();
+        for (part, segment) in parts.iter().zip(&segments) {
+            if part.starts_with('{') && part.ends_with('}') {
+                if segment.is_empty() {
+                    return None;
+                }
+                parameters.push(percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned());
+            } else if part != segment {
+                return None;
+            }
+        }
+        let id = operation.get("operationId")?.as_str()?;
+        Some(Route { id, parameters, upload: operation.get("servers").is_some() })
+    })
+}
+
 /// The operation for `method` and `path`: a path template's `{parameter}` matches one non-empty segment.
 fn find<'a>(spec: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();

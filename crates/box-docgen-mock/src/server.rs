@@ -1,10 +1,10 @@
-//! The HTTP side: hyper on 127.0.0.1, routing by the generated operation table, faults, the request log.
+//! The HTTP side: hyper on 127.0.0.1, routing by the fragment's own operations (not the client's generated
+//! table), faults, the request log.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use box_docgen_generated::operations::{ALL, Info};
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -64,7 +64,7 @@ async fn handle(
     let state_handle = state.clone();
     let (answer, fault) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.record(recorded(&head, route.as_ref().map(|(info, _)| info.id), body.clone()));
+        state.record(recorded(&head, route.as_ref().map(|route| route.id), body.clone()));
         // Box's contract first, from the fragment itself: a request that breaks it is refused, and recorded.
         let api_path = path.strip_prefix(host.root()).unwrap_or(&path);
         let violations =
@@ -75,10 +75,10 @@ async fn handle(
             let message = format!("the request does not match Box's description: {what}");
             return Ok(response(Answer::error(400, "bad_request", &message), None));
         }
-        let Some((info, path_parameters)) = route else {
+        let Some(route) = route else {
             return Ok(response(Answer::error(404, "not_found", "no such API path"), None));
         };
-        let fault = state.faults.get_mut(info.id).and_then(|queue| queue.pop_front());
+        let fault = state.faults.get_mut(route.id).and_then(|queue| queue.pop_front());
         let answer = match &fault {
             Some(Fault::DropConnection) => return Err(std::io::Error::other("fault injected: connection dropped")),
             Some(Fault::RateLimited { retry_after }) => {
@@ -90,13 +90,14 @@ async fn handle(
             Some(Fault::NotReady { retry_after }) => {
                 Answer { status: 202, headers: vec![("retry-after", retry_after.to_string())], body: None }
             }
-            _ => match check_headers(info, &head.headers).or_else(|| state.over_limit(info.id, &body)) {
+            _ => match check_headers(&head.headers).or_else(|| state.over_limit(route.id, &body)) {
                 Some(refusal) => refusal,
                 None => {
                     let query = head.uri.query().map(parse_query).unwrap_or_default();
                     let corrupt = matches!(fault, Some(Fault::CorruptUpload));
                     let headers = &head.headers;
-                    state.answer(&Call { operation: info.id, path_parameters, query, headers, body: &body, corrupt })
+                    let (operation, path_parameters) = (route.id, route.parameters);
+                    state.answer(&Call { operation, path_parameters, query, headers, body: &body, corrupt })
                 }
             },
         };
@@ -142,20 +143,12 @@ fn recorded(head: &hyper::http::request::Parts, operation: Option<&'static str>,
     }
 }
 
-/// Box's checks before any operation: a bearer token, and the headers the operation requires (Doc Gen's
-/// `box-version`).
-fn check_headers(info: &Info, headers: &hyper::HeaderMap) -> Option<Answer> {
+/// Box's check before any operation: a bearer token. (The headers an operation requires, such as Doc Gen's
+/// `box-version`, and their values are checked against the fragment in `contract`.)
+fn check_headers(headers: &hyper::HeaderMap) -> Option<Answer> {
     let bearer = headers.get("authorization").and_then(|value| value.to_str().ok());
     if !bearer.is_some_and(|value| value.starts_with("Bearer ") && value.len() > 7) {
         return Some(Answer::error(401, "unauthorized", "Authorization: Bearer <token> is required"));
-    }
-    for name in info.required_headers {
-        if headers.get(*name).is_none() {
-            return Some(Answer::error(400, "bad_request", &format!("the {name} header is required")));
-        }
-    }
-    if headers.get("box-version").is_some_and(|value| value != "2025.0") {
-        return Some(Answer::error(400, "bad_request", "box-version must be 2025.0"));
     }
     None
 }
@@ -171,29 +164,10 @@ impl Host {
     }
 }
 
-/// The operation of the table whose method and path template match on this host, with the path parameters.
-fn route(method: &str, path: &str, host: Host) -> Option<(&'static Info, Vec<String>)> {
+/// The operation of the fragment for this method and path, when it is served on this host.
+fn route(method: &str, path: &str, host: Host) -> Option<crate::contract::Route> {
     let path = path.strip_prefix(host.root())?;
-    let segments: Vec<&str> = path.split('/').collect();
-    let upload = matches!(host, Host::Upload);
-    ALL.iter().filter(|info| info.method == method && info.server.is_some() == upload).find_map(|info| {
-        let template: Vec<&str> = info.path.split('/').collect();
-        if template.len() != segments.len() {
-            return None;
-        }
-        let mut parameters = Vec::new();
-        for (expected, actual) in template.iter().zip(&segments) {
-            if expected.starts_with('{') {
-                if actual.is_empty() {
-                    return None;
-                }
-                parameters.push(percent_decode(actual));
-            } else if expected != actual {
-                return None;
-            }
-        }
-        Some((info, parameters))
-    })
+    crate::contract::route(method, path).filter(|route| route.upload == matches!(host, Host::Upload))
 }
 
 fn parse_query(query: &str) -> HashMap<String, String> {
@@ -316,13 +290,15 @@ fn deliver(
 mod tests {
     use super::*;
 
+    /// Two sources that must agree: the client's generated table, and the fragment the double routes by.
     #[test]
     fn every_operation_of_the_table_routes_to_itself() {
-        for info in ALL {
+        for info in box_docgen_generated::operations::ALL {
             let host = if info.server.is_some() { Host::Upload } else { Host::Api };
             let path = format!("{}{}", host.root(), info.path.replace(['{', '}'], ""));
-            let (routed, _) = route(info.method, &path, host).unwrap_or_else(|| panic!("{} does not route", info.id));
+            let routed = route(info.method, &path, host).unwrap_or_else(|| panic!("{} does not route", info.id));
             assert_eq!(routed.id, info.id);
+            assert_eq!(routed.parameters.len(), info.path.matches('{').count());
         }
         assert!(route("GET", "/2.0/docgen_jobs/", Host::Api).is_none());
         assert!(route("GET", "/docgen_jobs/1", Host::Api).is_none());
