@@ -137,7 +137,44 @@ async fn a_batch_costs_its_documents() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_fallback_takes_the_ceilings_divided_by_the_instances() {
+    let (_held, nobody) = server::refusing_port();
+    let down = RedisRateAuthority::builder(format!("redis://127.0.0.1:{nobody}"))
+        .limits(RateLimits::none().requests_per_second(20.0))
+        .instances(2)
+        .build()
+        .expect("valid");
+    let (admitted, elapsed) = hammer(vec![down], 2, Duration::from_millis(1500)).await;
+    // Each instance alone: 10 per second, a burst of 10 (the whole ceiling would be 20 + 20 per second).
+    let bound = 10.0 + 10.0 * elapsed.as_secs_f64();
+    assert!(admitted as f64 <= bound + 1.0, "{admitted} admitted in {elapsed:?}; at most {bound}");
+    assert!(admitted >= 10, "at least the fallback's burst went: {admitted}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_is_alive_but_silent_costs_a_request_no_more_than_the_timeout() {
+    let (_listening, port) = server::silent_server();
+    let slow = RedisRateAuthority::builder(format!("redis://127.0.0.1:{port}"))
+        .limits(RateLimits::none().requests_per_second(1000.0))
+        .build()
+        .expect("valid");
+    for _ in 0..5 {
+        // Bounded: the first waits for the 100 ms timeout, the others go straight to the fallback.
+        tokio::time::timeout(Duration::from_secs(2), slow.acquire(Cost::REQUEST)).await.expect("never a hang");
+    }
+    assert!(slow.is_degraded(), "a silent Redis is a Redis that did not answer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_run_falls_back_without_an_error_and_recovers() {
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || Writer(writer.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let mut server = RedisServer::start(None);
     let shared = Arc::new(
         RedisRateAuthority::builder(server.url())
@@ -168,11 +205,15 @@ async fn redis_killed_mid_run_falls_back_without_an_error_and_recovers() {
         assert!(start.elapsed() < Duration::from_secs(10), "back to Redis once it answers");
         client.get_job("7").await.expect("a call");
     }
+    let logs = String::from_utf8_lossy(&logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned();
+    let warned = logs.lines().position(|line| line.contains("WARN") && line.contains("using the fallback"));
+    let recovered = logs.lines().position(|line| line.contains("INFO") && line.contains("Redis answers again"));
+    assert!(warned.is_some() && recovered > warned, "a WARN going down, then an INFO on recovery: {logs}");
 }
 
 #[tokio::test]
 async fn fallback_open_admits_and_closed_waits_while_redis_is_down() {
-    let nobody = server::free_port();
+    let (_held, nobody) = server::refusing_port();
     let url = format!("redis://127.0.0.1:{nobody}");
     let limits = RateLimits::none().requests_per_second(1.0);
     let open = RedisRateAuthority::builder(&url).limits(limits).fallback(Fallback::Open).build().expect("valid");

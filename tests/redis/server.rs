@@ -9,17 +9,38 @@ pub struct RedisServer {
     password: Option<String>,
 }
 
-/// A port nothing listens on (bound, then let go).
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").port()
+/// A port that refuses connections for as long as the returned socket lives: bound (so no other process can
+/// take it) but never listening.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.bind("127.0.0.1:0".parse().expect("an address")).expect("a port");
+    let port = socket.local_addr().expect("its address").port();
+    (socket, port)
+}
+
+/// A server that is alive but never answers: it listens (the kernel completes connections) and never reads.
+pub fn silent_server() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    (listener, port)
 }
 
 impl RedisServer {
+    /// A server on a port the system picked. redis-server cannot be handed a bound socket, so the port is the
+    /// system's pick of a moment ago: when another process took it since, the server does not start, and
+    /// another port is tried.
     pub fn start(password: Option<&str>) -> Self {
-        let mut server = Self { child: None, port: free_port(), password: password.map(str::to_owned) };
-        server.restart();
-        server
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a port")
+                .port();
+            let mut server = Self { child: None, port, password: password.map(str::to_owned) };
+            if server.try_restart() {
+                return server;
+            }
+        }
+        panic!("redis-server did not start on any of 10 ports")
     }
 
     /// `redis://[:password@]127.0.0.1:port`.
@@ -59,8 +80,13 @@ impl RedisServer {
         }
     }
 
-    /// Starts it (again) on the same port, and returns once it accepts connections (it says so on stdout).
+    /// Starts it again on the same port, and returns once it accepts connections.
     pub fn restart(&mut self) {
+        assert!(self.try_restart(), "redis-server could not start again on port {}", self.port);
+    }
+
+    /// Starts it on its port; `false` when it stops before it is ready (the port is taken).
+    fn try_restart(&mut self) -> bool {
         self.stop();
         let mut command = Command::new("redis-server");
         command
@@ -79,12 +105,17 @@ impl RedisServer {
             match lines.next() {
                 Some(Ok(line)) if line.contains("Ready to accept connections") => break,
                 Some(Ok(_)) => {}
-                _ => panic!("redis-server on port {} stopped before it was ready", self.port),
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return false;
+                }
             }
         }
         // Keep reading its output, so that it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         self.child = Some(child);
+        true
     }
 }
 
