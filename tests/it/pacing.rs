@@ -121,3 +121,38 @@ async fn ceilings_shared_by_two_clients_pace_them_together() {
     // Six requests at 2 per second with a burst of 2: the last goes at 2 s.
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_hold_requests_resume_at_the_learned_rate_not_all_at_once() {
+    for adaptive in [true, false] {
+        let mock = mock_with_jobs(21).await;
+        mock.fail(GET_JOB, Fault::RateLimited { retry_after: 5 }, 1);
+        let policy = RetryPolicy::default().max_attempts(1).adaptive_rate(adaptive);
+        let client = paused_clock_client(mock.base_url(), policy);
+        let start = Instant::now();
+        client.get_job("job-0").await.expect_err("the 429");
+        let tasks: Vec<_> = (1..=20)
+            .map(|id| {
+                let client = client.clone();
+                tokio::spawn(async move { client.get_job(&format!("job-{id}")).await.map(|_| Instant::now()) })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for task in tasks {
+            done.push(task.await.expect("the task").expect("the job") - start);
+        }
+        done.sort();
+        assert!(done[0] >= Duration::from_secs(5), "none before the hold ends: {done:?}");
+        let at_once = done.iter().filter(|time| **time < done[0] + Duration::from_millis(10)).count();
+        if adaptive {
+            // The learned rate was cut by the 429 (to 0.7 of Box's 1,000 a minute): one at the end of the hold,
+            // the others spread after it (about 85 ms apart at first), not a burst.
+            assert!(at_once <= 2, "{at_once} went at once: {done:?}");
+            assert!(done[19] - done[0] >= Duration::from_millis(500), "{done:?}");
+        } else {
+            // Without it, every waiting request goes the moment the hold ends (what the learned rate prevents).
+            assert_eq!(at_once, 20, "{done:?}");
+        }
+        assert_eq!(mock.requests_for(GET_JOB).len(), 21);
+    }
+}

@@ -82,3 +82,71 @@ async fn spans_carry_the_operation_and_never_the_token() {
     }
     assert!(!closed.contains("secret-job-7"), "the span carries the template, not the id: {closed}");
 }
+
+/// Every refreshing token source (Client Credentials, OAuth 2.0 refresh, JWT): the access tokens it obtains,
+/// the first and the one after Box rejected it, and its refresh tokens, appear in no trace (at TRACE level),
+/// no error message and no `Debug` output.
+#[tokio::test(flavor = "current_thread")]
+async fn refreshed_tokens_never_reach_traces_errors_or_debug_output() {
+    use box_docgen::auth::{ClientCredentials, JwtAuth, OAuthRefresh, Subject, TokenSource};
+
+    const SECRETS: [&str; 4] =
+        ["first-access-9f8e7d", "second-access-6c5b4a", "rotated-refresh-3a2b1c", "later-refresh-0f1e2d"];
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start_async().await;
+    let token_url = server.url("/oauth2/token");
+    let token = |access: &str, refresh: &str| serde_json::json!({ "access_token": access, "expires_in": 3600, "refresh_token": refresh, "token_type": "bearer" });
+    let sources: Vec<Box<dyn TokenSource>> = vec![
+        Box::new(
+            ClientCredentials::new("cid", "csecret", Subject::Enterprise("1".into()))
+                .expect("valid")
+                .token_url(&token_url),
+        ),
+        Box::new(OAuthRefresh::new("cid", "csecret", "initial-refresh").expect("valid").token_url(&token_url)),
+        Box::new(JwtAuth::from_config_file("fixtures/jwt/test_box_config.json").expect("loads").token_url(&token_url)),
+    ];
+    for source in sources {
+        let tokens = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/oauth2/token");
+                then.respond_with(in_turn(vec![
+                    respond(200, &token(SECRETS[0], SECRETS[2])),
+                    respond(200, &token(SECRETS[1], SECRETS[3])),
+                ]));
+            })
+            .await;
+        // Box rejects the first token, then fails the call with the second: the error is about the server.
+        let api = server
+            .mock_async(|when, then| {
+                when.method(GET).path("/2.0/docgen_jobs/1");
+                then.respond_with(in_turn(vec![
+                    respond(401, &serde_json::json!({ "type": "error", "status": 401, "code": "unauthorized" })),
+                    respond(500, &serde_json::json!({ "type": "error", "status": 500 })),
+                ]));
+            })
+            .await;
+        let client = box_docgen::Client::with_token_source(source)
+            .base_url(server.url("/2.0"))
+            .http_client(support::timer_free_http())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("valid");
+        let error = client.get_job("1").await.expect_err("a 500 after the refresh");
+        assert_eq!((tokens.calls_async().await, api.calls_async().await), (2, 2), "a refresh happened");
+        let shown = format!("{error}\n{error:?}\n{client:?}\n{}", captured.text());
+        for secret in SECRETS {
+            assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+        }
+        tokens.delete_async().await;
+        api.delete_async().await;
+    }
+}
