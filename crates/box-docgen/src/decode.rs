@@ -179,12 +179,17 @@ fn header_string(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 
 /// `Retry-After`, as seconds or as an HTTP date (a date in the past means now).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, std::time::SystemTime::now())
+}
+
+/// [`retry_after`] with the wall-clock time it is read at (an HTTP date is wall-clock time).
+fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The first characters of a body, lossily decoded, for error messages.
@@ -201,6 +206,18 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date_from_the_time_it_is_read() {
+        let headers = |value: &str| HeaderMap::from_iter([(RETRY_AFTER, value.parse().expect("a header value"))]);
+        // Sun, 06 Nov 1994 08:49:37 GMT is 784111777 s after the epoch.
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_767);
+        let date = headers("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(retry_after_at(&date, now), Some(Duration::from_secs(10)));
+        assert_eq!(retry_after_at(&date, now + Duration::from_secs(60)), Some(Duration::ZERO), "a past date: now");
+        assert_eq!(retry_after_at(&headers(" 7 "), now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after_at(&headers("soon"), now), None);
+    }
 
     #[test]
     fn excerpt_is_short_and_marks_the_cut() {
