@@ -232,6 +232,8 @@ async fn every_other_command_against_the_double() {
     ok(&run(Some(&mock), &["batches", "wait", batch]).await);
     let batch_jobs = run(Some(&mock), &["jobs", "list", "--batch", batch, "--json"]).await;
     assert_eq!(json_lines(&batch_jobs)[0]["id"], "12345");
+    let template_jobs = run(Some(&mock), &["jobs", "list", "--template", &id, "--json"]).await;
+    ok(&template_jobs);
 
     let file = dir.path().join("file.pdf");
     let downloaded = run(Some(&mock), &["download", &file_id, "--out", &file.display().to_string(), "--json"]).await;
@@ -251,6 +253,10 @@ async fn every_other_command_against_the_double() {
     assert_eq!(json_lines(&listed)[0]["id"], webhook.as_str());
     ok(&run(Some(&mock), &["webhooks", "delete", &webhook]).await);
     assert_eq!(json_lines(&run(Some(&mock), &["webhooks", "list", "--json"]).await).len(), 0);
+
+    ok(&run(Some(&mock), &["templates", "delete", &id]).await);
+    let listed = run(Some(&mock), &["templates", "list", "--json"]).await;
+    assert!(!json_lines(&listed).iter().any(|template| template["file"]["id"] == id.as_str()), "unmarked");
 
     let completions = run(None, &["completions", "bash"]).await;
     ok(&completions);
@@ -468,4 +474,43 @@ async fn webhooks_verify_a_saved_delivery_and_listen_for_live_ones() {
     let triggers: Vec<&str> = events.iter().filter_map(|event| event["trigger"].as_str()).collect();
     assert_eq!(triggers, ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED"]);
     assert!(mock.deliveries().iter().all(|delivery| delivery.status == Some(200)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_and_json_arrays_with_file_names_from_the_data() {
+    let mock = MockBox::start().await;
+    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0);
+    let dir = tempfile::tempdir().expect("a directory");
+    let row = |name: &str| serde_json::json!({ "customer": { "name": name }, "items": [{ "name": "W", "qty": 1, "price": 2 }], "logo": LOGO });
+    // JSON lines: flat objects named by --name; a JSON array of {file_name, data}.
+    let lines = format!("{}\n\n{}\n", row("Acme"), row("Initech"));
+    std::fs::write(dir.path().join("rows.jsonl"), lines).expect("written");
+    let array = serde_json::json!([{ "file_name": "Globex.pdf", "data": row("Globex") }]);
+    std::fs::write(dir.path().join("rows.json"), array.to_string()).expect("written");
+    let generate = |rows: &str, extra: &[&str]| -> Vec<String> {
+        let rows = dir.path().join(rows).display().to_string();
+        let mut args = vec!["generate", "--template", "77", "--folder", "0", "--no-journal", "--json", "--rows", &rows];
+        args.extend(extra);
+        args.into_iter().map(str::to_owned).collect()
+    };
+    let run_with = |args: Vec<String>| {
+        let mock = &mock;
+        async move { run(Some(mock), &args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    let named = run_with(generate("rows.jsonl", &["--name", "Contract {customer.name} ({row}).pdf"])).await;
+    assert_eq!(code(&named), Some(0));
+    let names: Vec<Value> = json_lines(&named).iter().map(|line| line["file_name"].clone()).collect();
+    assert_eq!(names, ["Contract Acme (1).pdf", "Contract Initech (2).pdf"]);
+    let from_array = run_with(generate("rows.json", &[])).await;
+    assert_eq!(code(&from_array), Some(0));
+    assert_eq!(json_lines(&from_array)[0]["file_name"], "Globex.pdf");
+    let mut generated = mock.documents_generated();
+    generated.sort();
+    assert_eq!(generated, ["Contract Acme (1).pdf", "Contract Initech (2).pdf", "Globex.pdf"]);
+    // A name the data cannot fill: that row is refused, with why.
+    let unnamed = run_with(generate("rows.jsonl", &["--name", "{customer.email}.pdf"])).await;
+    assert_eq!(code(&unnamed), Some(1));
+    let refused = &json_lines(&unnamed)[0];
+    assert_eq!(refused["status"], "refused");
+    assert!(refused["error"].as_str().is_some_and(|error| error.contains("customer.email")), "{refused}");
 }
