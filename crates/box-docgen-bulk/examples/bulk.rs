@@ -7,7 +7,8 @@
 //! The rows are `examples/data/rows.jsonl` (`{"file_name": "...", "data": {...}}` per line). With credentials in
 //! the environment (as for the quickstart) it works against Box; without them, against the local stand-in. The
 //! documents and the journal go to `OUT_DIR` (default `out`); run it again and every row is reported from the
-//! journal, none sent. The command-line tool (`box-docgen generate`, crate `box-docgen-cli`) is the same workflow
+//! journal, none sent. Rows are checked against the template's data contract first: each row's problems are
+//! printed (a row with errors is not sent). The command-line tool (`box-docgen generate`, crate `box-docgen-cli`) is the same workflow
 //! with CSV rows, options, a progress bar and a results file.
 
 #[path = "../../box-docgen/examples/support/mod.rs"]
@@ -54,6 +55,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut results = bulk.generate(futures::stream::iter(rows)).await?;
     let mut failed = 0;
     while let Some(row) = results.next().await {
+        // The template's data contract: a row with errors was not sent (its reason lists every problem); the
+        // warnings of a row that was ride on its outcome.
+        for problem in &row.problems {
+            eprintln!("row {} ({}): {problem}", row.index + 1, row.file_name);
+        }
         if !row.succeeded() {
             failed += 1;
             eprintln!("row {} ({}): {}", row.index + 1, row.file_name, row.reason());

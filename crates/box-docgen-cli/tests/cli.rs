@@ -18,7 +18,11 @@ const TEMPLATE: &str = "{{customer.name}} {{customer.note :: optional}}{{tablero
 
 /// The tool against `mock` with an access token, and nothing else of the caller's environment about Box.
 fn command(mock: Option<&MockBox>) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(BIN);
+    with_environment(tokio::process::Command::new(BIN), mock)
+}
+
+/// `command` with the environment the tool gets (see [`command`]).
+fn with_environment(mut command: tokio::process::Command, mock: Option<&MockBox>) -> tokio::process::Command {
     for name in ["BOX_ACCESS_TOKEN", "BOX_CLIENT_ID", "BOX_CLIENT_SECRET", "BOX_ENTERPRISE_ID", "BOX_CONFIG_FILE"] {
         command.env_remove(name);
     }
@@ -513,4 +517,34 @@ async fn json_lines_and_json_arrays_with_file_names_from_the_data() {
     let refused = &json_lines(&unnamed)[0];
     assert_eq!(refused["status"], "refused");
     assert!(refused["error"].as_str().is_some_and(|error| error.contains("customer.email")), "{refused}");
+}
+
+/// What a person sees on a terminal: `script` (util-linux) runs the tool on a pseudo-terminal and records it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_a_progress_bar_shows_the_counts_then_gives_way_to_the_summary() {
+    let mock = MockBox::start().await;
+    // Jobs finish on their third read: the run polls for a few seconds, long enough for the bar to be drawn.
+    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(2);
+    let dir = tempfile::tempdir().expect("a directory");
+    let rows = rows_csv(dir.path(), 3);
+    let line = format!("'{BIN}' generate --template 77 --folder 0 --rows '{rows}' --no-journal");
+    let mut on_a_terminal = with_environment(tokio::process::Command::new("script"), Some(&mock));
+    on_a_terminal.env("TERM", "xterm-256color").args(["-qfec", &line, "/dev/null"]);
+    let output = tokio::time::timeout(Duration::from_secs(120), on_a_terminal.output())
+        .await
+        .expect("the tool finishes")
+        .expect("script runs (util-linux)");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(code(&output), Some(0), "{screen}");
+    // During: the bar with its counts, redrawn in place.
+    let bar = screen.rfind("rows, ETA").unwrap_or_else(|| panic!("no progress bar on the terminal: {screen:?}"));
+    assert!(screen.contains("/3 rows, ETA") && screen.contains("sent 3, completed"), "{screen:?}");
+    // After: the bar is cleared, and the documents and the summary stay.
+    let summary = screen.find("3 of 3 rows: 3 completed").unwrap_or_else(|| panic!("no summary: {screen:?}"));
+    assert!(summary > bar, "the summary comes after the last frame of the bar: {screen:?}");
+    assert!(screen[bar..summary].contains("\u{1b}["), "the bar is erased before the summary: {screen:?}");
+    // Not on a pipe: the same run without a terminal shows no bar.
+    let piped =
+        run(Some(&mock), &["generate", "--template", "77", "--folder", "0", "--rows", &rows, "--no-journal"]).await;
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("ETA"));
 }

@@ -182,7 +182,7 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
         bar.inc(1);
         let failed = results.iter().filter(|result| !result.succeeded()).count();
         bar.set_message(format!(
-            "sent {}, completed {}, failed {failed}, already done {}",
+            "sent {}, completed {}, failed {failed}, earlier {}",
             progress.submitted(),
             results.len() - failed,
             progress.already_done()
@@ -270,9 +270,11 @@ fn progress_bar(total: u64) -> Result<ProgressBar, Failure> {
     let target =
         if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(total), target);
-    let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} rows, ETA {eta} ({msg})")
+    // One line that fits the terminal: the message (the counts) is cut to the width left.
+    let style = ProgressStyle::with_template("[{bar:20}] {pos}/{len} rows, ETA {eta}: {wide_msg}")
         .map_err(|error| Failure::failed(error.to_string()))?;
     bar.set_style(style.progress_chars("=> "));
+    bar.set_message("sending the first rows");
     bar.enable_steady_tick(Duration::from_millis(250));
     Ok(bar)
 }
