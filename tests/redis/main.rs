@@ -17,6 +17,12 @@ use box_docgen_mock::operations::{GetDocgenJobsIdV20250, Operation as _};
 use box_docgen_redis::{Fallback, RedisRateAuthority};
 use server::RedisServer;
 
+/// `milliseconds` after `start`, for waits measured from when a hold began rather than from when the test got
+/// there (so that slow set-up work cannot outlive the hold).
+fn at(start: Instant, milliseconds: u64) -> tokio::time::Instant {
+    tokio::time::Instant::from_std(start + Duration::from_millis(milliseconds))
+}
+
 fn authority(server: &RedisServer, limits: RateLimits) -> RedisRateAuthority {
     RedisRateAuthority::builder(server.url()).app("test-app").limits(limits).build().expect("valid settings")
 }
@@ -78,7 +84,9 @@ async fn a_hold_after_one_instance_s_429_stops_the_others_until_then() {
     // A shorter hold from another instance does not shorten it.
     b.throttled(Duration::from_secs(1)).await;
     let c = authority(&server, RateLimits::none());
-    assert!(tokio::time::timeout(Duration::from_secs(1), c.acquire(Cost::REQUEST)).await.is_err(), "held");
+    // Measured from when the hold began, not from here: however long the set-up took, C is not admitted in the
+    // hold's first 2 s.
+    assert!(tokio::time::timeout_at(at(start, 2000), c.acquire(Cost::REQUEST)).await.is_err(), "held");
     c.acquire(Cost::REQUEST).await;
     assert!(start.elapsed() >= Duration::from_millis(2900), "released after {:?}", start.elapsed());
 }
@@ -87,14 +95,14 @@ async fn a_hold_after_one_instance_s_429_stops_the_others_until_then() {
 async fn an_instance_that_learned_a_hold_waits_it_out_without_asking_redis() {
     let server = RedisServer::start(None);
     let (a, b) = (authority(&server, RateLimits::none()), authority(&server, RateLimits::none()));
+    let start = Instant::now();
     a.throttled(Duration::from_secs(3)).await;
     // B learns the hold on its first question.
-    assert!(tokio::time::timeout(Duration::from_millis(300), b.acquire(Cost::REQUEST)).await.is_err());
+    assert!(tokio::time::timeout_at(at(start, 300), b.acquire(Cost::REQUEST)).await.is_err());
     let scripts = ["evalsha", "eval"];
     let before = server.calls(&scripts);
     assert!(before >= 2, "the hold and B's question went through scripts: {before}");
-    let waiting: Vec<_> =
-        (0..10).map(|_| tokio::time::timeout(Duration::from_millis(500), b.acquire(Cost::REQUEST))).collect();
+    let waiting: Vec<_> = (0..10).map(|_| tokio::time::timeout_at(at(start, 2500), b.acquire(Cost::REQUEST))).collect();
     for result in futures::future::join_all(waiting).await {
         assert!(result.is_err(), "held");
     }
@@ -116,9 +124,10 @@ async fn a_429_one_client_gets_from_box_holds_a_client_of_another_instance() {
             .expect("valid")
     };
     let (a, b) = (client(), client());
+    let start = Instant::now();
     let error = a.get_job("7").await.expect_err("Box's 429");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
-    assert!(tokio::time::timeout(Duration::from_millis(1500), b.get_job("7")).await.is_err(), "held");
+    assert!(tokio::time::timeout_at(at(start, 1500), b.get_job("7")).await.is_err(), "held");
     b.get_job("7").await.expect("after the hold");
     assert_eq!(mock.requests_for(GetDocgenJobsIdV20250::INFO).len(), 2, "nothing sent during the hold");
 }
