@@ -180,8 +180,48 @@ fn resolve<'a>(spec: &'a Value, mut value: &'a Value) -> &'a Value {
 
 /// Checks `value` against an OpenAPI 3.0 schema: `$ref`, `allOf`, `oneOf`/`anyOf`, `type`, `nullable`, `enum`,
 /// `properties`/`required` (a `readOnly` property is neither required nor expected in a request),
-/// `additionalProperties`, `items`, string lengths.
+/// `additionalProperties`, `items`, string lengths. A property that the schema (with all its `allOf` arms)
+/// does not describe, where it does not allow others (`additionalProperties` absent or `false`), is a
+/// violation: Box ignores it, so a client that sends it most likely misspelled a field it meant to send.
 fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if let (Value::Object(object), Some(described)) = (value, described_properties(spec, schema)) {
+        for name in object.keys().filter(|name| !described.contains(name.as_str())) {
+            found.push(format!("{at}.{name} is not a property Box's description has (Box would ignore it)"));
+        }
+    }
+    validate_in(spec, schema, value, at, found);
+}
+
+/// The properties an object schema describes, its `allOf` arms included; `None` when it allows others (or is
+/// not one object schema: `oneOf`, `anyOf`, a map).
+fn described_properties<'a>(spec: &'a Value, schema: &'a Value) -> Option<std::collections::HashSet<&'a str>> {
+    let schema = resolve(spec, schema);
+    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
+        return None;
+    }
+    if schema.get("additionalProperties").is_some_and(|extra| extra != &Value::Bool(false)) {
+        return None;
+    }
+    let mut names: std::collections::HashSet<&str> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut describes = schema.get("properties").is_some();
+    for arm in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        let arm_names = described_properties(spec, arm)?;
+        describes |= !arm_names.is_empty();
+        names.extend(arm_names);
+    }
+    describes.then_some(names)
+}
+
+/// [`validate`] without the check for properties the schema does not describe (an `allOf` arm describes part of
+/// an object: the whole is checked once, by [`validate`]).
+fn validate_in(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut Vec<String>) {
     let schema = resolve(spec, schema);
     if value.is_null() {
         if schema["nullable"] != Value::Bool(true) && !schema.as_object().is_some_and(|object| object.is_empty()) {
@@ -190,7 +230,7 @@ fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut V
         return;
     }
     for arm in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-        validate(spec, arm, value, at, found);
+        validate_in(spec, arm, value, at, found);
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(arms) = schema.get(key).and_then(Value::as_array) {
@@ -252,9 +292,7 @@ fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut V
         for (name, field) in object {
             match properties.and_then(|properties| properties.get(name)) {
                 Some(property) => validate(spec, property, field, &format!("{at}.{name}"), found),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    found.push(format!("{at}.{name} is not a property Box's description allows"));
-                }
+                // A property the schema does not describe is `validate`'s to report (once, over all `allOf` arms).
                 None => {
                     if let Some(extra) = schema.get("additionalProperties").filter(|extra| extra.is_object()) {
                         validate(spec, extra, field, &format!("{at}.{name}"), found);
@@ -262,5 +300,36 @@ fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, found: &mut V
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(schema: Value, value: Value) -> Vec<String> {
+        let spec = json!({ "components": { "schemas": { "Base": { "type": "object", "properties": { "id": {} } } } } });
+        let mut found = Vec::new();
+        validate(&spec, &schema, &value, "body", &mut found);
+        found
+    }
+
+    #[test]
+    fn a_property_the_description_does_not_have_is_a_violation_unless_others_are_allowed() {
+        let webhook = json!({ "type": "object", "properties": { "address": { "type": "string" } } });
+        // A misspelled optional field: nothing is missing, and Box would silently ignore it.
+        assert_eq!(
+            problems(webhook.clone(), json!({ "url": "https://x" })),
+            ["body.url is not a property Box's description has (Box would ignore it)"]
+        );
+        assert!(problems(webhook, json!({ "address": "https://x" })).is_empty());
+        // The arms of an `allOf` describe one object together.
+        let both = json!({ "allOf": [{ "$ref": "#/components/schemas/Base" }, { "properties": { "name": {} } }] });
+        assert!(problems(both.clone(), json!({ "id": "1", "name": "a" })).is_empty());
+        assert_eq!(problems(both, json!({ "id": "1", "nmae": "a" })).len(), 1);
+        // A map, or a schema that describes no properties, takes any.
+        assert!(problems(json!({ "type": "object", "additionalProperties": {} }), json!({ "k": 1 })).is_empty());
+        assert!(problems(json!({ "type": "object" }), json!({ "k": 1 })).is_empty());
     }
 }
