@@ -253,3 +253,25 @@ async fn the_test_double_sends_signed_docgen_events_that_verify() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_update_changes_the_target_address_and_triggers_on_box_s_side() {
+    let mock = MockBox::start().await;
+    let client = paused_clock_client(mock.base_url(), RetryPolicy::none());
+    let created = client
+        .create_webhook(WebhookTarget::File("42".into()), "https://example.com/old", &DOCGEN_TRIGGERS)
+        .await
+        .expect("created");
+    let id = created.id.expect("an id");
+    let failed = [WebhookTrigger::DocgenDocumentGenerationFailed];
+    client
+        .update_webhook(&id, WebhookTarget::Folder("7".into()), "https://example.com/new", &failed)
+        .await
+        .expect("updated");
+    // What the double now holds (read back through it): every field of the update arrived, under its name.
+    let webhook = serde_json::to_value(client.get_webhook(&id).await.expect("the webhook")).expect("JSON");
+    assert_eq!(webhook["address"], "https://example.com/new");
+    assert_eq!((webhook["target"]["type"].as_str(), webhook["target"]["id"].as_str()), (Some("folder"), Some("7")));
+    assert_eq!(webhook["triggers"], serde_json::json!(["DOCGEN_DOCUMENT_GENERATION_FAILED"]));
+    assert_eq!(mock.violations(), Vec::<String>::new());
+}

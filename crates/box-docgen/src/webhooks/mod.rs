@@ -10,6 +10,7 @@ pub use verify::{SignatureKeys, VerifyError};
 use box_docgen_generated::operations as op;
 use box_docgen_generated::types::{
     PostWebhooksBody, PostWebhooksBodyTarget, PostWebhooksBodyTargetType, PostWebhooksBodyTriggersItem,
+    PutWebhooksIdBody, PutWebhooksIdBodyTarget, PutWebhooksIdBodyTargetType, PutWebhooksIdBodyTriggersItem,
 };
 use futures::Stream;
 
@@ -47,7 +48,13 @@ impl Client {
         address: &str,
         triggers: &[WebhookTrigger],
     ) -> Result<Webhook, Error> {
-        let body = webhook_body(target, address, triggers)?;
+        let Checked { id, file, address, triggers } = checked(target, address, triggers)?;
+        let type_ = if file { PostWebhooksBodyTargetType::File } else { PostWebhooksBodyTargetType::Folder };
+        let body = PostWebhooksBody {
+            target: PostWebhooksBodyTarget { id: Some(id), type_: Some(type_) },
+            address: address.to_owned(),
+            triggers: trigger_items(triggers, |trigger| PostWebhooksBodyTriggersItem::try_from(trigger))?,
+        };
         self.send(&op::PostWebhooks { body: &body }).await
     }
 
@@ -66,12 +73,15 @@ impl Client {
         triggers: &[WebhookTrigger],
     ) -> Result<Webhook, Error> {
         let webhook_id = path_segment("webhook_id", webhook_id)?;
-        let body = webhook_body(target, address, triggers)?;
-        // The update body has the same shape as the creation body; the generated types are distinct.
-        let body = serde_json::from_value(
-            serde_json::to_value(&body).map_err(|e| Error::invalid_input("webhook", format!("cannot be sent: {e}")))?,
-        )
-        .map_err(|e| Error::invalid_input("webhook", format!("cannot be sent: {e}")))?;
+        let Checked { id, file, address, triggers } = checked(target, address, triggers)?;
+        let type_ = if file { PutWebhooksIdBodyTargetType::File } else { PutWebhooksIdBodyTargetType::Folder };
+        // Built field by field, like the creation body (the generated types are distinct): a conversion through
+        // JSON would drop a field the two types spell differently, silently.
+        let body = PutWebhooksIdBody {
+            target: Some(PutWebhooksIdBodyTarget { id: Some(id), type_: Some(type_) }),
+            address: Some(address.to_owned()),
+            triggers: trigger_items(triggers, |trigger| PutWebhooksIdBodyTriggersItem::try_from(trigger))?,
+        };
         self.send(&op::PutWebhooksId { webhook_id, body: &body }).await
     }
 
@@ -95,26 +105,35 @@ impl Client {
     }
 }
 
-fn webhook_body(target: WebhookTarget, address: &str, triggers: &[WebhookTrigger]) -> Result<PostWebhooksBody, Error> {
+/// What creating and updating a webhook send, checked.
+struct Checked<'a> {
+    id: String,
+    /// A file (else a folder).
+    file: bool,
+    address: &'a str,
+    triggers: &'a [WebhookTrigger],
+}
+
+fn checked<'a>(target: WebhookTarget, address: &'a str, triggers: &'a [WebhookTrigger]) -> Result<Checked<'a>, Error> {
     non_blank("address", address)?;
     if triggers.is_empty() {
         return Err(Error::invalid_input("triggers", "a webhook needs at least one trigger"));
     }
-    let (id, type_) = match target {
-        WebhookTarget::File(id) => (id, PostWebhooksBodyTargetType::File),
-        WebhookTarget::Folder(id) => (id, PostWebhooksBodyTargetType::Folder),
+    let (id, file) = match target {
+        WebhookTarget::File(id) => (id, true),
+        WebhookTarget::Folder(id) => (id, false),
     };
     non_blank("target", &id)?;
-    let triggers = triggers
+    Ok(Checked { id, file, address, triggers })
+}
+
+/// The triggers as a request type's items; a trigger that request does not accept is refused.
+fn trigger_items<T, E>(triggers: &[WebhookTrigger], item: impl Fn(&str) -> Result<T, E>) -> Result<Vec<T>, Error> {
+    triggers
         .iter()
         .map(|trigger| {
-            PostWebhooksBodyTriggersItem::try_from(trigger.as_str())
+            item(trigger.as_str())
                 .map_err(|_| Error::invalid_input("triggers", format!("{trigger} is not a trigger Box accepts")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(PostWebhooksBody {
-        target: PostWebhooksBodyTarget { id: Some(id), type_: Some(type_) },
-        address: address.to_owned(),
-        triggers,
-    })
+        .collect()
 }
