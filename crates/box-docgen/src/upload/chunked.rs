@@ -12,12 +12,13 @@ use box_docgen_generated::types::{
     UploadSession,
 };
 use bytes::Bytes;
-use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY, digest};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::{only_file, read_error};
+use super::{Sent, only_file, read_error};
 use crate::check::path_segment;
-use crate::{Client, Error, FileFull};
+use crate::download::hex;
+use crate::{Client, Error};
 
 /// How many times the parts Box is missing are sent again (after each part's own retries) before giving up.
 const ROUNDS: usize = 3;
@@ -30,9 +31,8 @@ impl Client {
         folder_id: &str,
         name: &str,
         size: u64,
-        sha1: &str,
         existing: Option<&str>,
-    ) -> Result<FileFull, Error> {
+    ) -> Result<Sent, Error> {
         let file_size = i64::try_from(size).map_err(|_| Error::invalid_input("path", "the file is too large"))?;
         let session: UploadSession = match existing {
             None => {
@@ -61,7 +61,9 @@ impl Client {
         // Each part goes with the client's retries; a part that still fails is sent again in the next round,
         // after the others, as long as some part got through in the round before.
         let mut last_error = None;
-        for _ in 0..ROUNDS {
+        // The whole file's SHA-1, from the parts as the first round reads them (each, in order).
+        let mut whole = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
+        for round in 0..ROUNDS {
             let mut progress = false;
             for (index, offset) in offsets.iter().enumerate() {
                 if parts[index].is_some() {
@@ -69,6 +71,9 @@ impl Client {
                 }
                 let length = part_size.min(size - offset);
                 let bytes = read_part(&mut file, path, *offset, length).await?;
+                if round == 0 {
+                    whole.update(&bytes);
+                }
                 match self.upload_part(id, &bytes, *offset, size).await {
                     Ok(part) => {
                         parts[index] = Some(part);
@@ -86,17 +91,20 @@ impl Client {
             Some(parts) => parts,
             None => return Err(last_error.unwrap_or_else(|| Error::protocol(None, "a part was not stored"))),
         };
-        let whole = format!("sha={}", STANDARD.encode(from_hex(sha1)));
+        let whole = whole.finish();
+        let whole_digest = format!("sha={}", STANDARD.encode(whole.as_ref()));
         let request = op::PostFilesUploadSessionsIdCommit {
             upload_session_id: id,
-            digest: &whole,
+            digest: &whole_digest,
             if_match: None,
             if_none_match: None,
             body: &PostFilesUploadSessionsIdCommitBody { parts },
         };
         // A 202 ("still processing the parts") is waited out by the pipeline, after Box's `Retry-After`.
         match self.send(&request).await? {
-            op::PostFilesUploadSessionsIdCommitOutput::Created(files) => only_file(files.entries),
+            op::PostFilesUploadSessionsIdCommitOutput::Created(files) => {
+                Ok(Sent { file: only_file(files.entries)?, sha1: hex(whole.as_ref()), size })
+            }
             op::PostFilesUploadSessionsIdCommitOutput::Accepted => {
                 Err(Error::protocol(None, "the commit was still being processed"))
             }
@@ -126,9 +134,4 @@ async fn read_part(file: &mut tokio::fs::File, path: &Path, offset: u64, length:
     let mut bytes = vec![0; usize::try_from(length).unwrap_or(usize::MAX)];
     file.read_exact(&mut bytes).await.map_err(|source| read_error(path, source))?;
     Ok(Bytes::from(bytes))
-}
-
-/// The bytes of a hex SHA-1 (which [`super::digest`] wrote).
-fn from_hex(hex: &str) -> Vec<u8> {
-    (0..hex.len() / 2).filter_map(|index| u8::from_str_radix(hex.get(2 * index..2 * index + 2)?, 16).ok()).collect()
 }

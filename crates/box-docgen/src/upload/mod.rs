@@ -11,8 +11,7 @@ use box_docgen_generated::types::{
     OptionsFilesContentBody, OptionsFilesContentBodyParent, PostFilesContentBodyAttributes,
     PostFilesContentBodyAttributesParent, PostFilesIdContentBodyAttributes,
 };
-use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
-use tokio::io::AsyncReadExt;
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 
 use crate::check::{check_file_name, non_blank, path_segment};
 use crate::download::hex;
@@ -96,14 +95,15 @@ impl Client {
         let path = path.as_ref();
         let folder_id = non_blank("folder_id", folder_id)?;
         let name = check_file_name(name)?;
-        let (size, sha1) = digest(path).await?;
+        let size = tokio::fs::metadata(path).await.map_err(|source| read_error(path, source))?.len();
         let mut existing = self.precheck(folder_id, name, size).await?;
         let chunked = size > self.chunked_above;
-        let file = loop {
+        // The file is read once per upload: its SHA-1 is taken from the bytes as they are sent.
+        let Sent { file, sha1, size } = loop {
             let sent = if chunked {
-                self.upload_in_parts(path, folder_id, name, size, &sha1, existing.as_deref()).await
+                self.upload_in_parts(path, folder_id, name, size, existing.as_deref()).await
             } else {
-                self.upload_whole(path, folder_id, name, &sha1, existing.as_deref()).await
+                self.upload_whole(path, folder_id, name, existing.as_deref()).await
             };
             match sent {
                 // Taken since the pre-check (another upload won the race): a new version of that file.
@@ -190,10 +190,12 @@ impl Client {
         path: &Path,
         folder_id: &str,
         name: &str,
-        sha1: &str,
         existing: Option<&str>,
-    ) -> Result<FileFull, Error> {
+    ) -> Result<Sent, Error> {
         let content = tokio::fs::read(path).await.map_err(|source| read_error(path, source))?;
+        let sha1 = hex(digest(&SHA1_FOR_LEGACY_USE_ONLY, &content).as_ref());
+        let sha1 = sha1.as_str();
+        let size = content.len() as u64;
         let attributes = match existing {
             None => serde_json::to_vec(&PostFilesContentBodyAttributes {
                 name: name.to_owned(),
@@ -226,8 +228,18 @@ impl Client {
                 self.send_typed(&request, multipart.content_type).await?
             }
         };
-        only_file(files.entries)
+        Ok(Sent { file: only_file(files.entries)?, sha1: sha1.to_owned(), size })
     }
+}
+
+/// What an upload sent and what Box answered.
+struct Sent {
+    /// The file as Box answered.
+    file: FileFull,
+    /// The hex SHA-1 of the bytes sent.
+    sha1: String,
+    /// How many bytes were sent.
+    size: u64,
 }
 
 /// The file of an upload's answer (Box answers a list of one).
@@ -249,23 +261,6 @@ fn conflict(error: &Error) -> Option<String> {
     let first = conflicts.as_array().map_or(Some(conflicts), |items| items.first())?;
     let is_file = first.get("type").and_then(|kind| kind.as_str()).is_none_or(|kind| kind == "file");
     first.get("id").and_then(|id| id.as_str()).filter(|_| is_file).map(str::to_owned)
-}
-
-/// The size and hex SHA-1 of a file, read once.
-async fn digest(path: &Path) -> Result<(u64, String), Error> {
-    let mut file = tokio::fs::File::open(path).await.map_err(|source| read_error(path, source))?;
-    let mut context = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-    let mut buffer = vec![0; 256 * 1024];
-    let mut size = 0;
-    loop {
-        let read = file.read(&mut buffer).await.map_err(|source| read_error(path, source))?;
-        if read == 0 {
-            break;
-        }
-        context.update(&buffer[..read]);
-        size += read as u64;
-    }
-    Ok((size, hex(context.finish().as_ref())))
 }
 
 fn read_error(path: &Path, source: std::io::Error) -> Error {
