@@ -130,41 +130,45 @@ pub(crate) struct Route {
 
 /// The operation of the fragment for `method` and `path` (under the API root), read from the fragment itself.
 pub(crate) fn route(method: &str, path: &str) -> Option<Route> {
-    let spec = fragment();
-    let segments: Vec<&str> = path.split('/').collect();
-    spec["paths"].as_object()?.iter().find_map(|(template, item)| {
+    fragment()["paths"].as_object()?.iter().find_map(|(template, item)| {
         let operation = item.get(method.to_ascii_lowercase())?;
-        let parts: Vec<&str> = template.split('/').collect();
-        if parts.len() != segments.len() {
-            return None;
-        }
-        let mut parameters = Vec::new();
-        for (part, segment) in parts.iter().zip(&segments) {
-            if part.starts_with('{') && part.ends_with('}') {
-                if segment.is_empty() {
-                    return None;
-                }
-                parameters.push(percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned());
-            } else if part != segment {
-                return None;
-            }
-        }
+        let parameters = path_parameters(template, path)?;
+        let parameters = parameters
+            .into_iter()
+            .map(|segment| percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned())
+            .collect();
         let id = operation.get("operationId")?.as_str()?;
         Some(Route { id, parameters, upload: operation.get("servers").is_some() })
     })
 }
 
-/// The operation for `method` and `path`: a path template's `{parameter}` matches one non-empty segment.
+/// The operation for `method` and `path` (slashes at either end ignored).
 fn find<'a>(spec: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     spec["paths"].as_object()?.iter().find_map(|(template, item)| {
-        let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
-        let matches = parts.len() == segments.len()
-            && parts.iter().zip(&segments).all(|(part, segment)| {
-                (part.starts_with('{') && part.ends_with('}') && !segment.is_empty()) || part == segment
-            });
-        matches.then(|| item.get(method.to_ascii_lowercase())).flatten()
+        path_parameters(template.trim_matches('/'), path.trim_matches('/'))?;
+        item.get(method.to_ascii_lowercase())
     })
+}
+
+/// The segments of `path` that the `{parameter}`s of `template` match (each one non-empty segment), when the
+/// path fits the template.
+fn path_parameters<'p>(template: &str, path: &'p str) -> Option<Vec<&'p str>> {
+    let (parts, segments): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut parameters = Vec::new();
+    for (part, segment) in parts.iter().zip(segments) {
+        if part.starts_with('{') && part.ends_with('}') {
+            if segment.is_empty() {
+                return None;
+            }
+            parameters.push(segment);
+        } else if *part != segment {
+            return None;
+        }
+    }
+    Some(parameters)
 }
 
 /// Follows a local `$ref` (`#/components/...`).

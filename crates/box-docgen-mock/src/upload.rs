@@ -149,8 +149,7 @@ impl State {
         }
         let bytes = Bytes::copy_from_slice(call.body);
         let bytes = if call.corrupt { damaged(&bytes) } else { bytes };
-        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes);
-        if header("digest") != format!("sha={}", STANDARD.encode(sha1.as_ref())) {
+        if header("digest") != sha_digest(&bytes) {
             return Err(bad_digest());
         }
         let part_id = format!("{:08X}", first / part_size);
@@ -177,9 +176,8 @@ impl State {
         if listed != stored || content.len() as u64 != session.size {
             return Err(bad_request("the parts listed are not the parts of the file"));
         }
-        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &content);
         let digest = call.headers.get("digest").and_then(|value| value.to_str().ok()).unwrap_or_default();
-        if digest != format!("sha={}", STANDARD.encode(sha1.as_ref())) {
+        if digest != sha_digest(&content) {
             return Err(bad_digest());
         }
         let Some(session) = self.sessions.remove(session_id) else { return Err(Answer::not_found("The session")) };
@@ -189,6 +187,11 @@ impl State {
         };
         Ok(self.store(&id, &session.name, &session.folder_id, content.freeze(), 201))
     }
+}
+
+/// Box's `digest` header for `bytes`: `sha=` and their base64 SHA-1.
+fn sha_digest(bytes: &[u8]) -> String {
+    format!("sha={}", STANDARD.encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)))
 }
 
 /// `bytes` with the first one changed.
