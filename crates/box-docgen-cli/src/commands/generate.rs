@@ -168,6 +168,8 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
 
     let bar = progress_bar(total)?;
     bar.inc(results.len() as u64);
+    // Counted as results come (the refused rows above are already results), not recounted for each.
+    let mut failed = results.iter().filter(|result| !result.succeeded()).count();
     let interrupted = loop {
         let outcome = tokio::select! {
             outcome = outcomes.next() => outcome,
@@ -178,9 +180,9 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
             usize::try_from(outcome.index).ok().and_then(|index| numbers.get(index)).copied().unwrap_or_default();
         let result = RowResult::of(number, outcome);
         bar.suspend(|| report(&result, out));
+        failed += usize::from(!result.succeeded());
         results.push(result);
         bar.inc(1);
-        let failed = results.iter().filter(|result| !result.succeeded()).count();
         bar.set_message(format!(
             "sent {}, completed {}, failed {failed}, earlier {}",
             progress.submitted(),
