@@ -44,7 +44,7 @@ pub fn rows(count: usize) -> Vec<(String, Value)> {
     named("Contract", count)
 }
 
-fn fast_waits() -> WaitOptions {
+pub fn fast_waits() -> WaitOptions {
     WaitOptions::default().first_interval(Duration::from_secs(1))
 }
 
@@ -113,7 +113,7 @@ pub async fn crash_after(
 }
 
 /// Returns once the double has received `posts` batch `POST`s in all.
-async fn posts_received(mock: &MockBox, posts: usize) {
+pub async fn posts_received(mock: &MockBox, posts: usize) {
     loop {
         let count = mock.requests().len();
         if mock.requests_for(POST_BATCH).len() >= posts {
@@ -124,7 +124,7 @@ async fn posts_received(mock: &MockBox, posts: usize) {
 }
 
 /// Runs until `crash` returns, and drops the run there.
-async fn crash_when(crash: impl Future<Output = ()>, bulk: Bulk, rows: Vec<(String, Value)>) {
+pub async fn crash_when(crash: impl Future<Output = ()>, bulk: Bulk, rows: Vec<(String, Value)>) {
     tokio::select! {
         biased;
         () = crash => {}
@@ -133,7 +133,7 @@ async fn crash_when(crash: impl Future<Output = ()>, bulk: Bulk, rows: Vec<(Stri
 }
 
 /// Runs until the double has received `posts` batch `POST`s in all, and crashes there.
-async fn crash_at_post(mock: &MockBox, bulk: Bulk, rows: Vec<(String, Value)>, posts: usize) {
+pub async fn crash_at_post(mock: &MockBox, bulk: Bulk, rows: Vec<(String, Value)>, posts: usize) {
     crash_when(posts_received(mock, posts), bulk, rows).await;
 }
 
@@ -146,7 +146,72 @@ pub fn journaled(mock: &MockBox, journal: &Path, batch: usize, in_flight: usize)
         .wait_options(fast_waits())
 }
 
-fn error_of(outcome: &RowOutcome) -> &Error {
+/// The batch ids a journal file names (the batches it knows).
+fn journal_batches(journal: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(journal).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|line| line.pointer("/batch/id").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// Settles every undecided group among `outcomes` as a person who opens the candidates' documents in Box would:
+/// the batch that holds the rows (`input`'s names, in order), or none. Asserts that such a batch, when Box has
+/// one the journal does not know, is among the candidates the error named. Returns the settlements, to pass to
+/// [`Bulk::settle`].
+pub fn settle_as_box_says(
+    mock: &MockBox,
+    journal: &Path,
+    input: &[(String, Value)],
+    outcomes: &[RowOutcome],
+) -> Vec<(u64, Settlement)> {
+    let known = journal_batches(journal);
+    let mut groups: Vec<&box_docgen_bulk::Undecided> = Vec::new();
+    for outcome in outcomes {
+        if let Err(error) = &outcome.result
+            && let Error::Undecided(undecided) = error.as_ref()
+            && !groups.iter().any(|group| group.rows == undecided.rows)
+        {
+            groups.push(undecided);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|group| {
+            let names: Vec<String> = group.rows.iter().map(|row| input[*row as usize].0.clone()).collect();
+            let holding: Vec<String> = mock
+                .batch_ids()
+                .into_iter()
+                .filter(|id| !known.contains(id) && mock.batch_documents(id).as_ref() == Some(&names))
+                .collect();
+            let settlement = match holding.as_slice() {
+                [] => Settlement::NotSent,
+                [id] => {
+                    assert!(group.candidates.contains(id), "batch {id} holds rows {:?}: not a candidate", group.rows);
+                    Settlement::Batch(id.clone())
+                }
+                many => panic!("rows {:?} are in several batches: {many:?}", group.rows),
+            };
+            (group.rows[0], settlement)
+        })
+        .collect()
+}
+
+/// Every outcome either succeeded or is undecided; returns how many are undecided.
+pub fn succeeded_or_undecided(outcomes: &[RowOutcome], context: &str) -> usize {
+    outcomes
+        .iter()
+        .filter(|outcome| match &outcome.result {
+            Err(error) if matches!(error.as_ref(), Error::Undecided(_)) => true,
+            _ => {
+                assert!(outcome.succeeded(), "{context}: row {}: {}", outcome.index, outcome.reason());
+                false
+            }
+        })
+        .count()
+}
+
+pub fn error_of(outcome: &RowOutcome) -> &Error {
     match &outcome.result {
         Err(error) => error,
         Ok(row) => panic!("row {} generated: {:?}", outcome.index, row.job.status),
@@ -266,7 +331,10 @@ async fn failed_rows_are_sent_again_with_their_corrected_data_and_completed_ones
     let second = run(journaled(&mock, &journal, 2, 1).check_rows(false), corrected).await;
     let by_row = once_each(&second, 4, "corrected");
     assert!(by_row[&2].succeeded() && !by_row[&2].already_done);
-    assert!(matches!(error_of(by_row[&0]), Error::InvalidInput { .. }));
+    let Error::RowChanged(changed) = error_of(by_row[&0]) else { panic!("{:?}", by_row[&0].result) };
+    assert_eq!((changed.row, changed.sent_as.as_str()), (0, "Contract 0.pdf"));
+    assert!(changed.job_id.is_some());
+    assert!(error_of(by_row[&0]).to_string().contains("its data differs"), "{}", error_of(by_row[&0]));
     assert!(by_row[&1].already_done && by_row[&3].already_done);
     assert_eq!(
         mock.documents_generated(),
@@ -317,11 +385,14 @@ async fn a_crash_after_box_accepted_a_later_batch_does_not_confuse_the_batches()
 
 #[tokio::test(start_paused = true)]
 async fn batches_of_another_run_on_the_template_are_never_claimed() {
-    // Finding 2: an earlier, finished run of the same size on the same template, with its own journal.
+    // Finding 2: an earlier, finished run of the same size on the same template, with its own journal, an hour
+    // ago (its files were made before this run's intent: they cannot be this run's).
     let mock = mock().await;
     let dir = tempfile::tempdir().expect("a temporary directory");
+    mock.backdate(Duration::from_secs(3600));
     let other = run(journaled(&mock, &dir.path().join("other.journal"), 10, 1), named("Other", 10)).await;
     assert!(other.iter().all(RowOutcome::succeeded));
+    mock.backdate(Duration::ZERO);
     let journal = dir.path().join("bulk.journal");
     // The crash comes while the POST of rows 30-39 is lost on its way: Box never got it.
     let crash = async {

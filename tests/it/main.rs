@@ -4,6 +4,7 @@
 mod auth;
 mod bulk;
 mod bulk_crashes;
+mod bulk_recovery;
 mod contract;
 mod download;
 mod errors;

@@ -46,6 +46,10 @@ pub enum Error {
     /// sent again nor reported as generated until settled ([`Bulk::settle`](crate::Bulk::settle)).
     #[error(transparent)]
     Undecided(Box<Undecided>),
+    /// A row whose file name or data differ from the row the journal sent under its number: it is not sent,
+    /// and nothing made from the row as sent is reported as its own.
+    #[error(transparent)]
+    RowChanged(Box<RowChanged>),
 }
 
 fn problems_text(problems: &[box_docgen_contract::Problem]) -> String {
@@ -118,14 +122,58 @@ impl std::error::Error for JournalError {
     }
 }
 
+/// A row that is not the one the journal sent under its number; see [`Error::RowChanged`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RowChanged {
+    /// The row (its position in the input, from 0).
+    pub row: u64,
+    /// The file name the row asks for now.
+    pub file_name: String,
+    /// The file name the journal sent the row with.
+    pub sent_as: String,
+    /// The batch the row was sent in, when Box's id for it is known.
+    pub batch_id: Option<String>,
+    /// The job that generated the row as sent, when its batch has finished.
+    pub job_id: Option<String>,
+}
+
+impl fmt::Display for RowChanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.sent_as == self.file_name {
+            "its data differs".to_owned()
+        } else {
+            format!("it was sent as {:?}", self.sent_as)
+        };
+        write!(
+            f,
+            "row {} ({:?}) is not the row this journal sent under that number ({what}); ",
+            self.row, self.file_name
+        )?;
+        match (&self.job_id, &self.batch_id) {
+            (Some(job), _) => write!(
+                f,
+                "that row was generated (job {job}), and a journal never generates a row twice: use a new journal                  to generate this one"
+            ),
+            (None, batch) => write!(
+                f,
+                "that row is in a batch{} that has not finished, which is followed for the rows as they were sent:                  give the rows as they were sent to finish this run, or use a new journal for these",
+                batch.as_ref().map(|batch| format!(" ({batch})")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RowChanged {}
+
 /// Rows whose batch may have reached Box, when the client cannot prove whether it did: a crash (or a lost
-/// answer) between the journal's intent and Box's batch id, and then either several of the template's batches
-/// that could be theirs, or none that can be checked. They are not sent again and not reported as
+/// answer) between the journal's intent and Box's batch id, and then batches of the template that could be
+/// theirs and that nothing tells apart (see the crate's rules). They are not sent again and not reported as
 /// generated.
 ///
-/// To settle them, look at the candidate batches in Box (the names of the files their jobs generated, in the
-/// destination folder), then run again with [`Bulk::settle`](crate::Bulk::settle): the batch that holds these
-/// rows, or that none does (the rows are then sent).
+/// To settle them, look at the candidate batches in Box (their jobs' documents, in the destination folder),
+/// then run again with [`Bulk::settle`](crate::Bulk::settle): the batch that holds these rows, or that none
+/// does (the rows are then sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Undecided {
@@ -146,7 +194,7 @@ impl fmt::Display for Undecided {
         }
         write!(
             f,
-            "; check them in Box, then run again with settle({first}, Settlement::Batch(id)) for the batch that \
+            "; look at them in Box, then run again with settle({first}, Settlement::Batch(id)) for the batch that \
              holds these rows, or settle({first}, Settlement::NotSent) if none does"
         )
     }

@@ -72,10 +72,10 @@ pub(crate) struct Finished {
 pub(crate) enum RowState {
     /// Never sent, or sent in an intent Box proved it does not have.
     Free,
-    /// In an intent not yet finished, with this digest.
-    Pending { digest: String },
-    /// Its job ended: the row as sent (digest) and what became of it.
-    Finished { digest: String, row: Arc<Finished> },
+    /// In an intent not yet finished.
+    Pending,
+    /// Its job ended: the row as sent (file name and digest) and what became of it.
+    Finished { name: String, digest: String, row: Arc<Finished> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,8 +111,7 @@ impl State {
             Line::Intent(intent) => {
                 self.next_seq = self.next_seq.max(intent.seq + 1);
                 for row in &intent.rows {
-                    let pending = RowState::Pending { digest: row.digest.clone() };
-                    self.rows.insert(row.index, pending);
+                    self.rows.insert(row.index, RowState::Pending);
                 }
                 self.open.insert(intent.seq, Open { intent, batch: None });
             }
@@ -129,11 +128,15 @@ impl State {
             }
             Line::Done { seq, rows } => {
                 let open = self.open.remove(&seq).ok_or_else(|| format!("intent {seq} is not open"))?;
-                let digests: HashMap<u64, String> =
-                    open.intent.rows.into_iter().map(|row| (row.index, row.digest)).collect();
+                let mut sent: HashMap<u64, Planned> =
+                    open.intent.rows.into_iter().map(|row| (row.index, row)).collect();
                 for row in rows {
-                    let digest = digests.get(&row.index).cloned().unwrap_or_default();
-                    self.rows.insert(row.index, RowState::Finished { digest, row: Arc::new(row) });
+                    let Planned { name, digest, .. } = sent.remove(&row.index).unwrap_or_else(|| Planned {
+                        index: row.index,
+                        name: String::new(),
+                        digest: String::new(),
+                    });
+                    self.rows.insert(row.index, RowState::Finished { name, digest, row: Arc::new(row) });
                 }
             }
         }
@@ -229,6 +232,11 @@ impl Journal {
         self.state().batches.contains(batch_id)
     }
 
+    /// Every batch id this journal wrote.
+    pub(crate) fn known_batches(&self) -> HashSet<String> {
+        self.state().batches.clone()
+    }
+
     /// Writes the intent to send `rows`, before the request.
     pub(crate) fn intend(&self, rows: Vec<Planned>) -> Result<Intent, Error> {
         let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as u64);
@@ -321,9 +329,9 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).expect("opens");
         file.write_all(b"{\"batch\":{\"seq\":2,\"i").expect("a torn line");
         let journal = Journal::open(&path, &run()).expect("reopened");
-        assert!(matches!(journal.row(0), RowState::Pending { .. }));
+        assert!(matches!(journal.row(0), RowState::Pending));
         assert!(matches!(journal.row(2), RowState::Free));
-        assert!(matches!(journal.row(4), RowState::Pending { .. }));
+        assert!(matches!(journal.row(4), RowState::Pending));
         assert!(journal.knows_batch("b1"));
         let open: Vec<(u64, Option<String>)> =
             journal.open_intents().into_iter().map(|open| (open.intent.seq, open.batch)).collect();

@@ -32,30 +32,44 @@
 //!
 //! Rules, which the code follows and the crash tests check:
 //!
-//! 1. **An intent before every `POST /docgen_batches`**: its rows (index, file name, digest of name and data)
-//!    and the time, fsynced. Box's batch id is written as soon as it arrives (*accepted*).
-//! 2. **One `POST` at a time.** A run sends a batch only when no other intent of its journal is unconfirmed:
-//!    requests go one after another (waiting for batches stays concurrent). So an intent with no batch id is
-//!    always the last one sent, and nothing this run sends can be taken for it.
-//! 3. **Settled before anything new.** A run first settles every intent with no batch id (the crash between
-//!    Box's answer and the disk, or an answer that never came): it looks for the batch in the template's jobs.
-//!    A candidate is a batch this journal does not know, with as many jobs of this output type (and template
-//!    version). Each candidate is waited for, and the names of its generated files are read
-//!    (`GET /files/{id}?fields=name,parent,created_at`): a candidate is the intent's only when, position by
-//!    position, its files carry the intent's names (or Box's `Name (1).pdf` for a name already taken), in the
-//!    run's folder, created no earlier than the intent (less [`CLOCK_SKEW`]). One candidate: *accepted*. None,
+//! 1. **An intent before every `POST /docgen_batches`**, written once the client's ceilings have room for the
+//!    batch ([`Client::reserve_batch`](box_docgen::Client::reserve_batch)), right before the request goes: its
+//!    rows (index, file name, digest of name and data) and the time, fsynced. A run stopped while a batch waits
+//!    for room leaves no intent. Box's batch id is written as soon as it arrives (*accepted*). A run stopped
+//!    (its stream dropped) while its request cannot have reached Box (it waits to send again after a 429)
+//!    marks the intent *unsent* before it goes: only a real crash between the intent and Box's answer leaves
+//!    anything to settle.
+//! 2. **One `POST` at a time.** A run sends a batch only when no other request of its is unanswered: requests
+//!    go one after another (waiting for batches stays concurrent), so nothing this run sends can be taken for
+//!    an intent being settled.
+//! 3. **Settled before anything new; only "nothing there" frees rows.** A run first settles every intent with no
+//!    batch id (the crash between Box's answer and the disk, or an answer that never came) by Box's listings:
+//!    a *candidate* is a batch of the template this journal does not know, with as many jobs as the intent has
+//!    rows, of the run's output type and template version, whose files were not made before the intent (less
+//!    [`CLOCK_SKEW`]). Once a candidate's jobs are final its files are read (`GET /files/{id}`): it *fits*
+//!    when each is in the run's folder and carries a name the intent asked for — as asked, with the output
+//!    type's extension added, or renamed by Box's `Name (1).pdf` rule for a taken name (forms assumed, since
+//!    Box documents none). One fitting candidate is the intent's (*accepted*), at once. No candidate at all,
 //!    once the [`recovery_grace`](Bulk::recovery_grace) after the intent has passed (Box's listings can lag
-//!    behind a new batch): *unsent*, and the rows are sent. Several, or one that cannot be checked (no job
-//!    produced a file) while another could be it: [`Error::Undecided`] for those rows, on every run until the
-//!    user [settles](Bulk::settle) them; they are never sent again by guess.
+//!    behind a new batch): *unsent*, and the rows are sent. Anything else — a candidate whose files carry other
+//!    names or that made no file, two that fit — proves nothing: [`Error::Undecided`] for those rows, with the
+//!    candidates, on every run until the user [settles](Bulk::settle) them; they are never sent again by guess.
+//!    Until it decides, the run looks again on its [`wait_options`](Bulk::wait_options) schedule and shows what
+//!    it settles in [`BulkProgress::settling`].
 //! 4. **An answer that proves nothing was created** (a 4xx such as 400, 404 or 429, or a connection that
-//!    could not be opened) makes the intent *unsent*. Any other failure of the `POST` (a dropped connection, a
-//!    timeout, a 5xx) is settled at once as in rule 3, before the next `POST`.
-//! 5. **Finished rows are kept**: each row's final job (and download) is written when its batch ends. A rerun
-//!    reports them from the journal (`already_done`), downloads again a document missing from disk, never
-//!    sends a completed row again, and sends again a row whose job `failed` (Box made no document for it), with
-//!    its data as it now is. A row that completed under other data is refused (a new journal generates it).
-//! 6. **One run per journal**: the file is locked while a run has it open.
+//!    could not be opened: [`box_docgen::Error::may_have_reached_box`]) makes the intent *unsent*. Any other
+//!    failure of the `POST` (a dropped connection, a timeout, a 5xx) is settled at once as in rule 3, before
+//!    the next `POST`.
+//! 5. **Rows are held to what the journal sent.** Each row's final job (and download) is written when its
+//!    batch ends. A rerun reports finished rows from the journal (`already_done`), downloads again a document
+//!    missing from disk, never sends a completed row again, and sends again a row whose job `failed` (Box made
+//!    no document for it), with its data as it now is. A row whose file name or data differ from what the
+//!    journal sent — in a finished batch, or in one not finished yet — is refused ([`Error::RowChanged`]);
+//!    an unfinished batch is followed to its end for the rows as they were sent, and nothing it made is
+//!    reported as another row's.
+//! 6. **One run per journal**: the file is locked while a run has it open. With
+//!    [`download_to`](Bulk::download_to), a run removes the partial downloads a killed run left in that
+//!    directory ([`box_docgen::is_partial_download`]).
 
 #![deny(missing_docs)]
 
@@ -68,8 +82,8 @@ mod run;
 
 use std::time::Duration;
 
-pub use error::{Error, JournalError, JournalErrorKind, Undecided};
-pub use outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement};
+pub use error::{Error, JournalError, JournalErrorKind, RowChanged, Undecided};
+pub use outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement, Settling};
 pub use run::Bulk;
 
 /// Box's limit on one document's data: 100 KB of JSON.

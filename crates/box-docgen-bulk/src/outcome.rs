@@ -1,7 +1,8 @@
 //! What a run reports: one outcome per row, counters, and the user's settlements.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use box_docgen::{DocGenJob, Downloaded, JobStatus};
 use box_docgen_contract::Problem;
@@ -26,6 +27,30 @@ pub struct BulkProgress(Arc<Counters>);
 struct Counters {
     submitted: AtomicU64,
     already_done: AtomicU64,
+    settling: Mutex<Option<Settling>>,
+}
+
+/// An interrupted batch being settled: its rows, and how long the run may still wait for Box's listings before
+/// it decides; from [`BulkProgress::settling`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settling {
+    /// The rows of the batch (input positions, from 0).
+    pub rows: Vec<u64>,
+    /// Until when finding no batch proves nothing (tokio's clock).
+    pub until: tokio::time::Instant,
+}
+
+impl Settling {
+    pub(crate) fn new(rows: Vec<u64>, until: tokio::time::Instant) -> Self {
+        Self { rows, until }
+    }
+
+    /// How long the run may still wait for Box's listings (it decides sooner when a batch proves to be the
+    /// intent's; a batch still running is waited for past this).
+    pub fn left(&self) -> Duration {
+        self.until.saturating_duration_since(tokio::time::Instant::now())
+    }
 }
 
 impl BulkProgress {
@@ -35,6 +60,10 @@ impl BulkProgress {
 
     pub(crate) fn add_already_done(&self) {
         self.0.already_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_settling(&self, settling: Option<Settling>) {
+        *self.0.settling.lock().unwrap_or_else(PoisonError::into_inner) = settling;
     }
 }
 
@@ -47,6 +76,13 @@ impl BulkProgress {
     /// Rows reported from the journal: finished by an earlier run.
     pub fn already_done(&self) -> u64 {
         self.0.already_done.load(Ordering::Relaxed)
+    }
+
+    /// The interrupted batch the run is settling now (a crash, or an answer lost, between an intent and Box's
+    /// batch id), if any: nothing else is sent meanwhile. Show it to a person waiting: the run may be silent
+    /// for up to [`Settling::left`].
+    pub fn settling(&self) -> Option<Settling> {
+        self.0.settling.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 

@@ -6,18 +6,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use box_docgen::{BatchRequest, Client, DocGenJob, Downloaded, JobStatus, WaitOptions};
+use box_docgen::{BatchRequest, BatchReservation, Client, DocGenJob, Downloaded, JobStatus, WaitOptions};
 use futures::stream::BoxStream;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use box_docgen_contract::{Contract, Problem, Severity};
 
-use crate::error::{Undecided, ranges};
+use crate::error::{RowChanged, Undecided, ranges};
 use crate::journal::{Finished, Journal, Planned, RowState, Run};
 use crate::outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement};
-use crate::recover::{self, Found};
+use crate::recover::{Found, Lookout};
 use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, Error, MAX_DATA_BYTES, digest};
 
 /// Generates one document per row, in batches; from [`Bulk::new`] (see the crate's docs for an example).
@@ -120,6 +120,9 @@ pub(crate) struct Context {
     pub(crate) undecided: Mutex<HashMap<u64, Arc<Error>>>,
     /// The rows of the batches an earlier run sent and this one follows: they report them.
     pub(crate) resumed: Mutex<HashSet<u64>>,
+    /// Rows of unfinished batches whose input is not the row as sent (other name or data, or refused now):
+    /// the input row is reported (refused), and its batch reports nothing for it.
+    pub(crate) changed: Mutex<HashMap<u64, Option<Arc<Error>>>>,
     /// File names of the run so far, when downloading (two rows must not write one file).
     pub(crate) names: Mutex<HashSet<String>>,
 }
@@ -217,7 +220,10 @@ impl Bulk {
         batch_request(&self.run).document_object("a.pdf".to_owned(), Map::new()).build()?;
         let journal = self.journal.as_deref().map(|path| Journal::open(path, &self.run)).transpose()?;
         if let Some(journal) = &journal {
-            settle(journal, &self.settlements)?;
+            settle(&self.client, &self.run, journal, &self.settlements).await?;
+            if let Some(dir) = &self.download_to {
+                remove_partial_downloads(dir);
+            }
         } else if !self.settlements.is_empty() {
             return Err(Error::invalid_input("settle", "settlements need the journal of the run"));
         }
@@ -243,19 +249,25 @@ impl Bulk {
             posting: tokio::sync::Mutex::new(()),
             undecided: Mutex::new(HashMap::new()),
             resumed: Mutex::new(HashSet::new()),
+            changed: Mutex::new(HashMap::new()),
             names: Mutex::new(HashSet::new()),
         });
         let (batch_size, in_flight) = (self.batch_size, self.batches_in_flight);
         let run = async move {
             let resumed = resume(&context).await;
+            let checking = context.clone();
+            let mut input = rows
+                .enumerate()
+                .map(move |(index, (file_name, data))| check(&checking, index as u64, file_name, &data))
+                .boxed();
+            // The input up to the last row of an unfinished batch, to hold it to the rows as sent (rule 5).
+            let prefix = compare_with_sent(&context, &mut input).await;
             let following = context.clone();
             let resumed = futures::stream::iter(resumed)
                 .map(move |(seq, rows, batch)| follow(following.clone(), Some(seq), rows, batch).boxed());
-            let checking = context.clone();
             let reporting = context.clone();
-            let fresh = rows
-                .enumerate()
-                .map(move |(index, (file_name, data))| check(&checking, index as u64, file_name, &data))
+            let fresh = futures::stream::iter(prefix)
+                .chain(input)
                 .chunks(batch_size)
                 .map(move |rows| chunk(context.clone(), rows).boxed());
             resumed.chain(fresh).buffer_unordered(in_flight).flat_map(futures::stream::iter).map(move |mut outcome| {
@@ -269,8 +281,9 @@ impl Bulk {
     }
 }
 
-/// Writes the user's settlements (before anything else happens).
-fn settle(journal: &Journal, settlements: &[(u64, Settlement)]) -> Result<(), Error> {
+/// Writes the user's settlements (before anything else happens). A batch named for rows must be one Box has,
+/// of the run's template and with as many jobs as the rows, and one the journal does not have already.
+async fn settle(client: &Client, run: &Run, journal: &Journal, settlements: &[(u64, Settlement)]) -> Result<(), Error> {
     for (row, settlement) in settlements {
         let open = journal
             .open_intents()
@@ -280,11 +293,60 @@ fn settle(journal: &Journal, settlements: &[(u64, Settlement)]) -> Result<(), Er
             return Err(Error::invalid_input("settle", format!("row {row} is not in an undecided batch")));
         };
         match settlement {
-            Settlement::Batch(id) => journal.accepted(open.intent.seq, id)?,
+            Settlement::Batch(id) => {
+                let refuse = |why: String| Err(Error::invalid_input("settle", format!("batch {id}: {why}")));
+                if journal.knows_batch(id) {
+                    return refuse("this journal has it for other rows".into());
+                }
+                let jobs: Vec<DocGenJob> = match client.list_batch_jobs(id, Some(1000)).try_collect().await {
+                    Ok(jobs) => jobs,
+                    Err(error) if error.status().is_some_and(|status| status.as_u16() == 404) => {
+                        return refuse("Box has no such batch".into());
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let rows = open.intent.rows.len();
+                if jobs.len() != rows {
+                    return refuse(format!("it has {} jobs, and the rows' batch had {rows} documents", jobs.len()));
+                }
+                if let Some(job) = jobs.iter().find(|job| job.template_file.id != run.template) {
+                    return refuse(format!("it is of template {}, not {}", job.template_file.id, run.template));
+                }
+                journal.accepted(open.intent.seq, id)?;
+            }
             Settlement::NotSent => journal.unsent(open.intent.seq, "settled by the user: not sent")?,
         }
     }
     Ok(())
+}
+
+/// Removes the partial downloads a killed run left in the run's download directory (the journal's lock says
+/// no other run of it is downloading there).
+fn remove_partial_downloads(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_str().is_some_and(box_docgen::is_partial_download) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!(file = %entry.path().display(), "removed a partial download of a killed run"),
+                Err(error) => {
+                    tracing::warn!(file = %entry.path().display(), %error, "could not remove a partial download")
+                }
+            }
+        }
+    }
+}
+
+/// What settles an unconfirmed intent, for this run.
+fn lookout<'a>(context: &'a Context, known: &'a HashSet<String>) -> Lookout<'a> {
+    Lookout {
+        client: &context.client,
+        run: &context.run,
+        known,
+        wait: &context.wait,
+        grace: context.grace,
+        progress: &context.progress,
+    }
 }
 
 /// Settles the intents with no batch id (rule 3), and returns the batches to follow again: every intent
@@ -294,7 +356,8 @@ async fn resume(context: &Context) -> Vec<(u64, Vec<Planned>, String)> {
     let _one_post_at_a_time = context.posting.lock().await;
     for open in journal.open_intents().into_iter().filter(|open| open.batch.is_none()) {
         let rows: Vec<u64> = open.intent.rows.iter().map(|row| row.index).collect();
-        let settled = match recover::find(context, &open.intent).await {
+        let known = journal.known_batches();
+        let settled = match lookout(context, &known).find(&open.intent).await {
             Ok(Found::Batch(id)) => journal.accepted(open.intent.seq, &id),
             Ok(Found::NotSent) => journal.unsent(open.intent.seq, "no batch of Box's is this intent's"),
             Ok(Found::Undecided(undecided)) => Err(Error::Undecided(Box::new(undecided))),
@@ -317,6 +380,52 @@ async fn resume(context: &Context) -> Vec<(u64, Vec<Planned>, String)> {
     rows.extend(resumed.iter().flat_map(|(_, planned, _)| planned.iter().map(|row| row.index)));
     drop(rows);
     resumed
+}
+
+/// Reads the input up to the last row of the journal's unfinished batches and compares each of those rows
+/// with the row as sent; returns what it read, to be processed as usual. A row that differs (or is refused
+/// now) is recorded in `changed`, so that its batch reports nothing for it (rule 5).
+async fn compare_with_sent(
+    context: &Context,
+    input: &mut BoxStream<'static, Result<Row, Refused>>,
+) -> Vec<Result<Row, Refused>> {
+    let Some(journal) = &context.journal else { return Vec::new() };
+    let open = journal.open_intents();
+    let sent: HashMap<u64, (&Planned, Option<&String>)> = open
+        .iter()
+        .flat_map(|open| open.intent.rows.iter().map(move |row| (row.index, (row, open.batch.as_ref()))))
+        .collect();
+    let Some(last) = sent.keys().max().copied() else { return Vec::new() };
+    let mut prefix = Vec::new();
+    while let Some(item) = input.next().await {
+        let index = match &item {
+            Ok(row) => row.index,
+            Err(refused) => refused.index,
+        };
+        if let Some((planned, batch)) = sent.get(&index) {
+            let differs = match &item {
+                Ok(row) if row.digest == planned.digest => None,
+                Ok(row) => Some(Some(Arc::new(Error::RowChanged(Box::new(RowChanged {
+                    row: index,
+                    file_name: row.name.clone(),
+                    sent_as: planned.name.clone(),
+                    batch_id: batch.cloned(),
+                    job_id: None,
+                }))))),
+                // Reported as refused, with its own error.
+                Err(_) => Some(None),
+            };
+            if let Some(error) = differs {
+                tracing::warn!(row = index, "a row of an unfinished batch differs from the row as sent");
+                context.changed.lock().unwrap_or_else(PoisonError::into_inner).insert(index, error);
+            }
+        }
+        prefix.push(item);
+        if index >= last {
+            break;
+        }
+    }
+    prefix
 }
 
 fn undecided(rows: Vec<u64>, reason: String) -> Error {
@@ -386,6 +495,12 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
                 continue;
             }
         };
+        let changed = context.changed.lock().unwrap_or_else(PoisonError::into_inner).get(&row.index).cloned();
+        if let Some(error) = changed.flatten() {
+            // Its batch is followed for the row as sent, and reports nothing for this one.
+            outcomes.push(RowOutcome::error(row.index, row.name, error));
+            continue;
+        }
         if context.resumed.lock().unwrap_or_else(PoisonError::into_inner).contains(&row.index) {
             // Its batch, followed again, reports it.
             continue;
@@ -393,11 +508,11 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
         let state = context.journal.as_ref().map_or(RowState::Free, |journal| journal.row(row.index));
         match state {
             RowState::Free => send.push(row),
-            RowState::Pending { digest: sent, .. } => {
+            RowState::Pending => {
                 let undecided =
                     context.undecided.lock().unwrap_or_else(PoisonError::into_inner).get(&row.index).cloned();
                 let error = undecided.unwrap_or_else(|| {
-                    let reason = format!("row {} is in a batch of this run already (sent as {sent})", row.index);
+                    let reason = format!("row {} is in a batch of this run already", row.index);
                     Arc::new(Error::invalid_input("rows", reason))
                 });
                 outcomes.push(RowOutcome::error(row.index, row.name, error));
@@ -407,13 +522,15 @@ async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<Ro
             {
                 send.push(row);
             }
-            RowState::Finished { digest: sent, row: finished } if sent != row.digest => {
-                let reason = format!(
-                    "row {} ({:?}) was generated by an earlier run (job {}) from other data; a journal never \
-                     generates a row twice: use a new journal to generate it again",
-                    row.index, row.name, finished.job.id
-                );
-                outcomes.push(RowOutcome::error(row.index, row.name, Arc::new(Error::invalid_input("rows", reason))));
+            RowState::Finished { name: sent_as, digest: sent, row: finished } if sent != row.digest => {
+                let changed = RowChanged {
+                    row: row.index,
+                    file_name: row.name.clone(),
+                    sent_as,
+                    batch_id: Some(finished.job.batch.id.clone()),
+                    job_id: Some(finished.job.id.clone()),
+                };
+                outcomes.push(RowOutcome::error(row.index, row.name, Arc::new(Error::RowChanged(Box::new(changed)))));
             }
             RowState::Finished { row: finished, .. } => earlier.push((row.name, finished)),
         }
@@ -478,16 +595,26 @@ async fn submit(context: Arc<Context>, rows: Vec<Row>) -> Vec<RowOutcome> {
 /// How many times one batch's rows are sent when Box is proven not to have them (rule 4).
 const SENDS: u32 = 3;
 
-/// Writes the intent, sends the batch and writes its id; settles a request that failed after it may have
-/// reached Box (rule 4), and sends again, up to [`SENDS`] times in all, rows that Box is proven not to have.
-/// The caller holds the posting lock (rule 2).
+/// Waits for room under the ceilings, writes the intent, sends the batch and writes its id (rule 1); settles
+/// a request that failed after it may have reached Box (rule 4), and sends again, up to [`SENDS`] times in
+/// all, rows that Box is proven not to have. The caller holds the posting lock (rule 2).
 async fn post(context: &Context, request: &BatchRequest, planned: &[Planned]) -> Result<(Option<u64>, String), Error> {
+    let client = &context.client;
     let mut sends = 0;
     loop {
         sends += 1;
+        // The intent is written once the request may go: a run stopped while it waits for room leaves none.
+        let reservation = client.reserve_batch(request).await;
         let intent = context.journal.as_ref().map(|journal| journal.intend(planned.to_vec())).transpose()?;
         let seq = intent.as_ref().map(|intent| intent.seq);
-        let error = match context.client.create_batch(request).await {
+        let in_flight = intent.as_ref().zip(context.journal.as_ref()).map(|(intent, journal)| InFlight {
+            journal,
+            seq: intent.seq,
+            reservation: &reservation,
+        });
+        let created = client.create_batch_reserved(&reservation, request).await;
+        std::mem::forget(in_flight);
+        let error = match created {
             Ok(batch) => {
                 tracing::info!(rows = planned.len(), batch_id = %batch.id, "batch accepted");
                 if let (Some(journal), Some(seq)) = (&context.journal, seq) {
@@ -496,24 +623,25 @@ async fn post(context: &Context, request: &BatchRequest, planned: &[Planned]) ->
                 }
                 return Ok((seq, batch.id));
             }
-            Err(error) => Error::Client(error),
+            Err(error) => error,
         };
-        let (Some(journal), Some(intent)) = (&context.journal, intent) else { return Err(error) };
-        if proves_nothing_created(&error) {
-            record_unsent(journal, intent.seq, &error);
-            return Err(error);
+        let (Some(journal), Some(intent)) = (&context.journal, intent) else { return Err(error.into()) };
+        if !error.may_have_reached_box() {
+            record_unsent(journal, intent.seq, &error.to_string());
+            return Err(error.into());
         }
         // Box may have the batch: find it before anything else is sent.
         tracing::warn!(%error, "a batch request failed after it may have reached Box: looking for the batch");
-        match recover::find(context, &intent).await {
+        let known = journal.known_batches();
+        match lookout(context, &known).find(&intent).await {
             Ok(Found::Batch(id)) => {
                 journal.accepted(intent.seq, &id)?;
                 return Ok((Some(intent.seq), id));
             }
             Ok(Found::NotSent) => {
-                record_unsent(journal, intent.seq, &error);
+                record_unsent(journal, intent.seq, &error.to_string());
                 if sends >= SENDS {
-                    return Err(error);
+                    return Err(error.into());
                 }
             }
             Ok(Found::Undecided(undecided)) => return Err(Error::Undecided(Box::new(undecided))),
@@ -526,8 +654,26 @@ async fn post(context: &Context, request: &BatchRequest, planned: &[Planned]) ->
     }
 }
 
-fn record_unsent(journal: &Journal, seq: u64, error: &Error) {
-    if let Err(error) = journal.unsent(seq, &error.to_string()) {
+/// An intent whose request is on its way. Dropped with it (the run stopped: a dropped stream, Ctrl-C) while
+/// nothing of the request may have reached Box, it marks the intent unsent at once, so that the next run has
+/// nothing to settle; a request that may have reached Box leaves its intent for the next run to settle.
+/// (Forgotten, not dropped, when the request returns.)
+struct InFlight<'a> {
+    journal: &'a Journal,
+    seq: u64,
+    reservation: &'a BatchReservation,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.reservation.may_have_reached_box() {
+            record_unsent(self.journal, self.seq, "the run stopped before the request reached Box");
+        }
+    }
+}
+
+fn record_unsent(journal: &Journal, seq: u64, why: &str) {
+    if let Err(error) = journal.unsent(seq, why) {
         // The intent stays open: the next run looks for its batch, finds none, and sends the rows.
         tracing::warn!(%error, "could not record an unsent batch");
     }
@@ -545,17 +691,6 @@ async fn download(client: &Client, job: &DocGenJob, dir: &std::path::Path) -> Re
         return Ok(None);
     }
     Ok(Some(client.download_output(job, dir).await?))
-}
-
-/// Whether a failed `POST` proves that Box created no batch: an answer of 4xx, or no connection at all.
-fn proves_nothing_created(error: &Error) -> bool {
-    use box_docgen::Error as Client;
-    match error {
-        Error::Client(Client::Api(api)) => api.status.is_client_error(),
-        Error::Client(Client::Transport(transport)) => transport.is_connect(),
-        Error::Client(Client::InvalidInput(_) | Client::Auth(_)) => true,
-        _ => false,
-    }
 }
 
 /// Waits for a batch, downloads its documents, writes each row's end to the journal, and reports the rows.
@@ -594,9 +729,12 @@ async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, bat
             tracing::warn!(%error, "could not record a finished batch: the next run follows it again");
         }
     }
+    let changed = context.changed.lock().unwrap_or_else(PoisonError::into_inner).clone();
     rows.into_iter()
         .zip(jobs)
         .zip(downloads)
+        // A row whose input differs from the row as sent is reported from the input (rule 5).
+        .filter(|((row, _), _)| !changed.contains_key(&row.index))
         .map(|((row, job), downloaded)| RowOutcome {
             index: row.index,
             file_name: row.name,

@@ -49,6 +49,10 @@ pub(crate) struct State {
     pub(crate) sessions: HashMap<String, crate::upload::Session>,
     /// The part size of new upload sessions.
     pub(crate) upload_part_size: u64,
+    /// How generated files are named.
+    pub(crate) naming: crate::Naming,
+    /// How long before the real time new files are stamped as created.
+    pub(crate) backdate: std::time::Duration,
 }
 
 impl Default for State {
@@ -77,6 +81,8 @@ impl Default for State {
             sessions: HashMap::new(),
             // Box's part size for files up to a few hundred MB.
             upload_part_size: 8 * 1024 * 1024,
+            naming: crate::Naming::AsAsked,
+            backdate: std::time::Duration::ZERO,
         }
     }
 }
@@ -195,7 +201,7 @@ impl State {
     /// Adds (or replaces) a file with its bytes and a new version.
     pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<Tag>) {
         let version_id = self.new_id();
-        let created_at = crate::webhook::now();
+        let created_at = self.now();
         let file =
             File { name: name.to_owned(), parent: "0".into(), created_at, content, version_id, tags, tags_read: false };
         self.files.insert(file_id.to_owned(), file);
@@ -257,14 +263,34 @@ impl State {
         }
     }
 
-    /// A generated document: its file, whose version id is the one its job reports.
-    fn insert_output(&mut self, file_id: &str, name: &str, folder: &str, content: Bytes) {
+    /// The time now as Box writes it, less the backdating a test asked for.
+    pub(crate) fn now(&self) -> String {
+        crate::webhook::at(std::time::SystemTime::now() - self.backdate)
+    }
+
+    /// Every batch's id, in the order accepted (ids grow).
+    pub(crate) fn batch_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.batches.keys().cloned().collect();
+        ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
+        ids
+    }
+
+    /// The file names a batch's documents asked for, in order.
+    pub(crate) fn batch_documents(&self, batch_id: &str) -> Option<Vec<String>> {
+        let jobs = self.batches.get(batch_id)?;
+        Some(jobs.iter().map(|index| self.jobs[*index].generated_file_name.clone()).collect())
+    }
+
+    /// A generated document: its file (named as the naming says), whose version id is the one its job reports.
+    fn insert_output(&mut self, file_id: &str, asked: &str, folder: &str, content: Bytes) {
         let Some(job) = self.jobs.iter().find(|job| job.output_file_id == file_id) else { return };
         let version_id = job.output_version_id.clone();
+        let taken = |name: &str| self.files.values().any(|file| file.parent == folder && file.name == name);
+        let name = self.naming.name(asked, &job.output_type, &job.id, taken);
         let file = File {
-            name: name.to_owned(),
+            name,
             parent: folder.to_owned(),
-            created_at: crate::webhook::now(),
+            created_at: self.now(),
             content,
             version_id,
             tags: Vec::new(),

@@ -43,6 +43,7 @@ mod contract;
 mod docgen;
 mod limit;
 mod multipart;
+mod naming;
 mod pdf;
 mod server;
 mod tags;
@@ -55,6 +56,7 @@ use std::time::Duration;
 /// The generated operation table, to name an operation in [`MockBox::fail`] and [`MockBox::requests_for`].
 pub use box_docgen_generated::operations;
 use bytes::Bytes;
+pub use naming::Naming;
 use operations::Info;
 pub use tags::Tag;
 
@@ -98,11 +100,15 @@ pub enum Fault {
     /// The request is carried out, but the connection is closed halfway through the answer's body (the head
     /// promises the whole length): as when a network fails after Box did the work.
     DropMidBody,
-    /// The request is carried out, and the answer's body is sent after this delay.
+    /// The request is carried out, and the answer's body comes slowly: its first half at once, the rest after
+    /// this delay.
     SlowBody {
-        /// How long the body takes.
+        /// How long the second half of the body takes.
         delay: Duration,
     },
+    /// The request is read and never answered, and nothing is done: the connection stays open until the client
+    /// goes away (as when a request is stuck on its way to Box).
+    Stall,
     /// Upload host only: the file's content (a simple upload's `file` part, an upload session's part) arrives
     /// with its first byte changed, as if damaged on the way; the SHA-1 sent with it then does not match.
     CorruptUpload,
@@ -310,6 +316,37 @@ impl MockBox {
     pub fn add_finished_job(&self, job_id: &str, template_file_id: &str, generated_file_name: &str) -> &Self {
         self.state().add_finished_job(job_id, template_file_id, generated_file_name);
         self
+    }
+
+    /// How generated files are named from now on ([`Naming::AsAsked`] unless set): each way Box might name
+    /// them, since it promises none.
+    pub fn naming(&self, naming: Naming) -> &Self {
+        self.state().naming = naming;
+        self
+    }
+
+    /// Stamps the files made from now on (generated documents, uploads) as created this long before the real
+    /// time, as if they were made earlier; `Duration::ZERO` stamps them with the real time again.
+    pub fn backdate(&self, by: Duration) -> &Self {
+        self.state().backdate = by;
+        self
+    }
+
+    /// The file names a batch's documents asked for, in the order sent (`None` for a batch the stand-in does
+    /// not have): what a person finds out by opening a batch's documents in Box, to tell which run's rows they
+    /// are, whatever the files are named.
+    pub fn batch_documents(&self, batch_id: &str) -> Option<Vec<String>> {
+        self.state().batch_documents(batch_id)
+    }
+
+    /// The ids of every batch the stand-in has accepted, in order.
+    pub fn batch_ids(&self) -> Vec<String> {
+        self.state().batch_ids()
+    }
+
+    /// The name of a file, as `GET /files/{id}` gives it.
+    pub fn file_name(&self, file_id: &str) -> Option<String> {
+        self.state().files.get(file_id).map(|file| file.name.clone())
     }
 
     /// How many times a job is read (by any listing or get) before it is final; 2 by default, so a job reads

@@ -81,6 +81,8 @@ async fn handle(
         let fault = state.faults.get_mut(route.id).and_then(|queue| queue.pop_front());
         let answer = match &fault {
             Some(Fault::DropConnection) => return Err(std::io::Error::other("fault injected: connection dropped")),
+            // Answered below (never): nothing is done.
+            Some(Fault::Stall) => Answer::error(504, "stalled", "never sent"),
             Some(Fault::RateLimited { retry_after }) => {
                 let mut answer = Answer::error(429, "rate_limit_exceeded", "Request rate limit exceeded");
                 answer.headers.push(("retry-after", retry_after.to_string()));
@@ -107,6 +109,10 @@ async fn handle(
         }
         (answer, fault)
     };
+    if let Some(Fault::Stall) = fault {
+        // Held without an answer until the client goes away (hyper then drops this future).
+        std::future::pending::<()>().await;
+    }
     Ok(response(answer, fault))
 }
 
@@ -273,10 +279,13 @@ fn deliver(
         }
         Some(Fault::SlowBody { delay }) => {
             builder = builder.header("content-length", bytes.len().to_string());
-            let frames = futures::stream::once(async move {
+            let half = bytes.len() / 2;
+            let (first, rest) = (bytes.slice(..half), bytes.slice(half..));
+            let late = futures::stream::once(async move {
                 tokio::time::sleep(delay).await;
-                Ok::<_, std::io::Error>(Frame::data(bytes))
+                Ok::<_, std::io::Error>(Frame::data(rest))
             });
+            let frames = futures::stream::iter([Ok(Frame::data(first))]).chain(late);
             BodyExt::boxed_unsync(StreamBody::new(frames.boxed()))
         }
         _ => Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync(),

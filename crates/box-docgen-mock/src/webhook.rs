@@ -62,8 +62,12 @@ impl Details {
 
 /// Now, as Box writes its timestamps (RFC 3339, with an offset).
 pub(crate) fn now() -> String {
-    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    at(std::time::SystemTime::now())
+}
+
+/// A time as Box writes it.
+pub(crate) fn at(time: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// `base64(HMAC-SHA256(key, body ++ timestamp))`, as in Box's `box-signature-primary`.

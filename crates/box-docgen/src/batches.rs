@@ -8,6 +8,7 @@ use crate::check::non_blank;
 use crate::client::BOX_VERSION;
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
 use crate::rate::Cost;
+use crate::send::Reserved;
 use crate::{
     Client, DocGenBatchBase, DocGenBatchCreateRequest, DocGenBatchCreateRequestDestinationFolder,
     DocGenDocumentGenerationData, Error, FileReference, FileVersionBase,
@@ -151,14 +152,70 @@ pub(crate) fn json_object(value: &impl Serialize) -> Result<Map<String, Value>, 
     Err(format!("must be a JSON object, not {kind}"))
 }
 
+/// A batch request's place under the client's ceilings, taken by [`Client::reserve_batch`] and used by
+/// [`Client::create_batch_reserved`]; it then tells whether the request may have reached Box.
+///
+/// It exists for work that must happen after the wait for room and just before a batch leaves (a journal's
+/// record that the batch is being sent), and for knowing, when that send is abandoned midway (a dropped
+/// future), whether Box may have the batch.
+#[derive(Debug)]
+pub struct BatchReservation {
+    cost: Cost,
+    reserved: Reserved,
+}
+
+impl BatchReservation {
+    /// Whether a request sent with this reservation may have reached Box: `false` until an attempt goes out,
+    /// and after every attempt whose failure proves Box did nothing with it ([`Error::may_have_reached_box`]).
+    /// Read it after [`Client::create_batch_reserved`] returned or was dropped: `false` means Box has no batch
+    /// from it.
+    pub fn may_have_reached_box(&self) -> bool {
+        self.reserved.reached.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 impl Client {
     /// Starts generating documents: `POST /docgen_batches`. Box accepts the batch (HTTP 202) and runs its
     /// jobs in the background; follow them with [`wait_for_batch`](Self::wait_for_batch) or
     /// [`list_batch_jobs`](Self::list_batch_jobs). The request is paced by the client's documents-per-minute
     /// ceiling ([`RateLimits`](crate::rate::RateLimits)): it counts as many documents as it holds.
     pub async fn create_batch(&self, request: &BatchRequest) -> Result<DocGenBatchBase, Error> {
-        let documents = u32::try_from(request.documents().len()).unwrap_or(u32::MAX);
         let operation = op::PostDocgenBatchesV20250 { box_version: BOX_VERSION, body: &request.body };
-        self.send_costing(&operation, Cost::batch(documents)).await
+        self.send_costing(&operation, batch_cost(request), None).await
     }
+
+    /// Waits until the client's ceilings have room for `request` (its documents and one request) and takes
+    /// that room: [`create_batch_reserved`](Self::create_batch_reserved) then sends it without waiting
+    /// again. Dropping the reservation unused gives nothing back (the room counts as used).
+    ///
+    /// ```no_run
+    /// # async fn run(client: box_docgen::Client, request: box_docgen::BatchRequest) -> Result<(), box_docgen::Error> {
+    /// let reservation = client.reserve_batch(&request).await; // may wait for the documents-per-minute ceiling
+    /// // ... write down, durably, that this batch is being sent ...
+    /// let batch = client.create_batch_reserved(&reservation, &request).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn reserve_batch(&self, request: &BatchRequest) -> BatchReservation {
+        let cost = batch_cost(request);
+        self.pacing().acquire(cost).await;
+        BatchReservation { cost, reserved: Reserved::prepaid() }
+    }
+
+    /// [`create_batch`](Self::create_batch) in the room `reservation` holds: the first attempt goes at once
+    /// (later ones, after a 429, wait as usual). Afterwards, or when this future is dropped,
+    /// [`BatchReservation::may_have_reached_box`] tells whether Box may have the batch.
+    pub async fn create_batch_reserved(
+        &self,
+        reservation: &BatchReservation,
+        request: &BatchRequest,
+    ) -> Result<DocGenBatchBase, Error> {
+        let operation = op::PostDocgenBatchesV20250 { box_version: BOX_VERSION, body: &request.body };
+        self.send_costing(&operation, reservation.cost, Some(&reservation.reserved)).await
+    }
+}
+
+/// What a batch request costs under the ceilings: one request, and its documents.
+fn batch_cost(request: &BatchRequest) -> Cost {
+    Cost::batch(u32::try_from(request.documents().len()).unwrap_or(u32::MAX))
 }

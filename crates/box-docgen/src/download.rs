@@ -121,7 +121,7 @@ impl Client {
             _ => PathBuf::from("."),
         };
         let name = path.file_name().ok_or_else(|| Error::invalid_input("path", "names no file"))?;
-        let temporary = parent.join(format!(".{}.{:016x}.part", name.to_string_lossy(), fastrand::u64(..)));
+        let temporary = parent.join(partial_name(&name.to_string_lossy()));
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Io(Box::new(crate::error::IoError { path: Some(path), reading: false, source }))
@@ -361,6 +361,30 @@ impl ContentBody {
     }
 }
 
+/// The temporary name a download to `name` is written under: `.NAME.XXXXXXXXXXXXXXXX.part` (16 random hex
+/// digits), beside it.
+fn partial_name(name: &str) -> String {
+    format!(".{name}.{:016x}.part", fastrand::u64(..))
+}
+
+/// Whether `file_name` is the temporary name of a download (`.NAME.XXXXXXXXXXXXXXXX.part`, with 16 hex
+/// digits): the file a download leaves behind when its process is killed before the rename (a download that
+/// fails or is dropped removes its own). Whoever owns the directory may remove such files once no download
+/// into it is running.
+///
+/// ```
+/// assert!(box_docgen::is_partial_download(".Contract 7.pdf.00c0ffee12345678.part"));
+/// assert!(!box_docgen::is_partial_download("Contract 7.pdf"));
+/// assert!(!box_docgen::is_partial_download(".Contract 7.pdf.part"));
+/// ```
+pub fn is_partial_download(file_name: &str) -> bool {
+    let Some(middle) = file_name.strip_prefix('.').and_then(|rest| rest.strip_suffix(".part")) else {
+        return false;
+    };
+    let Some((name, random)) = middle.rsplit_once('.') else { return false };
+    !name.is_empty() && random.len() == 16 && random.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
 /// A temporary file to remove when dropped (synchronously: a drop cannot wait), unless taken out.
 struct RemoveOnDrop(Option<PathBuf>);
 
@@ -379,6 +403,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_names_are_recognised() {
+        for name in ["Contract 7.pdf", "a", ".x.part", "..part"] {
+            let partial = partial_name(name);
+            assert!(is_partial_download(&partial), "{partial}");
+            assert!(!is_partial_download(name), "{name}");
+        }
+        assert!(!is_partial_download(".a.0123456789abcdeg.part"));
+        assert!(!is_partial_download(".a.0123456789abcde.part"));
+    }
 
     #[test]
     fn sha1_hex() {

@@ -103,6 +103,32 @@ impl Error {
         self.retryable().is_some()
     }
 
+    /// Whether Box may have carried out the request that failed so: `false` only when the failure proves it
+    /// did not — Box refused it (a 4xx status, 429 included), no connection could be made, no token could be
+    /// had, or the client refused an argument before sending anything. A dropped connection after the request
+    /// went, a timeout, a 5xx or an answer the client could not read may all follow work Box did.
+    ///
+    /// For a request that creates something (`POST /docgen_batches`), `false` means it can be sent again
+    /// without making anything twice; `true` means only Box's own records can tell.
+    ///
+    /// ```no_run
+    /// # async fn run(client: box_docgen::Client, request: box_docgen::BatchRequest) {
+    /// match client.create_batch(&request).await {
+    ///     Ok(batch) => println!("batch {}", batch.id),
+    ///     Err(error) if !error.may_have_reached_box() => println!("not created: safe to send again ({error})"),
+    ///     Err(error) => println!("may exist in Box: look before sending again ({error})"),
+    /// }
+    /// # }
+    /// ```
+    pub fn may_have_reached_box(&self) -> bool {
+        match self {
+            Error::Api(api) => !api.status.is_client_error(),
+            Error::Transport(transport) | Error::Timeout(transport) => !transport.is_connect(),
+            Error::InvalidInput(_) | Error::Auth(_) => false,
+            _ => true,
+        }
+    }
+
     /// Why sending the request again may succeed, or `None`: the one answer the retry policy and
     /// [`is_retryable`](Self::is_retryable) both use.
     pub(crate) fn retryable(&self) -> Option<Retryable> {

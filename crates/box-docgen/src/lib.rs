@@ -142,10 +142,10 @@ mod upload;
 mod wait;
 pub mod webhooks;
 
-pub use batches::{BatchRequest, BatchRequestBuilder};
+pub use batches::{BatchRequest, BatchRequestBuilder, BatchReservation};
 pub use check::check_file_name;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL};
-pub use download::Downloaded;
+pub use download::{Downloaded, is_partial_download};
 pub use error::{
     ApiError, AuthError, AuthErrorKind, DecodeError, Error, IntegrityError, InvalidInput, IoError, ProtocolError,
     TransportError, WaitTimeout,

@@ -12,6 +12,7 @@
 //!   attempts made.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use box_docgen_generated::operations::{Info, Operation};
@@ -99,17 +100,44 @@ impl<O: Operation> Exchange for Call<'_, O> {
     }
 }
 
+/// A place under the client's ceilings taken before a request is sent, and what became of that request (see
+/// [`BatchReservation`](crate::BatchReservation)).
+#[derive(Debug, Default)]
+pub(crate) struct Reserved {
+    /// The place is still to be used by a first attempt.
+    prepaid: AtomicBool,
+    /// An attempt went out and nothing since proved that Box did not carry it out.
+    pub(crate) reached: AtomicBool,
+}
+
+impl Reserved {
+    pub(crate) fn prepaid() -> Self {
+        Self { prepaid: AtomicBool::new(true), reached: AtomicBool::new(false) }
+    }
+
+    /// Whether the place is there to use (only once).
+    fn take_prepaid(&self) -> bool {
+        self.prepaid.swap(false, Ordering::SeqCst)
+    }
+}
+
 impl Client {
     /// Sends an operation of the generated table through the pipeline and decodes its answer with the type
     /// the fragment gives its status. Method, path template, idempotency, server and the success types all
     /// come from the operation's generated [`Info`].
     pub(crate) async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        self.send_costing(operation, Cost::REQUEST).await
+        self.send_costing(operation, Cost::REQUEST, None).await
     }
 
-    /// [`send`](Self::send) for a request that costs more than one request (a batch's documents).
-    pub(crate) async fn send_costing<O: Operation>(&self, operation: &O, cost: Cost) -> Result<O::Output, Error> {
-        let body = self.exchange(&mut Call { operation, content_type: None }, cost).await?;
+    /// [`send`](Self::send) for a request that costs more than one request (a batch's documents), perhaps
+    /// with its place under the ceilings reserved before.
+    pub(crate) async fn send_costing<O: Operation>(
+        &self,
+        operation: &O,
+        cost: Cost,
+        reserved: Option<&Reserved>,
+    ) -> Result<O::Output, Error> {
+        let body = self.exchange_reserved(&mut Call { operation, content_type: None }, cost, reserved).await?;
         O::decode(body.status.as_u16(), &body)
     }
 
@@ -126,6 +154,17 @@ impl Client {
     /// The attempt loop, inside one DEBUG span `box_docgen` (operation, method, path template; attempt,
     /// status and request id as they become known).
     pub(crate) async fn exchange<E: Exchange>(&self, exchange: &mut E, cost: Cost) -> Result<E::Output, Error> {
+        self.exchange_reserved(exchange, cost, None).await
+    }
+
+    /// [`exchange`](Self::exchange) with a [`Reserved`] place under the ceilings: its first attempt does not
+    /// wait for room again, and it tells whether an attempt may have reached Box.
+    pub(crate) async fn exchange_reserved<E: Exchange>(
+        &self,
+        exchange: &mut E,
+        cost: Cost,
+        reserved: Option<&Reserved>,
+    ) -> Result<E::Output, Error> {
         let info = exchange.info();
         let span = tracing::debug_span!(
             "box_docgen",
@@ -148,9 +187,12 @@ impl Client {
             let mut reauthenticated = false;
             loop {
                 attempt += 1;
-                pacing.acquire(cost).await;
+                if !reserved.is_some_and(Reserved::take_prepaid) {
+                    pacing.acquire(cost).await;
+                }
                 record.record("attempt", attempt);
                 let (api, token) = self.api().await?;
+                let reached_before = reserved.map(|reserved| reserved.reached.swap(true, Ordering::SeqCst));
                 let error = match exchange.once(self, &api, &record).await {
                     Ok(Answer::Done(output, status)) => {
                         record.record("status", status.as_u16());
@@ -176,6 +218,9 @@ impl Client {
                     }
                     Err(error) => error,
                 };
+                if let (Some(reserved), Some(before)) = (reserved, reached_before) {
+                    reserved.reached.store(before || error.may_have_reached_box(), Ordering::SeqCst);
+                }
                 if let Some(status) = error.status() {
                     record.record("status", status.as_u16());
                     if let Some(request_id) = error.request_id() {
