@@ -239,10 +239,11 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
     let by_row = once_each(&outcomes, 9, "one run");
     for index in [1, 3, 5, 7, 8] {
         let Error::InvalidInput { reason, .. } = error_of(by_row[&index]) else { panic!("row {index}") };
-        assert!(reason.starts_with(&format!("row {index}")), "{reason}");
+        // The outcome names the row (its index and file name); the error says what is wrong, without a number.
+        assert!(!reason.contains(&format!("row {index}")), "{reason}");
     }
     let Error::InvalidInput { reason, .. } = error_of(by_row[&3]) else { panic!("row 3") };
-    assert!(reason.ends_with("the data must be a JSON object, not an array"), "{reason}");
+    assert_eq!(reason, "the data must be a JSON object, not an array");
     for index in [0, 2, 4, 6] {
         assert!(by_row[&index].succeeded(), "row {index}: {:?}", by_row[&index].result);
     }

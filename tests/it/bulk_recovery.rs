@@ -249,10 +249,19 @@ async fn a_settlement_must_name_a_batch_that_can_hold_the_rows() {
         let Err(Error::InvalidInput { reason, .. }) = settled else { panic!("{batch}: settled") };
         assert!(reason.contains(why), "{reason}");
     }
-    let not_undecided = journaled(&mock, &journal, 15, 4).settle(40, Settlement::NotSent);
+    let not_undecided = journaled(&mock, &journal, 15, 4).settle(40, Settlement::Batch(small.clone()));
     let result = not_undecided.generate(futures::stream::iter(named("Invoice", 15))).await;
     assert!(matches!(result, Err(Error::InvalidInput { .. })));
     assert_eq!(count(&journal_lines(&journal), "batch"), 0, "nothing written");
+    // The right batch settles the rows; the same settlement given again (the same command run again) is
+    // accepted as done.
+    let ours = mock.batch_ids().into_iter().next().expect("the first batch");
+    for _ in 0..2 {
+        let settled = journaled(&mock, &journal, 15, 4).settle(3, Settlement::Batch(ours.clone()));
+        let outcomes = run(settled, named("Invoice", 15)).await;
+        assert!(once_each(&outcomes, 15, "settled").values().all(|outcome| outcome.succeeded()));
+    }
+    assert_eq!(mock.documents_generated().len(), 20, "15 of this run, 5 of the other");
 }
 
 #[tokio::test(start_paused = true)]

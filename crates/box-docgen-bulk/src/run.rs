@@ -208,12 +208,23 @@ impl Bulk {
     /// keeps what was sent).
     ///
     /// Fails at once when the template, folder or output type is blank (the client's own check of a batch
-    /// request), the journal
-    /// cannot be used ([`Error::Journal`]: held by another run, unreadable, another run's), or a settlement
-    /// names a row that is not undecided.
+    /// request), the journal cannot be used ([`Error::Journal`]: held by another run, unreadable, another
+    /// run's), or a settlement names a row that is not undecided or a batch that cannot hold its rows.
     pub async fn generate<S, T>(self, rows: S) -> Result<BoxStream<'static, RowOutcome>, Error>
     where
         S: Stream<Item = (String, T)> + Send + 'static,
+        T: Serialize,
+    {
+        self.generate_indexed(rows.enumerate().map(|(index, (file_name, data))| (index as u64, file_name, data))).await
+    }
+
+    /// [`generate`](Self::generate) with rows at positions of your own: each row comes with its index, which
+    /// the journal, the outcomes and the errors know it by. Use it when the input has rows you do not send
+    /// (a record that cannot be read), so that a row keeps its index from one run to the next whatever is
+    /// fixed before it. Indices must increase; a row whose index does not is refused ([`Error::InvalidInput`]).
+    pub async fn generate_indexed<S, T>(self, rows: S) -> Result<BoxStream<'static, RowOutcome>, Error>
+    where
+        S: Stream<Item = (u64, String, T)> + Send + 'static,
         T: Serialize,
     {
         // The settings as the client checks a batch request (one rule, the client's), before any row is read.
@@ -256,9 +267,17 @@ impl Bulk {
         let run = async move {
             let resumed = resume(&context).await;
             let checking = context.clone();
+            let mut next = 0;
             let mut input = rows
-                .enumerate()
-                .map(move |(index, (file_name, data))| check(&checking, index as u64, file_name, &data))
+                .map(move |(index, file_name, data)| {
+                    if index < next {
+                        let reason = format!("row {index} comes after row {}: indices must increase", next - 1);
+                        let error = Error::invalid_input("index", reason);
+                        return Err(Refused { index, file_name, error });
+                    }
+                    next = index + 1;
+                    check(&checking, index, file_name, &data)
+                })
                 .boxed();
             // The input up to the last row of an unfinished batch, to hold it to the rows as sent (rule 5).
             let prefix = compare_with_sent(&context, &mut input).await;
@@ -290,6 +309,10 @@ async fn settle(client: &Client, run: &Run, journal: &Journal, settlements: &[(u
             .into_iter()
             .find(|open| open.batch.is_none() && open.intent.rows.iter().any(|planned| planned.index == *row));
         let Some(open) = open else {
+            // Settled so already (the same command run again): nothing to write.
+            if already_settled(journal, *row, settlement) {
+                continue;
+            }
             return Err(Error::invalid_input("settle", format!("row {row} is not in an undecided batch")));
         };
         match settlement {
@@ -318,6 +341,19 @@ async fn settle(client: &Client, run: &Run, journal: &Journal, settlements: &[(u
         }
     }
     Ok(())
+}
+
+/// Whether the journal already has `row` as `settlement` says: in that batch, or (not sent) in no open intent.
+fn already_settled(journal: &Journal, row: u64, settlement: &Settlement) -> bool {
+    match (settlement, journal.row(row)) {
+        (Settlement::NotSent, RowState::Free | RowState::Finished { .. }) => true,
+        (Settlement::Batch(id), RowState::Finished { row: finished, .. }) => finished.job.batch.id == *id,
+        (Settlement::Batch(id), RowState::Pending) => journal
+            .open_intents()
+            .iter()
+            .any(|open| open.batch.as_ref() == Some(id) && open.intent.rows.iter().any(|planned| planned.index == row)),
+        _ => false,
+    }
 }
 
 /// Removes the partial downloads a killed run left in the run's download directory (the journal's lock says
@@ -435,8 +471,9 @@ fn undecided(rows: Vec<u64>, reason: String) -> Error {
 /// Checks one row: a file name (that stays inside the download directory and is the run's only one), data
 /// that is a JSON object within Box's limit.
 fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &T) -> Result<Row, Refused> {
+    // The outcome names the row: the error says only what is wrong.
     let refuse = |argument, reason: String| {
-        let error = Error::invalid_input(argument, format!("row {index} ({file_name:?}): {reason}"));
+        let error = Error::invalid_input(argument, reason);
         Err(Refused { index, file_name: file_name.clone(), error })
     };
     if file_name.trim().is_empty() {

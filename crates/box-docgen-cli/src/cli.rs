@@ -173,6 +173,14 @@ pub(crate) struct Generate {
     /// How many copies share the Redis ceilings (each takes its share while Redis is down).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "redis")]
     pub(crate) instances: u32,
+    /// Settles rows reported unknown (the message names them): ROW=BATCH_ID when that batch holds the row's
+    /// batch, ROW=unsent when Box has none. Repeat for several; written to the journal before anything is sent.
+    #[arg(long, value_name = "ROW=BATCH_ID|ROW=unsent")]
+    pub(crate) settle: Vec<String>,
+    /// After a crash, how long after its last request the run trusts Box's listings to show a batch it sent:
+    /// finding none sooner proves nothing.
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_RECOVERY_GRACE.as_secs())]
+    pub(crate) recovery_grace: u64,
 }
 
 #[derive(Debug, Subcommand)]
