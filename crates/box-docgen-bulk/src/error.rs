@@ -50,6 +50,13 @@ pub enum Error {
     /// and nothing made from the row as sent is reported as its own.
     #[error(transparent)]
     RowChanged(Box<RowChanged>),
+    /// The work's lease is no longer this worker's: it ended (the worker was paused, or cut off from the store)
+    /// and another worker took the work over. Nothing more is written or sent for it here.
+    #[error("this worker's lease on the work ended and another worker took it over")]
+    LeaseLost,
+    /// A shared store failed (after its own retries), such as a database that stayed out of reach.
+    #[error("the run's store: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn problems_text(problems: &[box_docgen_contract::Problem]) -> String {
@@ -183,6 +190,13 @@ pub struct Undecided {
     pub candidates: Vec<String>,
     /// Why it could not be decided.
     pub reason: String,
+}
+
+impl Undecided {
+    /// Rows (indices) that could not be decided, their candidate batches, and why.
+    pub fn new(rows: Vec<u64>, candidates: Vec<String>, reason: String) -> Self {
+        Self { rows, candidates, reason }
+    }
 }
 
 impl fmt::Display for Undecided {

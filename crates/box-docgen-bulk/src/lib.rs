@@ -30,18 +30,23 @@
 //!    └──────────────────────────────────────────────────────────────────────────┘ on the next run
 //! ```
 //!
+//! A run keeps what it did in a [`store`]: the file journal ([`Bulk::journal`]) for one process at a time,
+//! or a shared store ([`Bulk::store`], such as `box-docgen-postgres`) for any number of workers on any number of
+//! machines ([`Bulk::for_store`] and [`Bulk::work`]). The rules below are the engine's, the same for every
+//! store.
+//!
 //! Rules, which the code follows and the crash tests check:
 //!
 //! 1. **An intent before every `POST /docgen_batches`**, written once the client's ceilings have room for the
 //!    batch ([`Client::reserve_batch`](box_docgen::Client::reserve_batch)), right before the request goes: its
 //!    rows (index, file name, digest of name and data) and the time, fsynced. A run stopped while a batch waits
 //!    for room leaves no intent. Box's batch id is written as soon as it arrives (*accepted*). A run stopped
-//!    (its stream dropped) while its request cannot have reached Box (it waits to send again after a 429)
-//!    marks the intent *unsent* before it goes: only a real crash between the intent and Box's answer leaves
-//!    anything to settle.
-//! 2. **One `POST` at a time.** A run sends a batch only when no other request of its is unanswered: requests
-//!    go one after another (waiting for batches stays concurrent), so nothing this run sends can be taken for
-//!    an intent being settled.
+//!    cleanly ([`Bulk::stop_on`]) while its request cannot have reached Box (it waits to send again after a
+//!    429) marks the intent *unsent* before it ends: only a real crash between the intent and Box's answer
+//!    leaves anything to settle.
+//! 2. **One `POST` at a time per run**, across all its workers: the run's *turn* to send (a lease in the
+//!    [`store`]) goes to one worker at a time, until its intent is accepted or settled (waiting for
+//!    batches stays concurrent), so nothing the run sends can be taken for an intent being settled.
 //! 3. **Settled before anything new; only "nothing there" frees rows.** A run first settles every intent with no
 //!    batch id (the crash between Box's answer and the disk, or an answer that never came) by Box's listings:
 //!    a *candidate* is a batch of the template this journal does not know, with as many jobs as the intent has
@@ -67,24 +72,36 @@
 //!    journal sent — in a finished batch, or in one not finished yet — is refused ([`Error::RowChanged`]);
 //!    an unfinished batch is followed to its end for the rows as they were sent, and nothing it made is
 //!    reported as another row's.
-//! 6. **One run per journal**: the file is locked while a run has it open. With
+//! 6. **Leases and fencing** (a shared store): a worker holds its turn and each batch it follows under a
+//!    lease it renews while alive, and sends no batch with less than half of its lease left (by its own
+//!    monotonic clock), so its request reaches Box before the lease can end. Every write carries the lease's
+//!    fencing token, and the store refuses an outdated one: a worker paused past its lease writes nothing
+//!    after another took its work over. A worker taking over an unconfirmed intent settles it as in rule 3,
+//!    the grace period counted from when the old lease ended.
+//! 7. **One run per journal**: the file is locked while a run has it open. With
 //!    [`download_to`](Bulk::download_to), a run removes the partial downloads a killed run left in that
 //!    directory ([`box_docgen::is_partial_download`]).
 
 #![deny(missing_docs)]
 
+mod check;
 mod digest;
 mod error;
+mod input;
 mod journal;
+mod lease;
 mod outcome;
 mod recover;
 mod run;
+pub mod store;
+mod worker;
 
 use std::time::Duration;
 
 pub use error::{Error, JournalError, JournalErrorKind, RowChanged, Undecided};
 pub use outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement, Settling};
 pub use run::Bulk;
+pub use store::RunStore;
 
 /// Box's limit on one document's data: 100 KB of JSON.
 pub const MAX_DATA_BYTES: usize = 100 * 1024;
@@ -99,6 +116,9 @@ pub const DEFAULT_BATCHES_IN_FLIGHT: usize = 4;
 /// How long after an intent Box's job listings are trusted to show its batch, unless set: finding no batch
 /// sooner proves nothing.
 pub const DEFAULT_RECOVERY_GRACE: Duration = Duration::from_secs(120);
+
+/// How long a worker's lease on its work lasts without renewal, unless set ([`Bulk::lease`]).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// How far Box's clock may be behind this machine's when a generated file's creation time is compared with an
 /// intent's.

@@ -27,7 +27,9 @@ pub struct BulkProgress(Arc<Counters>);
 struct Counters {
     submitted: AtomicU64,
     already_done: AtomicU64,
+    resumed: AtomicU64,
     settling: Mutex<Option<Settling>>,
+    error: Mutex<Option<Arc<Error>>>,
 }
 
 /// An interrupted batch being settled: its rows, and how long the run may still wait for Box's listings before
@@ -62,6 +64,14 @@ impl BulkProgress {
         self.0.already_done.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn add_resumed(&self, rows: u64) {
+        self.0.resumed.fetch_add(rows, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_error(&self, error: Error) {
+        *self.0.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(error));
+    }
+
     pub(crate) fn set_settling(&self, settling: Option<Settling>) {
         *self.0.settling.lock().unwrap_or_else(PoisonError::into_inner) = settling;
     }
@@ -76,6 +86,19 @@ impl BulkProgress {
     /// Rows reported from the journal: finished by an earlier run.
     pub fn already_done(&self) -> u64 {
         self.0.already_done.load(Ordering::Relaxed)
+    }
+
+    /// Rows of batches sent earlier (by an earlier run, or by a worker that is gone) that this run follows to
+    /// their end.
+    pub fn resumed(&self) -> u64 {
+        self.0.resumed.load(Ordering::Relaxed)
+    }
+
+    /// What stopped the run early, if something did: its store failed past its own retries (a database that
+    /// stayed out of reach). The outcome stream then ends without the rows not reported yet; nothing is lost
+    /// (the store has them), and a rerun (or another worker) goes on.
+    pub fn error(&self) -> Option<Arc<Error>> {
+        self.0.error.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The interrupted batch the run is settling now (a crash, or an answer lost, between an intent and Box's

@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use tokio::time::Instant;
@@ -32,8 +32,8 @@ use tokio::time::Instant;
 use box_docgen::{Client, DocGenJob, JobStatus, JobStatusExt, WaitOptions};
 
 use crate::error::{Undecided, ranges};
-use crate::journal::{Intent, Run};
 use crate::outcome::{BulkProgress, Settling};
+use crate::store::{Intent, RunSettings};
 use crate::{CLOCK_SKEW, Error};
 
 /// What became of an intent, as far as Box's listings tell.
@@ -51,7 +51,7 @@ pub(crate) enum Found {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lookout<'a> {
     pub(crate) client: &'a Client,
-    pub(crate) run: &'a Run,
+    pub(crate) run: &'a RunSettings,
     /// The batches the journal knows (none of them can be an unconfirmed intent's).
     pub(crate) known: &'a HashSet<String>,
     /// How often to look again.
@@ -75,10 +75,11 @@ enum Verdict {
 }
 
 impl Lookout<'_> {
-    /// Looks for the intent's batch until it can decide (see the module docs).
-    pub(crate) async fn find(&self, intent: &Intent) -> Result<Found, Error> {
+    /// Looks for the intent's batch until it can decide (see the module docs); the grace period began `since`
+    /// ago (when the intent was written, or when the lease of the worker that wrote it ended).
+    pub(crate) async fn find(&self, intent: &Intent, since: Duration) -> Result<Found, Error> {
         let rows: Vec<u64> = intent.rows.iter().map(|row| row.index).collect();
-        let deadline = Instant::now() + grace_left(self.grace, intent.at);
+        let deadline = Instant::now() + self.grace.saturating_sub(since);
         let mut verdicts: HashMap<String, Verdict> = HashMap::new();
         let mut interval = self.wait.first_interval;
         let result = loop {
@@ -207,12 +208,6 @@ fn next_interval(wait: &WaitOptions, interval: Duration) -> Duration {
     interval.mul_f64(factor).min(wait.max_interval).max(Duration::from_millis(1))
 }
 
-/// How much of the grace period after an intent written at `at` (ms since the epoch) is left.
-fn grace_left(grace: Duration, at: u64) -> Duration {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    grace.saturating_sub(now.saturating_sub(Duration::from_millis(at)))
-}
-
 /// Whether every made name fits a different one of the asked names (position by position first).
 fn all_fit(asked: &[&str], made: &[String], output_type: &str) -> bool {
     let mut used = vec![false; asked.len()];
@@ -286,12 +281,5 @@ mod tests {
         assert!(all_fit(&asked, &made(&["A.pdf", "C.pdf"]), "pdf"), "a job that failed made no file");
         assert!(!all_fit(&asked, &made(&["A.pdf", "A.pdf", "C.pdf"]), "pdf"), "one name twice");
         assert!(!all_fit(&asked, &made(&["A.pdf", "B.pdf", "D.pdf"]), "pdf"));
-    }
-
-    #[test]
-    fn the_grace_period_counts_from_the_intent() {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64;
-        assert!(grace_left(Duration::from_secs(60), now) > Duration::from_secs(59));
-        assert!(grace_left(Duration::from_secs(60), now - 61_000).is_zero());
     }
 }

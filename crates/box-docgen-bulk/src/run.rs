@@ -1,24 +1,27 @@
-//! A bulk run: the builder, and the pipeline that checks rows, writes the journal, sends batches one request at
-//! a time, follows them and reports every row (the rules are in the crate's docs).
+//! A bulk run: the builder, and its entry points — `generate` (rows in, kept in a journal or given to a shared
+//! store) and `work` (join a shared run) — which start the worker (`worker.rs`, where the rules are) and return
+//! its outcomes as a stream.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use box_docgen::{BatchRequest, BatchReservation, Client, DocGenJob, Downloaded, JobStatus, WaitOptions};
+use box_docgen::{Client, DocGenJob, WaitOptions};
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use box_docgen_contract::{Contract, Problem, Severity};
+use box_docgen_contract::Contract;
 
-use crate::error::{RowChanged, Undecided, ranges};
-use crate::journal::{Finished, Journal, Planned, RowState, Run};
-use crate::outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement};
-use crate::recover::{Found, Lookout};
-use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRACE, Error, MAX_DATA_BYTES, digest};
+use crate::check::{Checks, Refused};
+use crate::input::Input;
+use crate::journal::Journal;
+use crate::lease::Leases;
+use crate::outcome::{BulkProgress, RowOutcome, Settlement};
+use crate::store::{RowState, RunSettings, RunStore};
+use crate::worker::{Context, drive};
+use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_LEASE, DEFAULT_RECOVERY_GRACE, Error};
 
 /// Generates one document per row, in batches; from [`Bulk::new`] (see the crate's docs for an example).
 ///
@@ -33,23 +36,38 @@ use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_RECOVERY_GRAC
 ///
 /// With a [`journal`](Self::journal) a run that stops anywhere (a crash, a kill, a dropped stream) can be run
 /// again with the same rows: no row is generated twice, none is lost, and every row is reported on every run
-/// (rows finished earlier from the journal). The rules are in the crate's docs; the README's "Thousands of
-/// documents" states the guarantee and what a user settles by hand ([`Error::Undecided`]).
+/// (rows finished earlier from the journal). With a shared [`store`](Self::store) the rows are kept in it and
+/// any number of workers ([`Bulk::for_store`] and [`work`](Self::work)) share the run. The rules are in the
+/// crate's docs; the README's "Thousands of documents" states the guarantee and what a user settles by hand
+/// ([`Error::Undecided`]).
 #[derive(Debug)]
-#[must_use = "nothing happens until `generate` is called"]
+#[must_use = "nothing happens until `generate` or `work` is called"]
 pub struct Bulk {
     client: Client,
-    run: Run,
+    settings: RunSettings,
     batch_size: usize,
     batches_in_flight: usize,
     journal: Option<PathBuf>,
+    store: Option<Arc<dyn RunStore>>,
     download_to: Option<PathBuf>,
     wait: WaitOptions,
     retry_failed: bool,
     check_rows: bool,
+    contract: Option<Contract>,
     grace: Duration,
+    lease: Duration,
     settlements: Vec<(u64, Settlement)>,
     progress: BulkProgress,
+    stop: Option<Stop>,
+}
+
+/// What tells a run to stop.
+struct Stop(BoxFuture<'static, ()>);
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stop")
+    }
 }
 
 impl Bulk {
@@ -61,76 +79,40 @@ impl Bulk {
         destination_folder_id: impl Into<String>,
         output_type: impl Into<String>,
     ) -> Self {
+        let settings = RunSettings::new(template_file_id, destination_folder_id, output_type);
         Self {
             client: client.clone(),
-            run: Run {
-                template: template_file_id.into(),
-                template_version: None,
-                folder: destination_folder_id.into(),
-                output_type: output_type.into(),
-            },
+            settings,
             batch_size: DEFAULT_BATCH_SIZE,
             batches_in_flight: DEFAULT_BATCHES_IN_FLIGHT,
             journal: None,
+            store: None,
             download_to: None,
             wait: WaitOptions::default(),
             retry_failed: true,
             check_rows: true,
+            contract: None,
             grace: DEFAULT_RECOVERY_GRACE,
+            lease: DEFAULT_LEASE,
             settlements: Vec::new(),
             progress: BulkProgress::default(),
+            stop: None,
         }
     }
-}
 
-/// A row that did not pass its checks.
-struct Refused {
-    index: u64,
-    file_name: String,
-    error: Error,
-}
+    /// A worker for the run a shared `store` holds (its settings are the run's): [`work`](Self::work) on it.
+    pub fn for_store(client: &Client, store: Arc<dyn RunStore>) -> Self {
+        let settings = store.settings().clone();
+        let mut bulk =
+            Self::new(client, settings.template.clone(), settings.folder.clone(), settings.output_type.clone());
+        bulk.settings = settings;
+        bulk.store = Some(store);
+        bulk
+    }
 
-/// A row that passed its checks.
-struct Row {
-    index: u64,
-    name: String,
-    data: Map<String, Value>,
-    /// What the journal knows the row by: its name and data (see `digest`).
-    digest: String,
-}
-
-/// What every batch of one run shares.
-#[derive(Debug)]
-pub(crate) struct Context {
-    pub(crate) client: Client,
-    pub(crate) run: Run,
-    pub(crate) journal: Option<Journal>,
-    pub(crate) download_to: Option<PathBuf>,
-    pub(crate) wait: WaitOptions,
-    pub(crate) retry_failed: bool,
-    /// The template's data contract, when rows are checked against it.
-    pub(crate) contract: Option<Contract>,
-    /// Warnings the contract found in rows, by row, until their outcome is reported.
-    pub(crate) warnings: Mutex<HashMap<u64, Vec<Problem>>>,
-    pub(crate) grace: Duration,
-    pub(crate) progress: BulkProgress,
-    /// Held from an intent until Box's batch id is written or the intent settled (rule 2).
-    pub(crate) posting: tokio::sync::Mutex<()>,
-    /// The rows of intents that could not be settled, and why.
-    pub(crate) undecided: Mutex<HashMap<u64, Arc<Error>>>,
-    /// The rows of the batches an earlier run sent and this one follows: they report them.
-    pub(crate) resumed: Mutex<HashSet<u64>>,
-    /// Rows of unfinished batches whose input is not the row as sent (other name or data, or refused now):
-    /// the input row is reported (refused), and its batch reports nothing for it.
-    pub(crate) changed: Mutex<HashMap<u64, Option<Arc<Error>>>>,
-    /// File names of the run so far, when downloading (two rows must not write one file).
-    pub(crate) names: Mutex<HashSet<String>>,
-}
-
-impl Bulk {
     /// Uses this version of the template file instead of the current one.
     pub fn template_version(mut self, file_version_id: impl Into<String>) -> Self {
-        self.run.template_version = Some(file_version_id.into());
+        self.settings.template_version = Some(file_version_id.into());
         self
     }
 
@@ -150,6 +132,22 @@ impl Bulk {
     /// resumes instead of starting over.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
+        self
+    }
+
+    /// Keeps the run in a shared store (such as `box-docgen-postgres`) instead of a journal: the rows are given
+    /// to it, and any number of workers ([`Bulk::for_store`], [`work`](Self::work)) share the run. Its
+    /// settings must be this run's.
+    pub fn store(mut self, store: Arc<dyn RunStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How long a worker's lease on its work lasts without renewal (it is renewed every third of it while the
+    /// worker lives): how soon another worker takes over the work of one that died; [`DEFAULT_LEASE`] unless
+    /// set. A worker sends no batch with less than half of its lease left.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
         self
     }
 
@@ -175,29 +173,46 @@ impl Bulk {
         self
     }
 
-    /// Whether a rerun sends again the rows whose jobs failed in an earlier run (Box made no document for
-    /// them), with their data as it now is; `true` unless set. With `false` they are reported from the journal.
+    /// Checks rows against this contract instead of reading the template's tags again (one read per run:
+    /// give the one you have).
+    pub fn contract(mut self, contract: Contract) -> Self {
+        self.contract = Some(contract);
+        self
+    }
+
+    /// Whether a rerun (or a worker that joins a shared run) sends again the rows whose jobs failed in an
+    /// earlier run (Box made no document for them) or whose batch Box refused, with their data as it now is;
+    /// `true` unless set. With `false` they are reported from the journal.
     pub fn retry_failed(mut self, retry: bool) -> Self {
         self.retry_failed = retry;
         self
     }
 
-    /// How long after an intent a missing batch proves that Box did not get it; [`DEFAULT_RECOVERY_GRACE`]
-    /// unless set. Box's job listings may not show a batch right after it was created: a shorter grace than
-    /// that lag could send rows twice.
+    /// How long after an intent (or after the lease of the worker that wrote it ended) a missing batch proves
+    /// that Box did not get it; [`DEFAULT_RECOVERY_GRACE`] unless set. Box's job listings may not show a batch
+    /// right after it was created: a shorter grace than that lag could send rows twice.
     pub fn recovery_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
     }
 
     /// Settles [undecided](Error::Undecided) rows: `row` is one of them (the error names them), and
-    /// `settlement` what you found in Box. Written to the journal before anything is sent.
+    /// `settlement` what you found in Box. Written to the store before anything is sent; giving a settlement
+    /// that is already written again changes nothing.
     pub fn settle(mut self, row: u64, settlement: Settlement) -> Self {
         self.settlements.push((row, settlement));
         self
     }
 
-    /// Counters to read while the run goes (rows submitted, rows done in earlier runs).
+    /// Stops the run when `signal` resolves, cleanly: nothing more is read or sent, a batch request that cannot
+    /// have reached Box yet is marked unsent (one on its way is waited for), batches being followed are left to
+    /// the next run (or given to other workers at once), and the stream ends with what has finished.
+    pub fn stop_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.stop = Some(Stop(signal.boxed()));
+        self
+    }
+
+    /// Counters to read while the run goes (rows submitted, rows done in earlier runs, what is being settled).
     pub fn progress(&self) -> BulkProgress {
         self.progress.clone()
     }
@@ -206,6 +221,9 @@ impl Bulk {
     /// nameable) stream: one [`RowOutcome`] per row, a batch at a time as batches finish (not in input order).
     /// Rows are read, and batches sent, only as the stream is polled; dropping it stops everything (a journal
     /// keeps what was sent).
+    ///
+    /// With a shared [`store`](Self::store), every row is read and checked first and given to the store (refused
+    /// ones reported), then this worker works on the run until every row of it is final.
     ///
     /// Fails at once when the template, folder or output type is blank (the client's own check of a batch
     /// request), the journal cannot be used ([`Error::Journal`]: held by another run, unreadable, another
@@ -222,143 +240,233 @@ impl Bulk {
     /// the journal, the outcomes and the errors know it by. Use it when the input has rows you do not send
     /// (a record that cannot be read), so that a row keeps its index from one run to the next whatever is
     /// fixed before it. Indices must increase; a row whose index does not is refused ([`Error::InvalidInput`]).
-    pub async fn generate_indexed<S, T>(self, rows: S) -> Result<BoxStream<'static, RowOutcome>, Error>
+    pub async fn generate_indexed<S, T>(mut self, rows: S) -> Result<BoxStream<'static, RowOutcome>, Error>
     where
         S: Stream<Item = (u64, String, T)> + Send + 'static,
         T: Serialize,
     {
-        // The settings as the client checks a batch request (one rule, the client's), before any row is read.
-        batch_request(&self.run).document_object("a.pdf".to_owned(), Map::new()).build()?;
-        let journal = self.journal.as_deref().map(|path| Journal::open(path, &self.run)).transpose()?;
-        if let Some(journal) = &journal {
-            settle(&self.client, &self.run, journal, &self.settlements).await?;
-            if let Some(dir) = &self.download_to {
-                remove_partial_downloads(dir);
-            }
-        } else if !self.settlements.is_empty() {
-            return Err(Error::invalid_input("settle", "settlements need the journal of the run"));
-        }
-        // The template's data contract, read once (waiting while Box still reads a new template's tags).
-        let contract = match self.check_rows {
-            true => {
-                let (template, version) = (&self.run.template, self.run.template_version.as_deref());
+        let store = self.open_store()?;
+        self.prepare(&store).await?;
+        let contract = match (self.check_rows, self.contract.take()) {
+            (true, Some(contract)) => Some(contract),
+            (true, None) => {
+                let (template, version) = (&self.settings.template, self.settings.template_version.as_deref());
                 Some(Contract::fetch(&self.client, template, version, self.wait.clone()).await?)
             }
-            false => None,
+            (false, _) => None,
         };
-        let context = Arc::new(Context {
-            client: self.client,
-            run: self.run,
-            journal,
-            download_to: self.download_to,
-            wait: self.wait,
-            retry_failed: self.retry_failed,
-            contract,
-            warnings: Mutex::new(HashMap::new()),
-            grace: self.grace,
-            progress: self.progress,
-            posting: tokio::sync::Mutex::new(()),
-            undecided: Mutex::new(HashMap::new()),
-            resumed: Mutex::new(HashSet::new()),
-            changed: Mutex::new(HashMap::new()),
-            names: Mutex::new(HashSet::new()),
-        });
-        let (batch_size, in_flight) = (self.batch_size, self.batches_in_flight);
-        let run = async move {
-            let resumed = resume(&context).await;
-            let checking = context.clone();
-            let mut next = 0;
-            let mut input = rows
-                .map(move |(index, file_name, data)| {
-                    if index < next {
-                        let reason = format!("row {index} comes after row {}: indices must increase", next - 1);
-                        let error = Error::invalid_input("index", reason);
-                        return Err(Refused { index, file_name, error });
-                    }
-                    next = index + 1;
-                    check(&checking, index, file_name, &data)
-                })
-                .boxed();
-            // The input up to the last row of an unfinished batch, to hold it to the rows as sent (rule 5).
-            let prefix = compare_with_sent(&context, &mut input).await;
-            let following = context.clone();
-            let resumed = futures::stream::iter(resumed)
-                .map(move |(seq, rows, batch)| follow(following.clone(), Some(seq), rows, batch).boxed());
-            let reporting = context.clone();
-            let fresh = futures::stream::iter(prefix)
-                .chain(input)
-                .chunks(batch_size)
-                .map(move |rows| chunk(context.clone(), rows).boxed());
-            resumed.chain(fresh).buffer_unordered(in_flight).flat_map(futures::stream::iter).map(move |mut outcome| {
-                // The contract's warnings for the row, if any.
-                let mut warnings = reporting.warnings.lock().unwrap_or_else(PoisonError::into_inner);
-                outcome.problems = warnings.remove(&outcome.index).unwrap_or_default();
-                outcome
+        let checks = Checks::new(self.download_to.clone(), contract);
+        let shared = self.store.is_some();
+        let (context, stop) = self.context(store, checks, !shared);
+        let mut next = 0;
+        let checking = context.clone();
+        let checked = rows
+            .map(move |(index, file_name, data)| {
+                if index < next {
+                    let reason = format!("row {index} comes after row {}: indices must increase", next - 1);
+                    return Err(Refused { index, file_name, error: Error::invalid_input("index", reason) });
+                }
+                next = index + 1;
+                checking.checks.row(index, file_name, &data)
             })
-        };
-        Ok(futures::stream::once(run).flatten().boxed())
+            .boxed();
+        if shared {
+            return Ok(outcomes(context, None, stop, Some(checked)));
+        }
+        Ok(outcomes(context, Some(Input::new(checked)), stop, None))
+    }
+
+    /// Works on the run a shared store holds ([`Bulk::for_store`]), with other workers, until every row of it
+    /// is final; returns the outcomes of the rows this worker finished (the run's report is the store's).
+    /// Rows whose job failed are sent again first, unless [`retry_failed`](Self::retry_failed) is off.
+    pub async fn work(self) -> Result<BoxStream<'static, RowOutcome>, Error> {
+        let store = self.open_store()?;
+        self.prepare(&store).await?;
+        if self.retry_failed {
+            store.retry_failed().await?;
+        }
+        let checks = Checks::new(self.download_to.clone(), None);
+        let (context, stop) = self.context(store, checks, false);
+        Ok(outcomes(context, None, stop, None))
+    }
+
+    /// The run's store: the shared one, the journal, or a journal in memory.
+    fn open_store(&self) -> Result<Arc<dyn RunStore>, Error> {
+        // The settings as the client checks a batch request (one rule, the client's), before any row is read.
+        let settings = &self.settings;
+        let mut request =
+            box_docgen::BatchRequest::builder(&settings.template, &settings.folder, &settings.output_type);
+        if let Some(version) = &settings.template_version {
+            request = request.template_version(version);
+        }
+        request.document_object("a.pdf".to_owned(), serde_json::Map::new()).build()?;
+        Ok(match (&self.store, &self.journal) {
+            (Some(store), _) if store.settings() != settings => {
+                return Err(Error::invalid_input("store", format!("it holds another run: {:?}", store.settings())));
+            }
+            (Some(store), _) => store.clone(),
+            (None, Some(path)) => Arc::new(Journal::open(path, settings)?),
+            (None, None) => Arc::new(Journal::memory(settings)),
+        })
+    }
+
+    /// What happens before any row: the user's settlements, and the partial downloads a killed run left.
+    async fn prepare(&self, store: &Arc<dyn RunStore>) -> Result<(), Error> {
+        if !self.settlements.is_empty() && self.store.is_none() && self.journal.is_none() {
+            return Err(Error::invalid_input("settle", "settlements need the journal of the run"));
+        }
+        for (row, settlement) in &self.settlements {
+            settle(&self.client, store.as_ref(), *row, settlement).await?;
+        }
+        if let Some(dir) = &self.download_to
+            && (self.store.is_some() || self.journal.is_some())
+        {
+            remove_partial_downloads(dir);
+        }
+        Ok(())
+    }
+
+    fn context(self, store: Arc<dyn RunStore>, checks: Checks, through_input: bool) -> (Arc<Context>, Option<Stop>) {
+        let (stop_sender, stop) = tokio::sync::watch::channel(false);
+        let leases = Leases::new(store.clone(), self.lease, stop);
+        let context = Context::new(
+            self.client,
+            store,
+            self.download_to,
+            self.wait,
+            self.retry_failed,
+            self.grace,
+            self.batch_size,
+            self.batches_in_flight,
+            self.progress,
+            checks,
+            leases,
+            through_input,
+        );
+        let stop = self.stop.map(|Stop(signal)| {
+            Stop(
+                async move {
+                    signal.await;
+                    let _ = stop_sender.send(true);
+                    // Kept alive until the run ends, so that the run never sees the stop's sender gone.
+                    std::future::pending::<()>().await;
+                }
+                .boxed(),
+            )
+        });
+        (Arc::new(context), stop)
     }
 }
 
-/// Writes the user's settlements (before anything else happens). A batch named for rows must be one Box has,
-/// of the run's template and with as many jobs as the rows, and one the journal does not have already.
-async fn settle(client: &Client, run: &Run, journal: &Journal, settlements: &[(u64, Settlement)]) -> Result<(), Error> {
-    for (row, settlement) in settlements {
-        let open = journal
-            .open_intents()
-            .into_iter()
-            .find(|open| open.batch.is_none() && open.intent.rows.iter().any(|planned| planned.index == *row));
-        let Some(open) = open else {
-            // Settled so already (the same command run again): nothing to write.
-            if already_settled(journal, *row, settlement) {
-                continue;
-            }
-            return Err(Error::invalid_input("settle", format!("row {row} is not in an undecided batch")));
-        };
-        match settlement {
-            Settlement::Batch(id) => {
-                let refuse = |why: String| Err(Error::invalid_input("settle", format!("batch {id}: {why}")));
-                if journal.knows_batch(id) {
-                    return refuse("this journal has it for other rows".into());
-                }
-                let jobs: Vec<DocGenJob> = match client.list_batch_jobs(id, Some(1000)).try_collect().await {
-                    Ok(jobs) => jobs,
-                    Err(error) if error.status().is_some_and(|status| status.as_u16() == 404) => {
-                        return refuse("Box has no such batch".into());
-                    }
-                    Err(error) => return Err(error.into()),
-                };
-                let rows = open.intent.rows.len();
-                if jobs.len() != rows {
-                    return refuse(format!("it has {} jobs, and the rows' batch had {rows} documents", jobs.len()));
-                }
-                if let Some(job) = jobs.iter().find(|job| job.template_file.id != run.template) {
-                    return refuse(format!("it is of template {}, not {}", job.template_file.id, run.template));
-                }
-                journal.accepted(open.intent.seq, id)?;
-            }
-            Settlement::NotSent => journal.unsent(open.intent.seq, "settled by the user: not sent")?,
+/// The run as a stream of outcomes: the worker (and, for a shared run being created, the rows given to its
+/// store first) runs only as the stream is polled, and stops when it is dropped.
+fn outcomes(
+    context: Arc<Context>,
+    input: Option<Input>,
+    stop: Option<Stop>,
+    create: Option<crate::input::Rows>,
+) -> BoxStream<'static, RowOutcome> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(context.batch_size.max(1) * 2);
+    let run = async move {
+        if let Some(rows) = create
+            && let Err(error) = give_rows(&context, rows, &sender).await
+        {
+            context.progress.set_error(error);
+            return;
         }
+        let worker = drive(context, input, sender);
+        match stop {
+            // The stop only sets the flag the worker watches (and never ends): the worker ends on its own, cleanly.
+            Some(Stop(stop)) => {
+                tokio::select! {
+                    () = worker => {}
+                    () = stop => {}
+                }
+            }
+            None => worker.await,
+        }
+    };
+    let mut receiver = receiver;
+    let outcomes = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    let run = run.into_stream().filter_map(|()| futures::future::ready(None));
+    futures::stream::select(outcomes, run).boxed()
+}
+
+/// Reads every row of a shared run being created, gives the checked ones to its store (a chunk at a time) and
+/// records and reports the refused ones.
+async fn give_rows(
+    context: &Context,
+    mut rows: crate::input::Rows,
+    sender: &tokio::sync::mpsc::Sender<RowOutcome>,
+) -> Result<(), Error> {
+    const CHUNK: usize = 500;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut refused = Vec::new();
+    while let Some(row) = rows.next().await {
+        match row {
+            Ok(row) => chunk.push(row),
+            Err(row) => {
+                refused.push((row.index, row.file_name.clone(), row.error.to_string()));
+                let _ = sender.send(RowOutcome::error(row.index, row.file_name, Arc::new(row.error))).await;
+            }
+        }
+        if chunk.len() == CHUNK {
+            context.store.add_rows(std::mem::take(&mut chunk)).await?;
+        }
+    }
+    if !chunk.is_empty() {
+        context.store.add_rows(chunk).await?;
+    }
+    if !refused.is_empty() {
+        context.store.refused(refused).await?;
     }
     Ok(())
 }
 
-/// Whether the journal already has `row` as `settlement` says: in that batch, or (not sent) in no open intent.
-fn already_settled(journal: &Journal, row: u64, settlement: &Settlement) -> bool {
-    match (settlement, journal.row(row)) {
-        (Settlement::NotSent, RowState::Free | RowState::Finished { .. }) => true,
-        (Settlement::Batch(id), RowState::Finished { row: finished, .. }) => finished.job.batch.id == *id,
-        (Settlement::Batch(id), RowState::Pending) => journal
-            .open_intents()
-            .iter()
-            .any(|open| open.batch.as_ref() == Some(id) && open.intent.rows.iter().any(|planned| planned.index == row)),
-        _ => false,
+/// Writes one of the user's settlements (before anything else happens). A batch named for rows must be one Box
+/// has, of the run's template and with as many jobs as the rows, and one the store does not have already. A
+/// settlement written already is accepted as done.
+async fn settle(client: &Client, store: &dyn RunStore, row: u64, settlement: &Settlement) -> Result<(), Error> {
+    let Some(intent) = store.undecided_intent(row).await? else {
+        let state = store.rows(vec![row]).await?.into_iter().next();
+        let done = match (settlement, state) {
+            (Settlement::NotSent, Some(RowState::Free | RowState::Finished { .. } | RowState::Failed { .. })) => true,
+            (Settlement::Batch(id), Some(RowState::Finished { row: finished, .. })) => finished.job.batch.id == *id,
+            (Settlement::Batch(id), Some(RowState::Pending { batch_id, .. })) => batch_id.as_ref() == Some(id),
+            _ => false,
+        };
+        if done {
+            return Ok(());
+        }
+        return Err(Error::invalid_input("settle", format!("row {row} is not in an undecided batch")));
+    };
+    if let Settlement::Batch(id) = settlement {
+        let refuse = |why: String| Err(Error::invalid_input("settle", format!("batch {id}: {why}")));
+        if store.known_batches().await?.contains(id) {
+            return refuse("the run has it for other rows".into());
+        }
+        let jobs: Vec<DocGenJob> = match client.list_batch_jobs(id, Some(1000)).try_collect().await {
+            Ok(jobs) => jobs,
+            Err(error) if error.status().is_some_and(|status| status.as_u16() == 404) => {
+                return refuse("Box has no such batch".into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let rows = intent.rows.len();
+        if jobs.len() != rows {
+            return refuse(format!("it has {} jobs, and the rows' batch had {rows} documents", jobs.len()));
+        }
+        let template = &store.settings().template;
+        if let Some(job) = jobs.iter().find(|job| job.template_file.id != *template) {
+            return refuse(format!("it is of template {}, not {template}", job.template_file.id));
+        }
     }
+    store.settle(intent.seq, settlement.clone()).await
 }
 
-/// Removes the partial downloads a killed run left in the run's download directory (the journal's lock says
-/// no other run of it is downloading there).
-fn remove_partial_downloads(dir: &std::path::Path) {
+/// Removes the partial downloads a killed run left in the run's download directory (the journal's lock, or the
+/// directory being this worker's, says no other run of it is downloading there).
+fn remove_partial_downloads(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -371,413 +479,4 @@ fn remove_partial_downloads(dir: &std::path::Path) {
             }
         }
     }
-}
-
-/// What settles an unconfirmed intent, for this run.
-fn lookout<'a>(context: &'a Context, known: &'a HashSet<String>) -> Lookout<'a> {
-    Lookout {
-        client: &context.client,
-        run: &context.run,
-        known,
-        wait: &context.wait,
-        grace: context.grace,
-        progress: &context.progress,
-    }
-}
-
-/// Settles the intents with no batch id (rule 3), and returns the batches to follow again: every intent
-/// accepted and not finished.
-async fn resume(context: &Context) -> Vec<(u64, Vec<Planned>, String)> {
-    let Some(journal) = &context.journal else { return Vec::new() };
-    let _one_post_at_a_time = context.posting.lock().await;
-    for open in journal.open_intents().into_iter().filter(|open| open.batch.is_none()) {
-        let rows: Vec<u64> = open.intent.rows.iter().map(|row| row.index).collect();
-        let known = journal.known_batches();
-        let settled = match lookout(context, &known).find(&open.intent).await {
-            Ok(Found::Batch(id)) => journal.accepted(open.intent.seq, &id),
-            Ok(Found::NotSent) => journal.unsent(open.intent.seq, "no batch of Box's is this intent's"),
-            Ok(Found::Undecided(undecided)) => Err(Error::Undecided(Box::new(undecided))),
-            Err(error) => Err(undecided(rows.clone(), format!("looking for the batch failed: {error}"))),
-        };
-        if let Err(error) = settled {
-            tracing::warn!(rows = %ranges(&rows), %error, "an earlier batch could not be settled");
-            let error = Arc::new(error);
-            let mut undecided = context.undecided.lock().unwrap_or_else(PoisonError::into_inner);
-            undecided.extend(rows.into_iter().map(|row| (row, error.clone())));
-        }
-    }
-    let resumed: Vec<(u64, Vec<Planned>, String)> = journal
-        .open_intents()
-        .into_iter()
-        .filter_map(|open| Some((open.intent.seq, open.intent.rows, open.batch?)))
-        .inspect(|(_, rows, batch)| tracing::info!(batch_id = %batch, rows = rows.len(), "following a batch again"))
-        .collect();
-    let mut rows = context.resumed.lock().unwrap_or_else(PoisonError::into_inner);
-    rows.extend(resumed.iter().flat_map(|(_, planned, _)| planned.iter().map(|row| row.index)));
-    drop(rows);
-    resumed
-}
-
-/// Reads the input up to the last row of the journal's unfinished batches and compares each of those rows
-/// with the row as sent; returns what it read, to be processed as usual. A row that differs (or is refused
-/// now) is recorded in `changed`, so that its batch reports nothing for it (rule 5).
-async fn compare_with_sent(
-    context: &Context,
-    input: &mut BoxStream<'static, Result<Row, Refused>>,
-) -> Vec<Result<Row, Refused>> {
-    let Some(journal) = &context.journal else { return Vec::new() };
-    let open = journal.open_intents();
-    let sent: HashMap<u64, (&Planned, Option<&String>)> = open
-        .iter()
-        .flat_map(|open| open.intent.rows.iter().map(move |row| (row.index, (row, open.batch.as_ref()))))
-        .collect();
-    let Some(last) = sent.keys().max().copied() else { return Vec::new() };
-    let mut prefix = Vec::new();
-    while let Some(item) = input.next().await {
-        let index = match &item {
-            Ok(row) => row.index,
-            Err(refused) => refused.index,
-        };
-        if let Some((planned, batch)) = sent.get(&index) {
-            let differs = match &item {
-                Ok(row) if row.digest == planned.digest => None,
-                Ok(row) => Some(Some(Arc::new(Error::RowChanged(Box::new(RowChanged {
-                    row: index,
-                    file_name: row.name.clone(),
-                    sent_as: planned.name.clone(),
-                    batch_id: batch.cloned(),
-                    job_id: None,
-                }))))),
-                // Reported as refused, with its own error.
-                Err(_) => Some(None),
-            };
-            if let Some(error) = differs {
-                tracing::warn!(row = index, "a row of an unfinished batch differs from the row as sent");
-                context.changed.lock().unwrap_or_else(PoisonError::into_inner).insert(index, error);
-            }
-        }
-        prefix.push(item);
-        if index >= last {
-            break;
-        }
-    }
-    prefix
-}
-
-fn undecided(rows: Vec<u64>, reason: String) -> Error {
-    Error::Undecided(Box::new(Undecided { rows, candidates: Vec::new(), reason }))
-}
-
-/// Checks one row: a file name (that stays inside the download directory and is the run's only one), data
-/// that is a JSON object within Box's limit.
-fn check<T: Serialize>(context: &Context, index: u64, file_name: String, data: &T) -> Result<Row, Refused> {
-    // The outcome names the row: the error says only what is wrong.
-    let refuse = |argument, reason: String| {
-        let error = Error::invalid_input(argument, reason);
-        Err(Refused { index, file_name: file_name.clone(), error })
-    };
-    if file_name.trim().is_empty() {
-        return refuse("generated_file_name", "the file name is blank".into());
-    }
-    if context.download_to.is_some() {
-        if let Err(error) = box_docgen::check_file_name(&file_name) {
-            return refuse("generated_file_name", error.to_string());
-        }
-        let mut names = context.names.lock().unwrap_or_else(PoisonError::into_inner);
-        if !names.insert(file_name.clone()) {
-            return refuse("generated_file_name", "an earlier row has this file name: it would overwrite".into());
-        }
-    }
-    let data = match serde_json::to_value(data) {
-        Ok(Value::Object(data)) => data,
-        Ok(other) => {
-            // The contract's own words for data that is not an object (any template's contract, the empty one
-            // too, says so); quoting the value instead could quote 100 KB of it.
-            let problems = Contract::default().check(&other);
-            return refuse("user_input", problems.into_iter().map(|problem| problem.message).collect());
-        }
-        Err(error) => return refuse("user_input", format!("the data does not serialize to JSON: {error}")),
-    };
-    // The canonical JSON is as long as what is sent (the same text, keys in another order): one serialization
-    // gives the size and the digest.
-    let canonical = digest::canonical_json(&data);
-    if canonical.len() > MAX_DATA_BYTES {
-        let size = canonical.len();
-        return refuse("user_input", format!("the data is {size} bytes of JSON; Box takes at most {MAX_DATA_BYTES}"));
-    }
-    if let Some(contract) = &context.contract {
-        let problems = contract.check_object(&data);
-        if problems.iter().any(|problem| problem.severity == Severity::Error) {
-            let error = Error::Data { row: index, file_name: file_name.clone(), problems };
-            return Err(Refused { index, file_name, error });
-        }
-        if !problems.is_empty() {
-            context.warnings.lock().unwrap_or_else(PoisonError::into_inner).insert(index, problems);
-        }
-    }
-    let digest = digest::row_digest(&file_name, &canonical);
-    Ok(Row { index, name: file_name, data, digest })
-}
-
-/// A chunk of input rows: refused ones and rows known to the journal are reported, the rest sent as a batch.
-async fn chunk(context: Arc<Context>, rows: Vec<Result<Row, Refused>>) -> Vec<RowOutcome> {
-    let mut outcomes = Vec::with_capacity(rows.len());
-    let mut send = Vec::new();
-    let mut earlier = Vec::new();
-    for row in rows {
-        let row = match row {
-            Ok(row) => row,
-            Err(refused) => {
-                outcomes.push(RowOutcome::error(refused.index, refused.file_name, Arc::new(refused.error)));
-                continue;
-            }
-        };
-        let changed = context.changed.lock().unwrap_or_else(PoisonError::into_inner).get(&row.index).cloned();
-        if let Some(error) = changed.flatten() {
-            // Its batch is followed for the row as sent, and reports nothing for this one.
-            outcomes.push(RowOutcome::error(row.index, row.name, error));
-            continue;
-        }
-        if context.resumed.lock().unwrap_or_else(PoisonError::into_inner).contains(&row.index) {
-            // Its batch, followed again, reports it.
-            continue;
-        }
-        let state = context.journal.as_ref().map_or(RowState::Free, |journal| journal.row(row.index));
-        match state {
-            RowState::Free => send.push(row),
-            RowState::Pending => {
-                let undecided =
-                    context.undecided.lock().unwrap_or_else(PoisonError::into_inner).get(&row.index).cloned();
-                let error = undecided.unwrap_or_else(|| {
-                    let reason = format!("row {} is in a batch of this run already", row.index);
-                    Arc::new(Error::invalid_input("rows", reason))
-                });
-                outcomes.push(RowOutcome::error(row.index, row.name, error));
-            }
-            RowState::Finished { row: finished, .. }
-                if finished.job.status == JobStatus::Failed && context.retry_failed =>
-            {
-                send.push(row);
-            }
-            RowState::Finished { name: sent_as, digest: sent, row: finished } if sent != row.digest => {
-                let changed = RowChanged {
-                    row: row.index,
-                    file_name: row.name.clone(),
-                    sent_as,
-                    batch_id: Some(finished.job.batch.id.clone()),
-                    job_id: Some(finished.job.id.clone()),
-                };
-                outcomes.push(RowOutcome::error(row.index, row.name, Arc::new(Error::RowChanged(Box::new(changed)))));
-            }
-            RowState::Finished { row: finished, .. } => earlier.push((row.name, finished)),
-        }
-    }
-    for (name, finished) in earlier {
-        outcomes.push(done_earlier(&context, name, &finished).await);
-    }
-    if !send.is_empty() {
-        outcomes.extend(submit(context, send).await);
-    }
-    outcomes
-}
-
-/// A row an earlier run finished, from the journal; its document is downloaded again if it is missing.
-async fn done_earlier(context: &Context, file_name: String, finished: &Finished) -> RowOutcome {
-    context.progress.add_already_done();
-    let saved: Option<Downloaded> = finished.downloaded.clone();
-    let on_disk = saved.as_ref().and_then(|saved| saved.path.as_ref()).is_some_and(|path| path.is_file());
-    let downloaded = match &context.download_to {
-        Some(dir) if finished.job.status == JobStatus::Completed && !on_disk => {
-            context.client.download_output(&finished.job, dir).await.map(Some).map_err(Error::from)
-        }
-        _ => Ok(saved),
-    };
-    let result = downloaded.map(|downloaded| GeneratedRow { job: finished.job.clone(), downloaded }).map_err(Arc::new);
-    RowOutcome { index: finished.index, file_name, result, already_done: true, problems: Vec::new() }
-}
-
-/// A batch request of the run, with no documents yet.
-fn batch_request(run: &Run) -> box_docgen::BatchRequestBuilder {
-    let request = BatchRequest::builder(&run.template, &run.folder, &run.output_type);
-    match &run.template_version {
-        Some(version) => request.template_version(version),
-        None => request,
-    }
-}
-
-/// Sends rows as one batch (rules 1, 2 and 4), then follows it.
-async fn submit(context: Arc<Context>, rows: Vec<Row>) -> Vec<RowOutcome> {
-    let mut request = batch_request(&context.run);
-    let mut planned = Vec::with_capacity(rows.len());
-    for row in rows {
-        planned.push(Planned { index: row.index, name: row.name.clone(), digest: row.digest });
-        request = request.document_object(row.name, row.data);
-    }
-    let request = match request.build() {
-        Ok(request) => request,
-        Err(error) => return all_failed(planned, error.into()),
-    };
-    let posting = context.posting.lock().await;
-    let sent = post(&context, &request, &planned).await;
-    drop(posting);
-    match sent {
-        Ok((seq, batch)) => {
-            context.progress.add_submitted(planned.len() as u64);
-            follow(context, seq, planned, batch).await
-        }
-        Err(error) => all_failed(planned, error),
-    }
-}
-
-/// How many times one batch's rows are sent when Box is proven not to have them (rule 4).
-const SENDS: u32 = 3;
-
-/// Waits for room under the ceilings, writes the intent, sends the batch and writes its id (rule 1); settles
-/// a request that failed after it may have reached Box (rule 4), and sends again, up to [`SENDS`] times in
-/// all, rows that Box is proven not to have. The caller holds the posting lock (rule 2).
-async fn post(context: &Context, request: &BatchRequest, planned: &[Planned]) -> Result<(Option<u64>, String), Error> {
-    let client = &context.client;
-    let mut sends = 0;
-    loop {
-        sends += 1;
-        // The intent is written once the request may go: a run stopped while it waits for room leaves none.
-        let reservation = client.reserve_batch(request).await;
-        let intent = context.journal.as_ref().map(|journal| journal.intend(planned.to_vec())).transpose()?;
-        let seq = intent.as_ref().map(|intent| intent.seq);
-        let in_flight = intent.as_ref().zip(context.journal.as_ref()).map(|(intent, journal)| InFlight {
-            journal,
-            seq: intent.seq,
-            reservation: &reservation,
-        });
-        let created = client.create_batch_reserved(&reservation, request).await;
-        std::mem::forget(in_flight);
-        let error = match created {
-            Ok(batch) => {
-                tracing::info!(rows = planned.len(), batch_id = %batch.id, "batch accepted");
-                if let (Some(journal), Some(seq)) = (&context.journal, seq) {
-                    // On an error here Box has the batch and the journal does not: the next run finds it (rule 3).
-                    journal.accepted(seq, &batch.id)?;
-                }
-                return Ok((seq, batch.id));
-            }
-            Err(error) => error,
-        };
-        let (Some(journal), Some(intent)) = (&context.journal, intent) else { return Err(error.into()) };
-        if !error.may_have_reached_box() {
-            record_unsent(journal, intent.seq, &error.to_string());
-            return Err(error.into());
-        }
-        // Box may have the batch: find it before anything else is sent.
-        tracing::warn!(%error, "a batch request failed after it may have reached Box: looking for the batch");
-        let known = journal.known_batches();
-        match lookout(context, &known).find(&intent).await {
-            Ok(Found::Batch(id)) => {
-                journal.accepted(intent.seq, &id)?;
-                return Ok((Some(intent.seq), id));
-            }
-            Ok(Found::NotSent) => {
-                record_unsent(journal, intent.seq, &error.to_string());
-                if sends >= SENDS {
-                    return Err(error.into());
-                }
-            }
-            Ok(Found::Undecided(undecided)) => return Err(Error::Undecided(Box::new(undecided))),
-            Err(lookup) => {
-                let rows = planned.iter().map(|row| row.index).collect();
-                let reason = format!("the request failed ({error}), and looking for its batch failed: {lookup}");
-                return Err(self::undecided(rows, reason));
-            }
-        }
-    }
-}
-
-/// An intent whose request is on its way. Dropped with it (the run stopped: a dropped stream, Ctrl-C) while
-/// nothing of the request may have reached Box, it marks the intent unsent at once, so that the next run has
-/// nothing to settle; a request that may have reached Box leaves its intent for the next run to settle.
-/// (Forgotten, not dropped, when the request returns.)
-struct InFlight<'a> {
-    journal: &'a Journal,
-    seq: u64,
-    reservation: &'a BatchReservation,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if !self.reservation.may_have_reached_box() {
-            record_unsent(self.journal, self.seq, "the run stopped before the request reached Box");
-        }
-    }
-}
-
-fn record_unsent(journal: &Journal, seq: u64, why: &str) {
-    if let Err(error) = journal.unsent(seq, why) {
-        // The intent stays open: the next run looks for its batch, finds none, and sends the rows.
-        tracing::warn!(%error, "could not record an unsent batch");
-    }
-}
-
-/// The same error for every row of a batch.
-fn all_failed(rows: Vec<Planned>, error: Error) -> Vec<RowOutcome> {
-    let error = Arc::new(error);
-    rows.into_iter().map(|row| RowOutcome::error(row.index, row.name, error.clone())).collect()
-}
-
-/// A completed job's document, downloaded into `dir`.
-async fn download(client: &Client, job: &DocGenJob, dir: &std::path::Path) -> Result<Option<Downloaded>, Error> {
-    if job.status != JobStatus::Completed {
-        return Ok(None);
-    }
-    Ok(Some(client.download_output(job, dir).await?))
-}
-
-/// Waits for a batch, downloads its documents, writes each row's end to the journal, and reports the rows.
-async fn follow(context: Arc<Context>, seq: Option<u64>, rows: Vec<Planned>, batch_id: String) -> Vec<RowOutcome> {
-    let client = &context.client;
-    let jobs = match client.wait_for_batch(&batch_id, context.wait.clone()).await {
-        Ok(jobs) => jobs,
-        Err(error) => return all_failed(rows, error.into()),
-    };
-    if jobs.len() != rows.len() {
-        let (jobs, documents) = (jobs.len(), rows.len());
-        return all_failed(rows, Error::JobCount { batch_id, jobs, documents });
-    }
-    // Box lists a batch's jobs in the order of its documents.
-    let downloads: Vec<Result<Option<Downloaded>, Error>> = match &context.download_to {
-        None => jobs.iter().map(|_| Ok(None)).collect(),
-        Some(dir) => {
-            // Collected first: an iterator adapter held across the await would make the future not `Send`
-            // (rust-lang/rust#102211).
-            let pending: Vec<_> = jobs.iter().map(|job| download(client, job, dir).boxed()).collect();
-            futures::stream::iter(pending).buffered(4).collect().await
-        }
-    };
-    if let (Some(journal), Some(seq)) = (&context.journal, seq) {
-        let finished = rows
-            .iter()
-            .zip(&jobs)
-            .zip(&downloads)
-            .map(|((row, job), downloaded)| Finished {
-                index: row.index,
-                job: job.clone(),
-                downloaded: downloaded.as_ref().ok().and_then(Option::clone),
-            })
-            .collect();
-        if let Err(error) = journal.done(seq, finished) {
-            tracing::warn!(%error, "could not record a finished batch: the next run follows it again");
-        }
-    }
-    let changed = context.changed.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    rows.into_iter()
-        .zip(jobs)
-        .zip(downloads)
-        // A row whose input differs from the row as sent is reported from the input (rule 5).
-        .filter(|((row, _), _)| !changed.contains_key(&row.index))
-        .map(|((row, job), downloaded)| RowOutcome {
-            index: row.index,
-            file_name: row.name,
-            result: downloaded.map(|downloaded| GeneratedRow { job, downloaded }).map_err(Arc::new),
-            already_done: false,
-            problems: Vec::new(),
-        })
-        .collect()
 }

@@ -66,9 +66,18 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
     if let Some(out_dir) = &args.out {
         bulk = bulk.download_to(out_dir);
     }
+    // Ctrl-C stops the run cleanly (nothing new is sent, a request on its way is answered or marked unsent);
+    // a second one quits at once.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    bulk = bulk.stop_on(async move {
+        let _ = stopped.await;
+    });
     let progress = bulk.progress();
     let outcomes = bulk.generate_indexed(futures::stream::iter(sendable)).await?;
-    let interrupted = run.follow(outcomes, &progress).await?;
+    let interrupted = run.follow(outcomes, &progress, stop).await?;
+    if let Some(error) = progress.error() {
+        return Err(Failure::failed(format!("the run stopped early: {}", crate::chain(error.as_ref()))));
+    }
 
     run.results.sort_by_key(|result| result.row);
     if let Some(path) = &args.results {
@@ -163,15 +172,24 @@ impl Run {
         &mut self,
         mut outcomes: BoxStream<'static, RowOutcome>,
         progress: &BulkProgress,
+        stop: tokio::sync::oneshot::Sender<()>,
     ) -> Result<bool, Failure> {
         let bar = progress_bar(self.total)?;
         bar.inc(self.results.len() as u64);
         let mut ticks = tokio::time::interval(Duration::from_millis(250));
         let mut settling_rows: Option<Vec<u64>> = None;
+        let mut stop = Some(stop);
         let interrupted = loop {
             let outcome = tokio::select! {
                 outcome = outcomes.next() => outcome,
-                _ = tokio::signal::ctrl_c() => break true,
+                _ = tokio::signal::ctrl_c() => match stop.take() {
+                    Some(stop) => {
+                        let _ = stop.send(());
+                        bar.suspend(|| eprintln!("stopping: nothing new is sent (Ctrl-C again to quit at once)"));
+                        continue;
+                    }
+                    None => break true,
+                },
                 _ = ticks.tick() => {
                     let settling = progress.settling();
                     if let Some(settling) = &settling {
@@ -187,7 +205,7 @@ impl Run {
                     continue;
                 }
             };
-            let Some(outcome) = outcome else { break false };
+            let Some(outcome) = outcome else { break stop.is_none() };
             let number = settle::number(outcome.index);
             if self.reported.contains(&number) {
                 // Refused before the run; its batch (sent by an earlier run) reports the row as it was sent.
