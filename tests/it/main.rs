@@ -21,6 +21,7 @@ mod operations;
 mod pacing;
 mod raw_server;
 mod secrets;
+mod store_suite;
 mod support;
 mod tls;
 mod upload;

@@ -152,10 +152,11 @@ struct Held {
     abandoned: VecDeque<u64>,
 }
 
-/// An open, locked journal: the file journal's [`RunStore`]; or the same without a file, for a run that keeps
-/// nothing past its process.
+/// The file journal, a [`RunStore`] for one process at a time ([`Bulk::journal`](crate::Bulk::journal) opens
+/// one; see the module docs for its format); or the same without a file, for a run that keeps nothing past its
+/// process.
 #[derive(Debug)]
-pub(crate) struct Journal {
+pub struct Journal {
     path: PathBuf,
     settings: RunSettings,
     file: Option<Mutex<File>>,
@@ -165,8 +166,10 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal at `path` for a run with `settings`, and locks it.
-    pub(crate) fn open(path: &Path, settings: &RunSettings) -> Result<Self, Error> {
+    /// Opens (or creates) the journal at `path` for a run with `settings`, and locks it: another run (in this
+    /// process or another) gets [`JournalErrorKind::Locked`](crate::JournalErrorKind::Locked) until this one is
+    /// dropped. Everything an earlier process left open is abandoned, for this one to take over.
+    pub fn open(path: &Path, settings: &RunSettings) -> Result<Self, Error> {
         let error = |kind| journal_error(path, kind);
         let invalid = |line, reason: String| error(JournalErrorKind::Invalid { line, reason });
         let mut file = OpenOptions::new()
@@ -240,7 +243,7 @@ impl Journal {
     }
 
     /// A journal kept in memory only: the rules hold within the process, and nothing survives it.
-    pub(crate) fn memory(settings: &RunSettings) -> Self {
+    pub fn memory(settings: &RunSettings) -> Self {
         Self {
             path: PathBuf::new(),
             settings: settings.clone(),
@@ -441,6 +444,11 @@ impl RunStore for Journal {
     }
 
     fn settle(&self, seq: u64, settlement: Settlement) -> StoreFuture<'_, ()> {
+        let unsettled = self.state().open.get(&seq).is_some_and(|open| open.batch.is_none());
+        if !unsettled {
+            // Settled already (the same settlement given again): nothing to write.
+            return Box::pin(async { Ok(()) });
+        }
         let result = match settlement {
             Settlement::Batch(id) => self.write(Line::Batch { seq, id }).map(|()| {
                 // Followed by this run.

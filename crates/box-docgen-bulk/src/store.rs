@@ -32,6 +32,8 @@ use box_docgen::{DocGenJob, Downloaded};
 
 use crate::{Error, Settlement};
 
+pub use crate::journal::Journal;
+
 /// What a store call gives back.
 pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, Error>>;
 

@@ -132,11 +132,57 @@ impl Emit<'_> {
 /// A batch being followed: whether an earlier run sent it, and the outcomes of its rows.
 type Following = BoxFuture<'static, (bool, Vec<RowOutcome>)>;
 
+/// The batches being followed, polled alongside whatever the loop awaits: a batch whose store call is under way
+/// must go on while the loop waits (perhaps for the same store connection). They live in the run's own future:
+/// dropping the run drops them at once, and with them everything they hold (the journal's lock).
+struct Follows {
+    running: FuturesUnordered<Following>,
+    /// Batches that ended while the loop awaited something else, to report.
+    ended: Vec<(bool, Vec<RowOutcome>)>,
+}
+
+impl Follows {
+    fn new() -> Self {
+        Self { running: FuturesUnordered::new(), ended: Vec::new() }
+    }
+
+    fn push(&mut self, following: Following) {
+        self.running.push(following);
+    }
+
+    fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.running.is_empty() && self.ended.is_empty()
+    }
+
+    /// Awaits `work` while the batches go on; those that end wait in `ended`.
+    async fn alongside<T>(&mut self, work: impl Future<Output = T>) -> T {
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                output = &mut work => return output,
+                Some(ended) = self.running.next(), if !self.running.is_empty() => self.ended.push(ended),
+            }
+        }
+    }
+
+    /// The next batch to end: one that ended already, or the next one (`None` when none is followed).
+    async fn next(&mut self) -> Option<(bool, Vec<RowOutcome>)> {
+        match self.ended.pop() {
+            Some(ended) => Some(ended),
+            None => self.running.next().await,
+        }
+    }
+}
+
 /// Runs the worker until the run is done (every row final) or it is told to stop; `input`, for a store that
 /// reads the rows again each run. A failure of the store ends it early, recorded in the progress.
 pub(crate) async fn drive(context: Arc<Context>, mut input: Option<Input>, sender: mpsc::Sender<RowOutcome>) {
     let mut emit = Emit { sender, checks: &context.checks };
-    let mut follows: FuturesUnordered<Following> = FuturesUnordered::new();
+    let mut follows = Follows::new();
     if let Err(error) = turns(&context, &mut input, &mut follows, &mut emit).await {
         tracing::error!(%error, "the run stopped: its store failed");
         context.progress.set_error(error);
@@ -155,21 +201,25 @@ pub(crate) async fn drive(context: Arc<Context>, mut input: Option<Input>, sende
     }
 }
 
-/// The loop (see the module docs).
+/// The loop (see the module docs). Every store call is awaited alongside the batches being followed.
 async fn turns(
     context: &Arc<Context>,
     input: &mut Option<Input>,
-    follows: &mut FuturesUnordered<Following>,
+    follows: &mut Follows,
     emit: &mut Emit<'_>,
 ) -> Result<(), Error> {
     let store = &context.store;
     loop {
+        for (resumed, outcomes) in std::mem::take(&mut follows.ended) {
+            report(resumed, outcomes, input, emit).await;
+        }
         if context.leases.stopping() {
             return Ok(());
         }
         // Rule 3: settled before anything new.
-        if let Some(abandoned) = store.take_over(context.leases.length).await? {
-            take_over(context, abandoned, input, follows, emit).await?;
+        if let Some(abandoned) = follows.alongside(store.take_over(context.leases.length)).await? {
+            let undecided = take_over(context, abandoned, input, follows).await?;
+            emit.all(undecided).await;
             continue;
         }
         if follows.len() >= context.in_flight {
@@ -179,9 +229,9 @@ async fn turns(
             continue;
         }
         if let Some(input) = input.as_mut() {
-            input.feed(context, context.batch_size, emit).await?;
+            follows.alongside(input.feed(context, context.batch_size, emit)).await?;
         }
-        match store.take_turn(context.batch_size, context.leases.length).await? {
+        match follows.alongside(store.take_turn(context.batch_size, context.leases.length)).await? {
             Turn::Rows(lease, rows) => {
                 if let Some(input) = input.as_mut() {
                     input.taken(rows.len());
@@ -193,7 +243,7 @@ async fn turns(
                     loop {
                         tokio::select! {
                             posted = &mut post => break posted,
-                            Some((resumed, outcomes)) = follows.next(), if !follows.is_empty() => {
+                            Some((resumed, outcomes)) = follows.running.next(), if !follows.running.is_empty() => {
                                 report(resumed, outcomes, input, emit).await;
                             }
                         }
@@ -201,7 +251,7 @@ async fn turns(
                 };
                 match posted? {
                     Posted::Batch(intent, batch_id) => {
-                        follows.push(follow(context.clone(), token, intent, batch_id, false))
+                        follows.push(follow(context.clone(), token, intent, batch_id, false));
                     }
                     Posted::Ended(outcomes) => emit.all(outcomes).await,
                     Posted::GivenBack => {}
@@ -228,7 +278,7 @@ async fn turns(
 }
 
 /// The next batch to finish, unless the worker stops first.
-async fn next_or_stop(context: &Context, follows: &mut FuturesUnordered<Following>) -> Option<(bool, Vec<RowOutcome>)> {
+async fn next_or_stop(context: &Context, follows: &mut Follows) -> Option<(bool, Vec<RowOutcome>)> {
     tokio::select! {
         () = context.leases.stopped() => None,
         next = follows.next() => next,
@@ -245,14 +295,14 @@ async fn report(resumed: bool, outcomes: Vec<RowOutcome>, input: &mut Option<Inp
 }
 
 /// Work another worker (or an earlier run) left: an unconfirmed intent is settled by Box's listings before
-/// anything new is sent; an accepted batch is followed.
+/// anything new is sent; an accepted batch is followed. Returns the rows to report now (undecided ones, when
+/// the input does not report them).
 async fn take_over(
     context: &Arc<Context>,
     abandoned: Abandoned,
     input: &mut Option<Input>,
-    follows: &mut FuturesUnordered<Following>,
-    emit: &mut Emit<'_>,
-) -> Result<(), Error> {
+    follows: &mut Follows,
+) -> Result<Vec<RowOutcome>, Error> {
     match abandoned {
         Abandoned::Accepted { lease, intent, batch_id } => {
             tracing::info!(batch_id = %batch_id, rows = intent.rows.len(), "following a batch again");
@@ -266,13 +316,14 @@ async fn take_over(
         Abandoned::Unconfirmed { lease, intent, ended } => {
             context.leases.hold(&lease);
             let token = lease.token;
-            let known = context.store.known_batches().await?;
-            let found = context.leases.keep(token, true, context.lookout(&known).find(&intent, ended)).await;
+            let known = follows.alongside(context.store.known_batches()).await?;
+            let lookout = context.lookout(&known);
+            let found = follows.alongside(context.leases.keep(token, true, lookout.find(&intent, ended))).await;
             let rows: Vec<u64> = intent.rows.iter().map(|row| row.index).collect();
-            let Some(lease) = context.leases.current(token) else { return Ok(()) };
+            let Some(lease) = context.leases.current(token) else { return Ok(Vec::new()) };
             match found {
                 Ok(Ok(Found::Batch(id))) => {
-                    accept(context, &lease, intent.seq, &id).await?;
+                    follows.alongside(accept(context, &lease, intent.seq, &id)).await?;
                     context.progress.add_resumed(rows.len() as u64);
                     if let Some(input) = input.as_mut() {
                         input.expect(&intent.rows, &id);
@@ -280,16 +331,17 @@ async fn take_over(
                     follows.push(follow(context.clone(), token, intent, id, true));
                 }
                 Ok(Ok(Found::NotSent)) => {
-                    context.store.unsent(&lease, Some(intent.seq), "no batch of Box's is this intent's".into()).await?;
-                    context.store.release(&lease).await?;
+                    let why = "no batch of Box's is this intent's".to_owned();
+                    follows.alongside(context.store.unsent(&lease, Some(intent.seq), why)).await?;
+                    follows.alongside(context.store.release(&lease)).await?;
                     context.leases.drop_lease(token);
                 }
                 Ok(Ok(Found::Undecided(undecided))) => {
                     tracing::warn!(rows = %ranges(&rows), "an earlier batch could not be settled");
-                    context.store.undecided(&lease, intent.seq, undecided.clone()).await?;
+                    follows.alongside(context.store.undecided(&lease, intent.seq, undecided.clone())).await?;
                     context.leases.drop_lease(token);
                     if !context.through_input {
-                        emit.all(undecided_outcomes(&intent, undecided)).await;
+                        return Ok(undecided_outcomes(&intent, undecided));
                     }
                 }
                 Ok(Err(lookup)) => {
@@ -302,7 +354,7 @@ async fn take_over(
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .extend(rows.iter().map(|row| (*row, error.clone())));
-                    context.store.release(&lease).await?;
+                    follows.alongside(context.store.release(&lease)).await?;
                     context.leases.drop_lease(token);
                 }
                 Err(Cut::Stopped) => {}
@@ -311,7 +363,7 @@ async fn take_over(
             }
         }
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// Box has the intent `seq` as `batch_id`: written, unless the lease was lost (the taker settles it).

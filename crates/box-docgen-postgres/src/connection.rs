@@ -1,0 +1,135 @@
+//! One connection to PostgreSQL, made again when it is lost. Every call runs in a transaction and is retried,
+//! with backoff and a log line each time, while the database is out of reach (restarting, unreachable, the
+//! connection cut), for at most [`DEFAULT_GIVE_UP_AFTER`](crate::DEFAULT_GIVE_UP_AFTER); every call is written to
+//! be safe to run twice (a commit whose answer was lost is retried).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::time::Instant;
+use tokio_postgres::{Client, Transaction};
+
+use crate::Error;
+
+/// What a call inside a transaction can fail with.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The database, or the connection to it.
+    Database(tokio_postgres::Error),
+    /// The call's own answer (a lease lost, a run that does not exist), not retried.
+    Refused(box_docgen_bulk::Error),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Failure::Database(error)
+    }
+}
+
+/// A reconnecting connection.
+pub(crate) struct Connection {
+    url: String,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    client: tokio::sync::Mutex<Option<Client>>,
+    give_up_after: Duration,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never shown.
+        f.debug_struct("Connection").field("give_up_after", &self.give_up_after).finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection to `url` (connected on first use).
+    pub(crate) fn new(url: &str, give_up_after: Duration) -> Result<Arc<Self>, Error> {
+        // The facade's provider (ring), given explicitly: nothing depends on a process-wide default.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| Error::Tls(error.to_string()))?;
+        let config = rustls_platform_verifier::BuilderVerifierExt::with_platform_verifier(config)
+            .map_err(|error| Error::Tls(error.to_string()))?
+            .with_no_client_auth();
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
+        // The URL is checked now: a typo fails at once rather than after every retry.
+        url.parse::<tokio_postgres::Config>().map_err(|error| Error::Url(error.to_string()))?;
+        Ok(Arc::new(Self { url: url.to_owned(), tls, client: tokio::sync::Mutex::new(None), give_up_after }))
+    }
+
+    async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
+        let (client, connection) = tokio_postgres::connect(&self.url, self.tls.clone()).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(%error, "the connection to PostgreSQL ended");
+            }
+        });
+        Ok(client)
+    }
+
+    /// Runs `call` in a transaction, retrying while the database is out of reach.
+    pub(crate) async fn run<T>(
+        &self,
+        what: &'static str,
+        mut call: impl for<'t> FnMut(&'t Transaction<'t>) -> BoxFuture<'t, Result<T, Failure>> + Send,
+    ) -> Result<T, box_docgen_bulk::Error> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        let mut guard = self.client.lock().await;
+        loop {
+            let attempt = async {
+                if guard.as_ref().is_none_or(Client::is_closed) {
+                    *guard = Some(self.connect().await?);
+                }
+                let Some(client) = guard.as_mut() else { unreachable!("connected above") };
+                let transaction = client.transaction().await?;
+                let output = call(&transaction).await?;
+                transaction.commit().await?;
+                Ok::<T, Failure>(output)
+            };
+            let error = match attempt.await {
+                Ok(output) => return Ok(output),
+                Err(Failure::Refused(error)) => return Err(error),
+                Err(Failure::Database(error)) => error,
+            };
+            if !out_of_reach(&error) {
+                return Err(store_error(what, &error));
+            }
+            *guard = None;
+            if start.elapsed() + delay > self.give_up_after {
+                tracing::error!(call = what, %error, "PostgreSQL stayed out of reach: giving up");
+                return Err(store_error(what, &error));
+            }
+            tracing::warn!(call = what, %error, retry_in_ms = delay.as_millis() as u64, "PostgreSQL is out of reach; trying again");
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+}
+
+fn store_error(what: &str, error: &tokio_postgres::Error) -> box_docgen_bulk::Error {
+    let text = match error.as_db_error() {
+        Some(db) => format!("{what}: {} ({})", db.message(), db.code().code()),
+        None => format!("{what}: {error}"),
+    };
+    box_docgen_bulk::Error::Store(text.into())
+}
+
+/// Whether the error says the database is out of reach for now (so the call goes again) rather than that the
+/// call is wrong: a closed connection, a network error, or a server shutting down, starting or in recovery, a
+/// serialization failure or a deadlock.
+fn out_of_reach(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57P") || code == "40001" || code == "40P01"
+        }
+        // No answer from a server: the connection (or the connecting) failed.
+        None => true,
+    }
+}

@@ -1,0 +1,137 @@
+//! What a run's store says of it: its progress, and each row's result, for anyone (`box-docgen runs`).
+
+use std::collections::BTreeMap;
+
+use box_docgen::{DocGenJob, Downloaded};
+use box_docgen_bulk::store::RunSettings;
+use futures::FutureExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Error;
+use crate::connection::{Connection, Failure};
+
+/// A run and its rows counted by state (`free`, `claimed`, `pending`, `undecided`, `failed`, `refused`,
+/// `finished`).
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// The run's id.
+    pub id: i64,
+    /// Its settings.
+    pub settings: RunSettings,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// Its rows.
+    pub rows: u64,
+    /// Its rows by state.
+    pub states: BTreeMap<String, u64>,
+    /// Whether every row is final (finished, failed, refused or undecided).
+    pub finished: bool,
+}
+
+/// A run, and each row's result.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct RunReport {
+    /// The run.
+    pub run: RunSummary,
+    /// Its rows, by index.
+    pub rows: Vec<RowReport>,
+}
+
+/// One row's result, as the store has it.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct RowReport {
+    /// Its index in the run.
+    pub index: u64,
+    /// The file name it asked for.
+    pub file_name: String,
+    /// Its state (see [`RunSummary`]).
+    pub state: String,
+    /// Its final job, once its batch ended.
+    pub job: Option<DocGenJob>,
+    /// Its document, when the worker that followed it downloaded it.
+    pub downloaded: Option<Downloaded>,
+    /// Box's batch, once known.
+    pub batch_id: Option<String>,
+    /// Why it failed, was refused, or is undecided.
+    pub error: Option<String>,
+    /// For an undecided row, the batches that could hold it.
+    pub candidates: Vec<String>,
+}
+
+const SUMMARIES: &str = "SELECT r.id, r.settings, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+     coalesce(jsonb_object_agg(c.state, c.n) FILTER (WHERE c.state IS NOT NULL), '{}'::jsonb) \
+     FROM box_docgen_runs r LEFT JOIN (SELECT run_id, state, count(*) AS n FROM box_docgen_rows GROUP BY run_id, state) c \
+     ON c.run_id = r.id";
+
+fn summary(row: &tokio_postgres::Row) -> Result<RunSummary, Failure> {
+    let settings: RunSettings = serde_json::from_value(row.get(1))
+        .map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))?;
+    let states: BTreeMap<String, u64> = serde_json::from_value(row.get(3)).unwrap_or_default();
+    let rows = states.values().sum();
+    let finished = ["free", "claimed", "pending"].iter().all(|state| !states.contains_key(*state));
+    Ok(RunSummary { id: row.get(0), settings, created_at: row.get(2), rows, states, finished })
+}
+
+pub(crate) async fn runs(connection: &Connection) -> Result<Vec<RunSummary>, Error> {
+    connection
+        .run("list runs", |transaction| {
+            async move {
+                let rows = transaction.query(&format!("{SUMMARIES} GROUP BY r.id ORDER BY r.id DESC"), &[]).await?;
+                rows.iter().map(summary).collect()
+            }
+            .boxed()
+        })
+        .await
+        .map_err(Error::Store)
+}
+
+pub(crate) async fn report(connection: &Connection, id: i64) -> Result<RunReport, Error> {
+    connection
+        .run("read a run", move |transaction| {
+            async move {
+                let found = transaction.query_opt(&format!("{SUMMARIES} WHERE r.id = $1 GROUP BY r.id"), &[&id]).await?;
+                let Some(found) = found else { return Ok(None) };
+                let run = summary(&found)?;
+                let rows = transaction
+                    .query(
+                        "SELECT w.idx, w.name, w.state, w.job, w.downloaded, i.batch_id, \
+                         coalesce(w.error, CASE WHEN w.state = 'undecided' THEN i.reason END), i.candidates \
+                         FROM box_docgen_rows w LEFT JOIN box_docgen_intents i ON i.run_id = w.run_id AND i.seq = w.seq \
+                         WHERE w.run_id = $1 ORDER BY w.idx",
+                        &[&id],
+                    )
+                    .await?;
+                let rows = rows
+                    .iter()
+                    .map(|row| {
+                        let job = row.get::<_, Option<Value>>(3).and_then(|job| serde_json::from_value(job).ok());
+                        let downloaded =
+                            row.get::<_, Option<Value>>(4).and_then(|value| serde_json::from_value(value).ok());
+                        let candidates = row
+                            .get::<_, Option<Value>>(7)
+                            .and_then(|value| serde_json::from_value(value).ok())
+                            .unwrap_or_default();
+                        RowReport {
+                            index: row.get::<_, i64>(0) as u64,
+                            file_name: row.get(1),
+                            state: row.get(2),
+                            job,
+                            downloaded,
+                            batch_id: row.get(5),
+                            error: row.get(6),
+                            candidates,
+                        }
+                    })
+                    .collect();
+                Ok(Some(RunReport { run, rows }))
+            }
+            .boxed()
+        })
+        .await
+        .map_err(Error::Store)?
+        .ok_or(Error::NoRun(id))
+}
