@@ -37,6 +37,12 @@ pub(crate) enum Command {
     /// Generates a document per row: rows checked first, a journal to resume, documents downloaded and
     /// verified.
     Generate(Box<Generate>),
+    /// Joins a run kept in a shared store (PostgreSQL) and works on it with the other workers until every row
+    /// is final.
+    Work(Box<Work>),
+    /// Runs kept in a shared store: where they stand, and each row's result.
+    #[command(subcommand)]
+    Runs(Runs),
     /// Doc Gen jobs.
     #[command(subcommand)]
     Jobs(Jobs),
@@ -158,21 +164,19 @@ pub(crate) struct Generate {
     /// Send rows without checking them against the template's data contract.
     #[arg(long)]
     pub(crate) no_check: bool,
-    /// Documents per minute, at most (Box's guidance is about 50).
-    #[arg(long, value_name = "N", default_value_t = 50.0)]
-    pub(crate) docs_per_minute: f64,
-    /// Requests per second, at most.
-    #[arg(long, value_name = "N")]
-    pub(crate) max_rps: Option<f64>,
+    #[command(flatten)]
+    pub(crate) pacing: Pacing,
     /// Documents per batch request.
     #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE)]
     pub(crate) batch_size: usize,
-    /// Share the ceilings with every copy given the same Redis URL.
-    #[arg(long, value_name = "URL")]
-    pub(crate) redis: Option<String>,
-    /// How many copies share the Redis ceilings (each takes its share while Redis is down).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "redis")]
-    pub(crate) instances: u32,
+    /// Keep the run in this shared store (postgres://…) instead of a journal: the rows go into it, and other
+    /// machines join with `box-docgen work --store … --run ID`.
+    #[arg(long, value_name = "URL", env = "BOX_DOCGEN_STORE", hide_env_values = true, conflicts_with_all = ["journal", "no_journal"])]
+    pub(crate) store: Option<String>,
+    /// With --store: how long this worker's hold on its work lasts unless renewed (how soon others take over
+    /// the work of a worker that dies).
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64(), requires = "store")]
+    pub(crate) lease: f64,
     /// Settles rows reported unknown (the message names them): ROW=BATCH_ID when that batch holds the row's
     /// batch, ROW=unsent when Box has none. Repeat for several; written to the journal before anything is sent.
     #[arg(long, value_name = "ROW=BATCH_ID|ROW=unsent")]
@@ -181,6 +185,78 @@ pub(crate) struct Generate {
     /// finding none sooner proves nothing.
     #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_RECOVERY_GRACE.as_secs())]
     pub(crate) recovery_grace: u64,
+}
+
+/// The ceilings a run keeps to.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Pacing {
+    /// Documents per minute, at most (Box's guidance is about 50).
+    #[arg(long, value_name = "N", default_value_t = 50.0)]
+    pub(crate) docs_per_minute: f64,
+    /// Requests per second, at most.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_rps: Option<f64>,
+    /// Share the ceilings with every copy given the same Redis URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) redis: Option<String>,
+    /// How many copies share the Redis ceilings (each takes its share while Redis is down).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "redis")]
+    pub(crate) instances: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Work {
+    /// The shared store (postgres://…).
+    #[arg(long, value_name = "URL", env = "BOX_DOCGEN_STORE", hide_env_values = true)]
+    pub(crate) store: String,
+    /// The run to work on (default: the newest one not finished).
+    #[arg(long, value_name = "ID")]
+    pub(crate) run: Option<i64>,
+    /// A local directory to download each document this worker finishes into, verified.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// A file with every row's result, written once the run has ended: CSV when it ends in .csv, JSON lines
+    /// otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) results: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) pacing: Pacing,
+    /// Documents per batch request.
+    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE)]
+    pub(crate) batch_size: usize,
+    /// How long this worker's hold on its work lasts unless renewed.
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64())]
+    pub(crate) lease: f64,
+    /// After a crash, how long after a lease ended the run trusts Box's listings to show a batch it sent.
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_RECOVERY_GRACE.as_secs())]
+    pub(crate) recovery_grace: u64,
+    /// Settles rows reported unknown: ROW=BATCH_ID or ROW=unsent (see `generate --settle`).
+    #[arg(long, value_name = "ROW=BATCH_ID|ROW=unsent")]
+    pub(crate) settle: Vec<String>,
+    /// Do not send again the rows whose jobs failed (a worker that joins sends them again by default).
+    #[arg(long)]
+    pub(crate) no_retry_failed: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Runs {
+    /// Lists the runs in the store, newest first, with where each stands.
+    List {
+        /// The shared store (postgres://…).
+        #[arg(long, value_name = "URL", env = "BOX_DOCGEN_STORE", hide_env_values = true)]
+        store: String,
+    },
+    /// Shows a run: each row's result (one JSON object per row with --json) and where the run stands.
+    Show {
+        /// The run's id.
+        id: i64,
+        /// The shared store (postgres://…).
+        #[arg(long, value_name = "URL", env = "BOX_DOCGEN_STORE", hide_env_values = true)]
+        store: String,
+        /// Also write every row's result to this file: CSV when it ends in .csv, JSON lines otherwise.
+        #[arg(long, value_name = "FILE")]
+        results: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

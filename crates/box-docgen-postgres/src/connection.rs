@@ -27,6 +27,12 @@ impl From<tokio_postgres::Error> for Failure {
     }
 }
 
+/// How long a session may sit idle inside a transaction before the server ends it (and frees its locks).
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(5);
+
+/// How long a statement waits for a lock before it fails (and is tried again).
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A reconnecting connection.
 pub(crate) struct Connection {
     url: String,
@@ -66,6 +72,16 @@ impl Connection {
                 tracing::warn!(%error, "the connection to PostgreSQL ended");
             }
         });
+        // A worker paused in the middle of a transaction (SIGSTOP, a long GC pause, a frozen VM) must not hold
+        // its locks until it wakes up: the server ends such a session, and the others go on. Every transaction
+        // here is a few statements with nothing else awaited in between, so a few seconds idle is never ours.
+        client
+            .batch_execute(&format!(
+                "SET idle_in_transaction_session_timeout = {}; SET lock_timeout = {}",
+                IDLE_IN_TRANSACTION.as_millis(),
+                LOCK_TIMEOUT.as_millis()
+            ))
+            .await?;
         Ok(client)
     }
 
@@ -118,8 +134,9 @@ fn store_error(what: &str, error: &tokio_postgres::Error) -> box_docgen_bulk::Er
 }
 
 /// Whether the error says the database is out of reach for now (so the call goes again) rather than that the
-/// call is wrong: a closed connection, a network error, or a server shutting down, starting or in recovery, a
-/// serialization failure or a deadlock.
+/// call is wrong: a closed connection, a network error, a server shutting down, starting or in recovery, a
+/// serialization failure, a deadlock, a lock held too long (a paused worker's), or this session ended for
+/// sitting idle in a transaction (this worker was the paused one).
 fn out_of_reach(error: &tokio_postgres::Error) -> bool {
     if error.is_closed() {
         return true;
@@ -127,7 +144,7 @@ fn out_of_reach(error: &tokio_postgres::Error) -> bool {
     match error.as_db_error() {
         Some(db) => {
             let code = db.code().code();
-            code.starts_with("08") || code.starts_with("57P") || code == "40001" || code == "40P01"
+            code.starts_with("08") || code.starts_with("57P") || ["40001", "40P01", "55P03", "25P03"].contains(&code)
         }
         // No answer from a server: the connection (or the connecting) failed.
         None => true,

@@ -4,8 +4,10 @@ mod check;
 mod files;
 mod generate;
 mod jobs;
+mod runs;
 mod templates;
 mod webhooks;
+mod work;
 
 use clap::CommandFactory;
 use serde_json::{Map, Value};
@@ -28,6 +30,8 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
             webhooks::verify(&body, &headers, cli.target.demo, out)
         }
         Command::Generate(args) => generate::run(&cli.target, *args, out).await,
+        Command::Work(args) => work::run(&cli.target, *args, out).await,
+        Command::Runs(command) => runs::run(command, out).await,
         command => {
             let connection = connect(&cli.target, |builder| builder).await?;
             match command {
@@ -37,7 +41,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
                 Command::Batches(command) => jobs::batches(&connection, command, out).await,
                 Command::Download(args) => files::download(&connection, args, out).await,
                 Command::Webhooks(command) => webhooks::run(&connection, command, out).await,
-                Command::Completions { .. } | Command::Generate(_) => Ok(()),
+                Command::Completions { .. } | Command::Generate(_) | Command::Work(_) | Command::Runs(_) => Ok(()),
             }
         }
     }

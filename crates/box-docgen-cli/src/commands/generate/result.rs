@@ -24,6 +24,8 @@ pub(crate) enum Status {
     Refused,
     /// Whether Box has it could not be proven: settle it (`--settle`).
     Unknown,
+    /// Not final yet (a shared run other workers are still working on).
+    Pending,
 }
 
 impl Status {
@@ -34,6 +36,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Refused => "refused",
             Status::Unknown => "unknown",
+            Status::Pending => "pending",
         }
     }
 }
@@ -51,6 +54,9 @@ pub(crate) struct RowResult {
     pub(crate) sha1: Option<String>,
     pub(crate) problems: Vec<Problem>,
     pub(crate) error: Option<String>,
+    /// For an unknown row, its group and candidates (to say how to settle it).
+    #[serde(skip)]
+    pub(crate) undecided: Option<box_docgen_bulk::Undecided>,
 }
 
 impl RowResult {
@@ -67,7 +73,50 @@ impl RowResult {
             sha1: None,
             problems: Vec::new(),
             error: Some(error),
+            undecided: None,
         }
+    }
+
+    /// A row as a shared store reports it.
+    pub(crate) fn from_report(row: &box_docgen_postgres::RowReport) -> Self {
+        let mut result = Self::refused(super::settle::number(row.index), row.file_name.clone(), String::new());
+        result.error = row.error.clone();
+        result.status = match row.state.as_str() {
+            "finished" => match row.job.as_ref().map(|job| &job.status) {
+                Some(JobStatus::Completed) => Status::Completed,
+                Some(JobStatus::CompletedWithError) => Status::CompletedWithError,
+                _ => Status::Failed,
+            },
+            "failed" => Status::Failed,
+            "refused" => Status::Refused,
+            "undecided" => Status::Unknown,
+            _ => Status::Pending,
+        };
+        if let Some(job) = &row.job {
+            result.job_id = Some(job.id.clone());
+            result.file_id = job.output_file.as_ref().map(|file| file.id.clone());
+            if result.status != Status::Completed && result.error.is_none() {
+                let errors = job.failures.as_ref().map(|failures| failures.errors.join("; ")).unwrap_or_default();
+                result.error = Some(format!(
+                    "job {} {}{}",
+                    job.id,
+                    job.status,
+                    if errors.is_empty() { String::new() } else { format!(": {errors}") }
+                ));
+            }
+        }
+        if let Some(downloaded) = &row.downloaded {
+            result.path = downloaded.path.clone();
+            result.sha1 = Some(downloaded.sha1.clone());
+        }
+        if result.status == Status::Unknown {
+            result.undecided = Some(box_docgen_bulk::Undecided::new(
+                vec![row.index],
+                row.candidates.clone(),
+                row.error.clone().unwrap_or_default(),
+            ));
+        }
+        result
     }
 
     /// A row's outcome from the run; `describe` words an error for a person (with the tool's row numbers).
@@ -103,7 +152,10 @@ impl RowResult {
                         Status::Refused
                     }
                     Error::InvalidInput { .. } | Error::RowChanged(_) => Status::Refused,
-                    Error::Undecided(_) => Status::Unknown,
+                    Error::Undecided(undecided) => {
+                        result.undecided = Some(undecided.as_ref().clone());
+                        Status::Unknown
+                    }
                     _ => Status::Failed,
                 };
                 result.error = Some(describe(&error));

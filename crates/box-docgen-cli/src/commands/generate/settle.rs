@@ -76,6 +76,18 @@ pub(crate) fn instructions(undecided: &Undecided, command: &str) -> String {
     text
 }
 
+/// Why rows are unknown, for a row's result (the end of the run says how to settle them).
+pub(crate) fn unknown_reason(undecided: &Undecided) -> String {
+    let rows: Vec<u64> = undecided.rows.iter().copied().map(number).collect();
+    let first = rows.first().copied().unwrap_or_default();
+    format!(
+        "Box may have generated {} in a batch whose answer was lost ({}); settle with --settle {first}=BATCH_ID or \
+         --settle {first}=unsent (see the end of the run)",
+        rows_text(&rows),
+        undecided.reason
+    )
+}
+
 /// This process's command line, quoted for a POSIX shell.
 pub(crate) fn this_command() -> String {
     std::env::args().map(|arg| quote(&arg)).collect::<Vec<_>>().join(" ")
