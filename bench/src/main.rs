@@ -10,6 +10,7 @@ mod contract;
 mod download;
 mod load;
 mod server;
+mod store;
 
 use std::hint::black_box;
 use std::process::{Child, Command, Stdio};
@@ -39,6 +40,8 @@ struct Plan {
     shared: (usize, usize, f64),
     /// The data contract: template sections (about 15 tags each), rows per list, checks per round.
     contract: (usize, usize, usize),
+    /// The run store: rows through the file journal and through PostgreSQL.
+    store: usize,
 }
 
 const FULL: Plan = Plan {
@@ -54,6 +57,7 @@ const FULL: Plan = Plan {
     load: ([1_000, 10_000], 500.0),
     shared: (3, 2_000, 150.0),
     contract: (40, 20, 1_000),
+    store: 10_000,
 };
 
 const QUICK: Plan = Plan {
@@ -69,6 +73,7 @@ const QUICK: Plan = Plan {
     load: ([200, 1_000], 500.0),
     shared: (3, 100, 150.0),
     contract: (40, 20, 20),
+    store: 300,
 };
 
 /// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
@@ -120,6 +125,16 @@ fn main() {
         println!("{}", load::report(&runs, LOAD_RPS));
         return;
     }
+    if let [mode, rows] = args.as_slice()
+        && mode == "store"
+    {
+        // `store <rows>`: the run store case alone.
+        match store::run(rows.parse().expect("rows")) {
+            Some(figures) => println!("{}", store::report(&figures)),
+            None => println!("(PostgreSQL is not installed: no run store case)"),
+        }
+        return;
+    }
     if let [mode, sections, lines] = args.as_slice()
         && mode == "contract"
     {
@@ -165,6 +180,10 @@ fn main() {
     report.push_str(&load::shared_report(&shared, LOAD_RPS));
     let (sections, lines, checks) = plan.contract;
     report.push_str(&contract::report(sections, lines, contract::run(sections, lines, checks, plan.rounds)));
+    match store::run(plan.store) {
+        Some(figures) => report.push_str(&store::report(&figures)),
+        None => report.push_str("\n(PostgreSQL is not installed: no run store case)\n"),
+    }
     let _ = server.kill();
     let _ = server.wait();
     println!("{report}");

@@ -17,13 +17,14 @@ use std::time::Instant;
 use crate::bench::{cargo, status};
 
 /// The crates that are published, in dependency order.
-const CRATES: [&str; 8] = [
+const CRATES: [&str; 9] = [
     "box-docgen-codegen",
     "box-docgen-generated",
     "box-docgen",
     "box-docgen-contract",
     "box-docgen-bulk",
     "box-docgen-redis",
+    "box-docgen-postgres",
     "box-docgen-mock",
     "box-docgen-cli",
 ];
@@ -60,7 +61,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
     let manifest = format!(
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
+         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\nbox-docgen-postgres = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
          tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n[patch.crates-io]\n{}\n[workspace]\n",
         patches.replace("path = \"crates/", "path = \"../crates/")
     );

@@ -4,6 +4,7 @@
 //! be safe to run twice (a commit whose answer was lost is retried).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -39,6 +40,9 @@ pub(crate) struct Connection {
     tls: tokio_postgres_rustls::MakeRustlsConnect,
     client: tokio::sync::Mutex<Option<Client>>,
     give_up_after: Duration,
+    /// Transactions committed, and calls tried again, so far.
+    pub(crate) committed: AtomicU64,
+    pub(crate) retried: AtomicU64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -62,7 +66,14 @@ impl Connection {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
         // The URL is checked now: a typo fails at once rather than after every retry.
         url.parse::<tokio_postgres::Config>().map_err(|error| Error::Url(error.to_string()))?;
-        Ok(Arc::new(Self { url: url.to_owned(), tls, client: tokio::sync::Mutex::new(None), give_up_after }))
+        Ok(Arc::new(Self {
+            url: url.to_owned(),
+            tls,
+            client: tokio::sync::Mutex::new(None),
+            give_up_after,
+            committed: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+        }))
     }
 
     async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
@@ -106,7 +117,10 @@ impl Connection {
                 Ok::<T, Failure>(output)
             };
             let error = match attempt.await {
-                Ok(output) => return Ok(output),
+                Ok(output) => {
+                    self.committed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(output);
+                }
                 Err(Failure::Refused(error)) => return Err(error),
                 Err(Failure::Database(error)) => error,
             };
@@ -114,6 +128,7 @@ impl Connection {
                 return Err(store_error(what, &error));
             }
             *guard = None;
+            self.retried.fetch_add(1, Ordering::Relaxed);
             if start.elapsed() + delay > self.give_up_after {
                 tracing::error!(call = what, %error, "PostgreSQL stayed out of reach: giving up");
                 return Err(store_error(what, &error));

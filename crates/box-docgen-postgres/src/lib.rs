@@ -167,4 +167,23 @@ impl Database {
     pub async fn report(&self, id: i64) -> Result<RunReport, Error> {
         report::report(&self.connection, id).await
     }
+
+    /// What this handle (and every store opened through it) asked of the database so far.
+    pub fn statistics(&self) -> Statistics {
+        use std::sync::atomic::Ordering;
+        Statistics {
+            transactions: self.connection.committed.load(Ordering::Relaxed),
+            retries: self.connection.retried.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a [`Database`] handle asked of the database: a measure of the load a worker puts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Statistics {
+    /// Transactions committed (each call is one).
+    pub transactions: u64,
+    /// Calls tried again while the database was out of reach.
+    pub retries: u64,
 }
