@@ -61,12 +61,17 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
     let manifest = format!(
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\nbox-docgen-postgres = \"{version}\"\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
+         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\nbox-docgen-postgres = \"{version}\"\n\
+         # The consumer's own HTTP client, with no TLS of its own choosing: adding box-docgen must not break it.\n\
+         reqwest = {{ version = \"0.13\", default-features = false }}\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
          tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n[patch.crates-io]\n{}\n[workspace]\n",
         patches.replace("path = \"crates/", "path = \"../crates/")
     );
     std::fs::write(consumer.join("Cargo.toml"), manifest).map_err(|e| format!("writing the manifest: {e}"))?;
-    let main = "fn main() {\n    let client = box_docgen::Client::new(\"token\").expect(\"a client\");\n    \
+    // The consumer builds its own reqwest client first, as a service does at start-up: with the facade's default
+    // features this must not panic (reqwest's features are unified over the build).
+    let main = "fn main() {\n    let own = reqwest::Client::new();\n    drop(own);\n    \
+                let client = box_docgen::Client::new(\"token\").expect(\"a client\");\n    \
                 let _bulk = box_docgen_bulk::Bulk::new(&client, \"42\", \"0\", \"pdf\");\n    \
                 let _contract = box_docgen_contract::Contract::from_tags(Vec::new());\n    \
                 let _shared = box_docgen_redis::RedisRateAuthority::builder(\"redis://127.0.0.1:1\");\n    \

@@ -98,6 +98,7 @@ mod worker;
 
 use std::time::Duration;
 
+pub use check::RowChecks;
 pub use error::{Error, JournalError, JournalErrorKind, RowChanged, Undecided};
 pub use outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement, Settling};
 pub use run::Bulk;

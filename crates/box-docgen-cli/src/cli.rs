@@ -105,12 +105,26 @@ pub(crate) enum Templates {
 #[derive(Debug, clap::Args)]
 pub(crate) struct RowsArgs {
     /// The rows: CSV (a header row; `customer.name` and `items[0].price` headers nest), JSON lines, or a JSON
-    /// array.
+    /// array; `-` reads them from standard input.
     #[arg(long, value_name = "FILE")]
     pub(crate) rows: PathBuf,
-    /// The rows' format, when the file's extension does not say (.csv, .json; anything else is JSON lines).
+    /// The rows' format (default: the extension's — .csv, .tsv, .json, .jsonl — or, for any other name and for
+    /// standard input, what the content looks like).
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
+    /// The CSV delimiter: one character, or `tab` (default: the one the header row uses most among , ; and tab).
+    #[arg(long, value_name = "CHAR", value_parser = crate::rows::delimiter)]
+    pub(crate) delimiter: Option<u8>,
+    /// The file's text encoding when it is not UTF-8 (or UTF-16 with a byte-order mark): windows-1252 for Excel
+    /// on Windows, latin1, utf-16le, …
+    #[arg(long, value_name = "NAME")]
+    pub(crate) encoding: Option<String>,
+    /// Refuse the run when the rows have columns (or keys) the template does not read, instead of warning.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Print every row's warnings, not a summary of those that repeat.
+    #[arg(long)]
+    pub(crate) verbose: bool,
     /// The file name of each document, from its data: "Contract {customer.name}.pdf" ({row} is the row's
     /// number). Default: the row's file_name column or field.
     #[arg(long, value_name = "PATTERN")]
@@ -124,6 +138,9 @@ pub(crate) struct Check {
     pub(crate) template: String,
     #[command(flatten)]
     pub(crate) rows: RowsArgs,
+    /// The directory `generate --out` will download into: names must be writable there too.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// The output type of generated documents.
@@ -167,7 +184,7 @@ pub(crate) struct Generate {
     #[command(flatten)]
     pub(crate) pacing: Pacing,
     /// Documents per batch request.
-    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE)]
+    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
     pub(crate) batch_size: usize,
     /// Keep the run in this shared store (postgres://…) instead of a journal: the rows go into it, and other
     /// machines join with `box-docgen work --store … --run ID`.
@@ -175,7 +192,7 @@ pub(crate) struct Generate {
     pub(crate) store: Option<String>,
     /// With --store: how long this worker's hold on its work lasts unless renewed (how soon others take over
     /// the work of a worker that dies).
-    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64(), requires = "store")]
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64(), requires = "store", value_parser = positive)]
     pub(crate) lease: f64,
     /// Settles rows reported unknown (the message names them): ROW=BATCH_ID when that batch holds the row's
     /// batch, ROW=unsent when Box has none. Repeat for several; written to the journal before anything is sent.
@@ -191,16 +208,16 @@ pub(crate) struct Generate {
 #[derive(Debug, clap::Args)]
 pub(crate) struct Pacing {
     /// Documents per minute, at most (Box's guidance is about 50).
-    #[arg(long, value_name = "N", default_value_t = 50.0)]
+    #[arg(long, value_name = "N", default_value_t = 50.0, value_parser = positive)]
     pub(crate) docs_per_minute: f64,
     /// Requests per second, at most.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub(crate) max_rps: Option<f64>,
     /// Share the ceilings with every copy given the same Redis URL.
     #[arg(long, value_name = "URL")]
     pub(crate) redis: Option<String>,
     /// How many copies share the Redis ceilings (each takes its share while Redis is down).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "redis")]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "redis", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) instances: u32,
 }
 
@@ -222,10 +239,10 @@ pub(crate) struct Work {
     #[command(flatten)]
     pub(crate) pacing: Pacing,
     /// Documents per batch request.
-    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE)]
+    #[arg(long, value_name = "N", default_value_t = box_docgen_bulk::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
     pub(crate) batch_size: usize,
     /// How long this worker's hold on its work lasts unless renewed.
-    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64())]
+    #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_LEASE.as_secs_f64(), value_parser = positive)]
     pub(crate) lease: f64,
     /// After a crash, how long after a lease ended the run trusts Box's listings to show a batch it sent.
     #[arg(long, value_name = "SECONDS", default_value_t = box_docgen_bulk::DEFAULT_RECOVERY_GRACE.as_secs())]
@@ -356,4 +373,23 @@ pub(crate) enum Webhooks {
         #[arg(long, value_name = "N")]
         count: Option<usize>,
     },
+}
+
+/// A number that must be more than 0: a ceiling of 0 would mean no ceiling at all in the library, and a
+/// negative one nothing; both are refused rather than read as something else.
+fn positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        Ok(_) => Err("must be more than 0 (leave the option out for the default)".to_owned()),
+        Err(_) => Err(format!("{text:?} is not a number")),
+    }
+}
+
+/// A count of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(value) => Ok(value),
+        Err(_) => Err(format!("{text:?} is not a whole number of 1 or more")),
+    }
 }

@@ -10,6 +10,7 @@ mod connect;
 mod names;
 mod output;
 mod rows;
+mod warnings;
 
 use std::process::ExitCode;
 

@@ -357,6 +357,11 @@ impl RedisRateAuthorityBuilder {
         if !(self.url.starts_with("redis://") || self.url.starts_with("rediss://")) {
             return Err(bad_url("not a redis:// or rediss:// URL"));
         }
+        if self.url.starts_with("rediss://") {
+            // The redis crate asks rustls for its process-wide default provider: one is installed unless there is
+            // one already (which is then kept), so that a build with more than one provider does not panic.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = redis::Client::open(self.url.as_str()).map_err(|_| bad_url("not a usable Redis URL"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))

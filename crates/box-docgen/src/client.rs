@@ -326,9 +326,8 @@ impl ClientBuilder {
     /// Sends requests through this `reqwest::Client` (its timeouts, proxy, TLS and user agent apply). Build it
     /// with `.redirect(reqwest::redirect::Policy::none())`: downloads follow Box's redirect themselves, so that
     /// the download host gets none of the client's headers (reqwest's own redirects keep `As-User` and the
-    /// headers you added). With the `rustls` feature, call
-    /// [`install_tls_provider`](crate::install_tls_provider) before building it (reqwest has no TLS provider of
-    /// its own then).
+    /// headers you added). With the `rustls-ring` feature, call `install_tls_provider` before building it
+    /// (reqwest has no TLS provider of its own then).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -356,7 +355,7 @@ impl ClientBuilder {
             value.set_sensitive(true);
             headers.append(header, value);
         }
-        #[cfg(feature = "rustls")]
+        #[cfg(feature = "rustls-ring")]
         crate::install_tls_provider();
         let http = match self.http {
             Some(http) => http,

@@ -113,8 +113,11 @@
 //!
 //! # TLS
 //!
-//! The default feature `rustls` uses rustls with ring ([`install_tls_provider`] says what that means for a
-//! `reqwest::Client` of your own); `native-tls` uses the platform's TLS instead.
+//! The default feature `rustls` uses rustls with reqwest's own crypto provider (aws-lc-rs): adding this crate
+//! changes nothing for other `reqwest` clients of the process. `rustls-ring` (without default features) uses
+//! ring instead, for a much faster clean build, with one rule: `install_tls_provider` must run before any
+//! `reqwest::Client` of the process is built (this crate's client calls it when it builds its own).
+//! `native-tls` uses the platform's TLS.
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -136,7 +139,7 @@ mod policy;
 pub mod rate;
 mod send;
 mod templates;
-#[cfg(feature = "rustls")]
+#[cfg(feature = "rustls-ring")]
 mod tls;
 mod upload;
 mod wait;
@@ -153,8 +156,8 @@ pub use error::{
 pub use model::*;
 pub use policy::RetryPolicy;
 pub use templates::TemplateTags;
-#[cfg(feature = "rustls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+#[cfg(feature = "rustls-ring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls-ring")))]
 pub use tls::install_tls_provider;
 pub use upload::{Uploaded, UploadedTemplate};
 pub use wait::WaitOptions;

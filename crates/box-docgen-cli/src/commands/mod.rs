@@ -1,4 +1,4 @@
-//! One module per group of commands; this one dispatches, and prepares rows for `check` and `generate`.
+//! One module per group of commands; this one dispatches, and loads rows for `check` and `generate`.
 
 mod check;
 mod files;
@@ -10,13 +10,12 @@ mod webhooks;
 mod work;
 
 use clap::CommandFactory;
-use serde_json::{Map, Value};
 
+use crate::Failure;
 use crate::cli::{Cli, Command, RowsArgs, Webhooks};
 use crate::connect::connect;
 use crate::output::Output;
-use crate::rows::{self, Format};
-use crate::{Failure, names};
+use crate::rows;
 
 /// Runs the command line.
 pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
@@ -47,48 +46,30 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// A row ready to be checked or sent: its number, its file name and data, or why it cannot be.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    pub(crate) number: u64,
-    pub(crate) file_name: String,
-    pub(crate) data: Result<Map<String, Value>, String>,
-}
-
-/// Reads the rows file; CSV cells become numbers where the contract needs numbers; names each row.
-pub(crate) fn prepare(
+/// Reads the rows, names the columns the template does not read (refusing the run with `--strict`), and
+/// prepares each row (numbers typed where the template needs them, a file name).
+pub(crate) fn load(
     args: &RowsArgs,
     contract: &box_docgen_contract::Contract,
     extension: &str,
-) -> Result<Vec<Prepared>, Failure> {
-    let text = std::fs::read_to_string(&args.rows)
-        .map_err(|error| Failure::config(format!("{}: {error}", args.rows.display())))?;
-    let format = args.format.unwrap_or_else(|| Format::of(&args.rows));
-    let rows =
-        rows::read(&text, format).map_err(|error| Failure::config(format!("{}: {error}", args.rows.display())))?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let number = row.number;
-            let mut data = row.data;
-            if format == Format::Csv
-                && let Ok(data) = &mut data
-            {
-                rows::coerce_numbers(contract, data);
-            }
-            let named = match (&args.name, &data) {
-                (Some(pattern), Ok(data)) => names::expand(pattern, number, data),
-                (Some(_), Err(_)) => Ok(format!("row {number}.{extension}")),
-                (None, _) => row.file_name.ok_or_else(|| {
-                    "no file name: give the rows a file_name column or field, or pass --name PATTERN".to_owned()
-                }),
-            };
-            match named {
-                Ok(file_name) => Prepared { number, file_name, data },
-                Err(why) => {
-                    Prepared { number, file_name: format!("row {number}.{extension}"), data: data.and(Err(why)) }
-                }
-            }
-        })
-        .collect())
+) -> Result<Vec<rows::Prepared>, Failure> {
+    let input = rows::read(args)?;
+    let unknown = rows::columns::unknown(&input.rows, contract);
+    if args.strict && !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        return Err(Failure::config(format!("--strict: {}", list.join("; "))));
+    }
+    for column in &unknown {
+        eprintln!("warning: {column}");
+    }
+    Ok(rows::prepare(input.rows, input.format, contract, args.name.as_deref(), extension))
+}
+
+/// Checks that files can be written in `dir` (creating it), before anything is sent.
+pub(crate) fn writable_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    let refuse = |error: std::io::Error| Failure::config(format!("{}: {error}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(refuse)?;
+    let probe = dir.join(format!(".box-docgen-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(refuse)?;
+    std::fs::remove_file(&probe).map_err(refuse)
 }

@@ -57,7 +57,7 @@ pub(super) async fn run(command: Runs, out: Output) -> Result<(), Failure> {
         Runs::Show { id, store, results } => {
             let database = shared::database(&store).await?;
             let (report, rows) = shared::report(&database, id).await?;
-            let follow = Follow::new(report.run.rows, out);
+            let follow = Follow::new(report.run.rows, out, false, false);
             for row in &rows {
                 row.report(out);
             }
@@ -66,12 +66,12 @@ pub(super) async fn run(command: Runs, out: Output) -> Result<(), Failure> {
             }
             let state = if report.run.finished { "finished" } else { "in progress" };
             eprintln!("run {id} ({state})");
-            show(&follow, &rows, report.run.rows)
+            show(follow, &rows, report.run.rows)
         }
     }
 }
 
 /// The summary of a run as the store has it, and its exit status (0 once every row completed).
-fn show(follow: &Follow, rows: &[RowResult], total: u64) -> Result<(), Failure> {
+fn show(follow: Follow, rows: &[RowResult], total: u64) -> Result<(), Failure> {
     follow.finish(rows, total, None, true)
 }

@@ -13,6 +13,16 @@ pub(super) async fn run(connection: &Connection, command: Templates, out: Output
     let client = &connection.client;
     match command {
         Templates::Upload { file, folder } => {
+            // What the user gave that cannot be used is a usage error (exit 2), before any request.
+            if !file.is_file() {
+                return Err(Failure::config(format!("{}: no such file", file.display())));
+            }
+            if !file.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("docx")) {
+                return Err(Failure::config(format!(
+                    "{}: Box Doc Gen templates are Word (.docx) files",
+                    file.display()
+                )));
+            }
             let template = client.upload_template(&file, &folder, connection.wait_options()).await?;
             let upload = &template.upload;
             let summary = json!({
@@ -25,12 +35,11 @@ pub(super) async fn run(connection: &Connection, command: Templates, out: Output
             });
             out.item(&summary, |_| {
                 let what = if upload.new_version { "a new version of" } else { "new" };
-                format!(
-                    "{} ({what} template file, {} tags, SHA-1 {})",
-                    upload.file.id,
-                    template.tags.len(),
-                    upload.sha1
-                )
+                let tags = match template.tags.len() {
+                    1 => "1 tag".to_owned(),
+                    n => format!("{n} tags"),
+                };
+                format!("{} ({what} template file, {tags}, SHA-1 {})", upload.file.id, upload.sha1)
             });
         }
         Templates::List => {

@@ -39,7 +39,8 @@ pub(super) async fn run(target: &Target, args: Work, out: Output) -> Result<(), 
         let _ = stopped.await;
     });
     eprintln!("working on run {id}");
-    let mut follow = Follow::new(total, out);
+    let mut follow = Follow::new(total, out, false, false);
+    follow.ceiling(args.pacing.docs_per_minute);
     let progress = bulk.progress();
     let outcomes = bulk.work().await?;
     let interrupted = follow.outcomes(outcomes, &progress, stop).await?;

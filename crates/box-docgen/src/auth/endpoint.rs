@@ -29,7 +29,7 @@ struct OAuthErrorBody {
 
 impl TokenEndpoint {
     pub(crate) fn new() -> Result<Self, Error> {
-        #[cfg(feature = "rustls")]
+        #[cfg(feature = "rustls-ring")]
         crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))

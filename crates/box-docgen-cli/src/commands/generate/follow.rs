@@ -2,7 +2,7 @@
 //! bar on a terminal, what is being settled, Ctrl-C, and at the end the summary, how to settle unknown rows, and
 //! the exit status.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -11,10 +11,11 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::result::{RowResult, Status};
+use super::result::{ResultsFile, RowResult, Status};
 use super::settle;
 use crate::Failure;
 use crate::output::Output;
+use crate::warnings::Warnings;
 
 /// A run's results as they come, and what is shown of them.
 pub(crate) struct Follow {
@@ -28,20 +29,81 @@ pub(crate) struct Follow {
     /// Undecided groups, once each, to say how to settle them at the end.
     undecided: Vec<Undecided>,
     command: String,
+    /// The next row to print, when rows are printed in input order; rows that finished before it wait.
+    next: Option<u64>,
+    waiting: BTreeMap<u64, usize>,
+    warnings: Warnings,
+    results_file: Option<ResultsFile>,
+    /// The documents-per-minute ceiling, for the time left.
+    ceiling: Option<f64>,
 }
 
 impl Follow {
-    /// A run of `total` rows (as far as this worker knows: 0 for a worker that joins a shared run).
-    pub(crate) fn new(total: u64, out: Output) -> Self {
+    /// A run of `total` rows (as far as this worker knows), printed in input order when `ordered` (a worker
+    /// that joins a shared run prints rows as it finishes them).
+    pub(crate) fn new(total: u64, out: Output, ordered: bool, verbose: bool) -> Self {
         let command = settle::this_command();
-        Self { total, out, results: Vec::new(), reported: HashSet::new(), failed: 0, undecided: Vec::new(), command }
+        Self {
+            total,
+            out,
+            results: Vec::new(),
+            reported: HashSet::new(),
+            failed: 0,
+            undecided: Vec::new(),
+            command,
+            next: ordered.then_some(1),
+            waiting: BTreeMap::new(),
+            warnings: Warnings::new(verbose),
+            results_file: None,
+            ceiling: None,
+        }
+    }
+
+    /// Writes each result to `file` as it comes.
+    pub(crate) fn results_to(&mut self, file: ResultsFile) {
+        self.results_file = Some(file);
+    }
+
+    /// Shows the time left at this documents-per-minute ceiling.
+    pub(crate) fn ceiling(&mut self, documents_per_minute: f64) {
+        self.ceiling = Some(documents_per_minute);
     }
 
     pub(crate) fn record(&mut self, result: RowResult) {
-        result.report(self.out);
+        if let Some(file) = &mut self.results_file {
+            file.append(&result);
+        }
+        if !self.out.json && result.status != Status::Refused {
+            self.warnings.add(result.row, &result.file_name, &result.problems);
+        }
         self.failed += usize::from(!result.succeeded());
         self.reported.insert(result.row);
         self.results.push(result);
+        match &mut self.next {
+            None => self.results.last().into_iter().for_each(|result| result.report(self.out)),
+            Some(_) => {
+                let last = self.results.len() - 1;
+                self.waiting.insert(self.results[last].row, last);
+                self.print_ready();
+            }
+        }
+    }
+
+    /// Prints the rows that are next in input order.
+    fn print_ready(&mut self) {
+        while let Some(next) = self.next
+            && let Some(index) = self.waiting.remove(&next)
+        {
+            self.results[index].report(self.out);
+            self.next = Some(next + 1);
+        }
+    }
+
+    /// Prints the rows still waiting for an earlier one that never came (an interrupted run), in order.
+    fn print_waiting(&mut self) {
+        for (_, index) in std::mem::take(&mut self.waiting) {
+            self.results[index].report(self.out);
+        }
     }
 
     /// Reports each outcome as it comes, with a progress bar on a terminal and a line on stderr when the run
@@ -104,6 +166,7 @@ impl Follow {
             }
         };
         bar.finish_and_clear();
+        self.print_waiting();
         if let Some(error) = progress.error() {
             return Err(Failure::failed(format!("the run stopped early: {}", crate::chain(error.as_ref()))));
         }
@@ -111,8 +174,20 @@ impl Follow {
     }
 
     fn counts(&self, progress: &BulkProgress) -> String {
+        let left = self.total.saturating_sub(self.results.len() as u64);
+        let time = match self.ceiling {
+            // Paced by the ceiling: what is left, at that pace (plus a batch's generation).
+            Some(per_minute) if left > 0 => {
+                let seconds = left as f64 * 60.0 / per_minute;
+                format!(
+                    ", about {} left at {per_minute} documents a minute",
+                    settle::duration_text(std::time::Duration::from_secs_f64(seconds))
+                )
+            }
+            _ => String::new(),
+        };
         format!(
-            "sent {}, completed {}, failed {}, earlier {}",
+            "sent {}, completed {}, failed {}, earlier {}{time}",
             progress.submitted(),
             self.results.len() - self.failed,
             self.failed,
@@ -123,12 +198,17 @@ impl Follow {
     /// The summary on stderr of `results` (this run's, or the whole shared run's), and how to settle unknown
     /// rows; then the exit: success when every row completed, otherwise what a rerun can and cannot do.
     pub(crate) fn finish(
-        &self,
+        mut self,
         results: &[RowResult],
         total: u64,
         place: Option<String>,
         rerun_retries: bool,
     ) -> Result<(), Failure> {
+        self.print_waiting();
+        self.warnings.summarize();
+        if let Some(file) = self.results_file.take() {
+            file.finish(results)?;
+        }
         let count = |status: Status| results.iter().filter(|result| result.status == status).count();
         let already = results.iter().filter(|result| result.already_done).count();
         let pending = count(Status::Pending);
@@ -210,7 +290,7 @@ fn progress_bar(total: u64) -> Result<ProgressBar, Failure> {
         if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(total), target);
     // One line that fits the terminal: the message (the counts) is cut to the width left.
-    let style = ProgressStyle::with_template("[{bar:20}] {pos}/{len} rows, ETA {eta}: {wide_msg}")
+    let style = ProgressStyle::with_template("[{bar:20}] {pos}/{len} rows: {wide_msg}")
         .map_err(|error| Failure::failed(error.to_string()))?;
     bar.set_style(style.progress_chars("=> "));
     bar.set_message("sending the first rows");

@@ -23,7 +23,7 @@ use crate::Failure;
 use crate::cli::{Generate, OutputType, Pacing};
 use crate::connect::{Connection, Target, connect};
 use crate::output::Output;
-pub(crate) use follow::Follow;
+pub(crate) use follow::{Follow, describe};
 pub(crate) use result::{RowResult, write_results};
 pub(crate) use settle::parse as parse_settlements;
 
@@ -35,14 +35,20 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
     };
     // The contract turns CSV cells into numbers where the template needs them; the run checks rows with it.
     let contract = Contract::fetch(&connection.client, &args.template, None, connection.wait_options()).await?;
-    let rows = super::prepare(&args.rows, &contract, extension)?;
+    let rows = super::load(&args.rows, &contract, extension)?;
     let total = rows.len() as u64;
     let settlements = settle::parse(&args.settle, total)?;
+    // Where results go is checked before anything is sent.
     if let Some(out_dir) = &args.out {
-        std::fs::create_dir_all(out_dir).map_err(|error| Failure::config(format!("{}: {error}", out_dir.display())))?;
+        super::writable_dir(out_dir)?;
     }
+    let results_file = args.results.as_deref().map(result::ResultsFile::create).transpose()?;
 
-    let mut follow = Follow::new(total, out);
+    let mut follow = Follow::new(total, out, true, args.rows.verbose);
+    follow.ceiling(args.pacing.docs_per_minute);
+    if let Some(file) = results_file {
+        follow.results_to(file);
+    }
     let mut sendable = Vec::new();
     for row in rows {
         match row.data {
@@ -104,9 +110,6 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
     };
     let mut results = results;
     results.sort_by_key(|result| result.row);
-    if let Some(path) = &args.results {
-        result::write_results(path, &results)?;
-    }
     if interrupted {
         follow.finish(&results, total, place, false).ok();
         return Err(Failure::interrupted(format!("interrupted: {resume}")));

@@ -168,68 +168,136 @@ impl RowResult {
         self.status == Status::Completed
     }
 
-    /// One row: its JSON line with `--json`; otherwise a line on stdout for a row that succeeded (row, status,
-    /// file name, where it is), and one on stderr for a row that did not, with why (and each warning of a row).
+    /// One row on stdout: its JSON line with `--json`; otherwise `row, status, file name, where it is (or why
+    /// not)`, tab-separated. (The contract's warnings go to the run's summary.)
     pub(crate) fn report(&self, out: Output) {
         if out.json {
             out.item(self, |_| String::new());
             return;
         }
-        let row = format!("row {} ({})", self.row, self.file_name);
-        if self.succeeded() {
+        let detail = if self.succeeded() {
             let place = self.path.as_ref().map(|path| path.display().to_string());
-            let place = place.or_else(|| self.file_id.as_ref().map(|id| format!("Box file {id}"))).unwrap_or_default();
-            let status = if self.already_done { "completed (in an earlier run)" } else { self.status.as_str() };
-            println!("{}\t{status}\t{}\t{place}", self.row, self.file_name);
+            place.or_else(|| self.file_id.as_ref().map(|id| format!("Box file {id}"))).unwrap_or_default()
         } else {
-            eprintln!("{row}: {}: {}", self.status.as_str(), self.error.as_deref().unwrap_or_default());
+            self.error.clone().unwrap_or_default()
+        };
+        let status =
+            if self.already_done && self.succeeded() { "completed (in an earlier run)" } else { self.status.as_str() };
+        println!("{}\t{status}\t{}\t{detail}", self.row, self.file_name);
+    }
+}
+
+/// The results file (`--results`): rows are appended to `<FILE>.partial` as they finish (a crash keeps what was
+/// written there), and once the run ends the whole file, in row order, is written to a temporary name and
+/// renamed to `FILE`.
+pub(crate) struct ResultsFile {
+    path: PathBuf,
+    partial: PathBuf,
+    csv: bool,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl ResultsFile {
+    /// Opens `<path>.partial` for writing: a path that cannot be written is refused before anything is sent.
+    pub(crate) fn create(path: &Path) -> Result<Self, Failure> {
+        let csv = path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = std::fs::File::create(&partial)
+            .map_err(|error| Failure::config(format!("--results {}: {error}", path.display())))?;
+        let mut results = Self { path: path.to_owned(), partial, csv, file: std::io::BufWriter::new(file) };
+        if csv {
+            let header = encode_csv(&[], true);
+            results.write(&header);
         }
-        for problem in &self.problems {
-            if self.status != Status::Refused {
-                eprintln!("{row}: {problem}");
-            }
+        Ok(results)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        if let Err(error) = self.file.write_all(bytes).and_then(|()| self.file.flush()) {
+            eprintln!("warning: {}: {error}", self.partial.display());
         }
+    }
+
+    /// Appends a row's result.
+    pub(crate) fn append(&mut self, result: &RowResult) {
+        let bytes = if self.csv {
+            encode_csv(std::slice::from_ref(result), false)
+        } else {
+            encode_lines(std::slice::from_ref(result))
+        };
+        self.write(&bytes);
+    }
+
+    /// Writes every row's result, in row order, to the file's name.
+    pub(crate) fn finish(self, results: &[RowResult]) -> Result<(), Failure> {
+        let Self { path, partial, csv, file } = self;
+        drop(file);
+        write_results_as(&path, results, csv)?;
+        let _ = std::fs::remove_file(partial);
+        Ok(())
     }
 }
 
 /// Every row's result: CSV when the name ends in `.csv`, JSON lines otherwise; written to a temporary name and
 /// renamed, so the file is whole or absent.
 pub(crate) fn write_results(path: &Path, results: &[RowResult]) -> Result<(), Failure> {
-    let io = |error: std::io::Error| Failure::failed(format!("{}: {error}", path.display()));
     let csv = path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
-    let mut bytes = Vec::new();
-    if csv {
-        let mut writer = csv::Writer::from_writer(&mut bytes);
-        let header =
-            ["row", "file_name", "status", "already_done", "job_id", "file_id", "path", "sha1", "problems", "error"];
-        writer.write_record(header).map_err(|error| io(error.into()))?;
-        for result in results {
-            let problems: Vec<String> = result.problems.iter().map(ToString::to_string).collect();
-            let path = result.path.as_ref().map(|path| path.display().to_string());
-            writer
-                .write_record([
-                    result.row.to_string(),
-                    result.file_name.clone(),
-                    result.status.as_str().to_owned(),
-                    result.already_done.to_string(),
-                    result.job_id.clone().unwrap_or_default(),
-                    result.file_id.clone().unwrap_or_default(),
-                    path.unwrap_or_default(),
-                    result.sha1.clone().unwrap_or_default(),
-                    problems.join("; "),
-                    result.error.clone().unwrap_or_default(),
-                ])
-                .map_err(|error| io(error.into()))?;
-        }
-        writer.flush().map_err(io)?;
-    } else {
-        for result in results {
-            bytes.extend(serde_json::to_vec(result).unwrap_or_default());
-            bytes.push(b'\n');
-        }
-    }
+    write_results_as(path, results, csv)
+}
+
+fn write_results_as(path: &Path, results: &[RowResult], csv: bool) -> Result<(), Failure> {
+    let io = |error: std::io::Error| Failure::failed(format!("{}: {error}", path.display()));
+    let bytes = if csv { encode_csv(results, true) } else { encode_lines(results) };
     let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".partial");
+    temporary.push(".tmp");
     std::fs::write(&temporary, bytes).map_err(io)?;
     std::fs::rename(&temporary, path).map_err(io)
+}
+
+fn encode_lines(results: &[RowResult]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for result in results {
+        bytes.extend(serde_json::to_vec(result).unwrap_or_default());
+        bytes.push(b'\n');
+    }
+    bytes
+}
+
+/// CSV records for `results`, after the header when `header`.
+fn encode_csv(results: &[RowResult], header: bool) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    if header {
+        let _ = writer.write_record([
+            "row",
+            "file_name",
+            "status",
+            "already_done",
+            "job_id",
+            "file_id",
+            "path",
+            "sha1",
+            "problems",
+            "error",
+        ]);
+    }
+    for result in results {
+        let problems: Vec<String> = result.problems.iter().map(ToString::to_string).collect();
+        let path = result.path.as_ref().map(|path| path.display().to_string());
+        let _ = writer.write_record([
+            result.row.to_string(),
+            result.file_name.clone(),
+            result.status.as_str().to_owned(),
+            result.already_done.to_string(),
+            result.job_id.clone().unwrap_or_default(),
+            result.file_id.clone().unwrap_or_default(),
+            path.unwrap_or_default(),
+            result.sha1.clone().unwrap_or_default(),
+            problems.join("; "),
+            result.error.clone().unwrap_or_default(),
+        ]);
+    }
+    writer.into_inner().unwrap_or_default()
 }
