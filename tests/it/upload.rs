@@ -188,7 +188,10 @@ async fn an_uploaded_template_is_marked_and_its_tags_waited_for() {
     let mock = MockBox::start().await;
     let client = client(&mock, RetryPolicy::none());
     let dir = tempfile::tempdir().expect("a directory");
-    let path = write(&dir, "Order.docx", b"{{tablerow item in order.lines}}{{item.sku}}{{endtablerow}}");
+    let docx = box_docgen_template::DocxWriter::new()
+        .table(&[&["{{tablerow item in order.lines}}{{item.sku}}{{endtablerow}}"]])
+        .finish();
+    let path = write(&dir, "Order.docx", &docx);
 
     let options = WaitOptions::default().first_interval(Duration::from_millis(1));
     let template = client.upload_template(&path, "0", options).await.expect("uploaded and read");

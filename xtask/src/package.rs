@@ -17,9 +17,10 @@ use std::time::Instant;
 use crate::bench::{cargo, status};
 
 /// The crates that are published, in dependency order.
-const CRATES: [&str; 9] = [
+const CRATES: [&str; 10] = [
     "box-docgen-codegen",
     "box-docgen-generated",
+    "box-docgen-template",
     "box-docgen",
     "box-docgen-contract",
     "box-docgen-bulk",
@@ -61,7 +62,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::create_dir_all(consumer.join("src")).map_err(|e| format!("creating {}: {e}", consumer.display()))?;
     let manifest = format!(
         "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\nbox-docgen-postgres = \"{version}\"\n\
+         [dependencies]\nbox-docgen = \"{version}\"\nbox-docgen-bulk = \"{version}\"\nbox-docgen-contract = \"{version}\"\nbox-docgen-redis = \"{version}\"\nbox-docgen-postgres = \"{version}\"\nbox-docgen-template = \"{version}\"\n\
          # The consumer's own HTTP client, with no TLS of its own choosing: adding box-docgen must not break it.\n\
          reqwest = {{ version = \"0.13\", default-features = false }}\n\n[dev-dependencies]\nbox-docgen-mock = \"{version}\"\nserde_json = \"1\"\n\
          tokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\n\n[patch.crates-io]\n{}\n[workspace]\n",
@@ -75,6 +76,8 @@ pub fn run(root: &Path) -> Result<(), String> {
                 let _bulk = box_docgen_bulk::Bulk::new(&client, \"42\", \"0\", \"pdf\");\n    \
                 let _contract = box_docgen_contract::Contract::from_tags(Vec::new());\n    \
                 let _shared = box_docgen_redis::RedisRateAuthority::builder(\"redis://127.0.0.1:1\");\n    \
+                let docx = box_docgen_template::DocxWriter::new().paragraph(\"{{a.b}}\").finish();\n    \
+                assert_eq!(box_docgen_template::Template::from_docx(&docx).expect(\"a template\").tags().len(), 1);\n    \
                 println!(\"{}\", client.base_url());\n}\n";
     std::fs::write(consumer.join("src/main.rs"), main).map_err(|e| format!("writing main.rs: {e}"))?;
     std::fs::create_dir_all(consumer.join("tests")).map_err(|e| format!("creating the tests folder: {e}"))?;
@@ -117,9 +120,12 @@ fn tool(root: &Path, unpacked: &Path, target_dir: &Path, version: &str) -> Resul
     }
     status(&mut build, "building box-docgen from its package")?;
     let out = target_dir.join("tool-demo");
+    let state = target_dir.join("tool-demo-state");
     let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&state);
     let mut demo = Command::new(target_dir.join("debug/box-docgen"));
-    demo.current_dir(&cli).args(["--demo", "generate", "--template", "42037322", "--folder", "0"]);
+    demo.current_dir(&cli).arg("--demo").arg("--demo-dir").arg(&state);
+    demo.args(["generate", "--template", "42037322", "--folder", "0"]);
     demo.args(["--rows", "demo/rows.csv", "--out"]).arg(&out);
     status(&mut demo, "the packaged box-docgen's main job (--demo)")?;
     println!("the packaged box-docgen builds and runs its main job");

@@ -84,19 +84,23 @@ pub(crate) enum Templates {
         /// The template's file id.
         id: String,
     },
-    /// Lists the tags of a template.
+    /// Lists the tags of a template, as Box lists them (a .docx on disk: read from the file, with every problem
+    /// and where it is).
     Tags {
-        /// The template's file id.
+        /// The template's file id, or a Word document (.docx) on disk, read offline (no credentials).
+        #[arg(value_name = "FILE_ID|PATH")]
         id: String,
     },
     /// Prints sample data with every path the template reads.
     Sample {
-        /// The template's file id.
+        /// The template's file id, or a Word document (.docx) on disk, read offline (no credentials).
+        #[arg(value_name = "FILE_ID|PATH")]
         id: String,
     },
     /// Prints the template's data contract as a JSON Schema (draft 2020-12).
     Schema {
-        /// The template's file id.
+        /// The template's file id, or a Word document (.docx) on disk, read offline (no credentials).
+        #[arg(value_name = "FILE_ID|PATH")]
         id: String,
     },
 }
@@ -133,8 +137,8 @@ pub(crate) struct RowsArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Check {
-    /// The template's file id.
-    #[arg(long, value_name = "FILE_ID")]
+    /// The template's file id, or a Word document (.docx) on disk, read offline (no credentials).
+    #[arg(long, value_name = "FILE_ID|PATH")]
     pub(crate) template: String,
     #[command(flatten)]
     pub(crate) rows: RowsArgs,

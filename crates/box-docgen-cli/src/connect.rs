@@ -1,5 +1,5 @@
 //! Whom the tool talks to: Box with the credentials of the environment (or `--config`), or, with `--demo`
-//! only, the built-in test double seeded with a sample template.
+//! only, the built-in test double (see `demo`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,19 +10,18 @@ use box_docgen_mock::MockBox;
 
 use crate::Failure;
 
-/// The sample template the demo knows, and its id.
-pub(crate) const DEMO_TEMPLATE_ID: &str = "42037322";
-const DEMO_TEMPLATE: &str = include_str!("../demo/Invoice.txt");
-/// The keys the demo's webhook deliveries are signed with.
-pub(crate) const DEMO_KEYS: (&str, &str) = ("demo-primary-key", "demo-secondary-key");
-
 /// Where requests go, from the global options.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct Target {
     /// Run against the built-in test double (on 127.0.0.1, inside this process), which knows the sample template
-    /// 42037322 (loops, images, optional tags); nothing reaches Box.
+    /// 42037322 (loops, images, optional tags) and reads the tags of any .docx you upload; nothing reaches Box.
     #[arg(long, global = true)]
     pub(crate) demo: bool,
+    /// Where the test double keeps what it holds between commands (templates, jobs, files), so that `jobs
+    /// list` or `download --job` find what an earlier command made [default: $XDG_STATE_HOME/box-docgen/demo,
+    /// else ~/.local/state/box-docgen/demo].
+    #[arg(long, global = true, value_name = "DIR", env = "BOX_DOCGEN_DEMO_DIR")]
+    pub(crate) demo_dir: Option<PathBuf>,
     /// A JWT app's JSON configuration file (Developer Console → Generate a Public/Private Keypair).
     #[arg(long, global = true, value_name = "FILE", env = "BOX_CONFIG_FILE", hide_env_values = true)]
     pub(crate) config: Option<PathBuf>,
@@ -57,10 +56,7 @@ pub(crate) async fn connect(
     configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<Connection, Failure> {
     if target.demo {
-        let mock = MockBox::start().await;
-        mock.add_template_text(DEMO_TEMPLATE_ID, "Invoice.docx", DEMO_TEMPLATE)
-            .sign_webhooks(DEMO_KEYS.0, Some(DEMO_KEYS.1))
-            .polls_to_finish(1);
+        let mock = crate::demo::start(target.demo_dir.as_deref()).await?;
         let builder = Client::builder("demo-token").base_url(mock.base_url()).upload_url(mock.upload_url());
         let client = configure(builder).build().map_err(Failure::from)?;
         return Ok(Connection { client, demo: Some(mock) });

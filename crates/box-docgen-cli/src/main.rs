@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod demo;
 mod names;
 mod output;
 mod rows;

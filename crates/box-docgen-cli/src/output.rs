@@ -1,5 +1,8 @@
 //! What goes to stdout: JSON with `--json`, lines for a person otherwise.
 
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 
 /// The output mode of a run.
@@ -12,15 +15,30 @@ impl Output {
     /// One value: as JSON (one line) with `--json`, else as `human` says.
     pub(crate) fn item<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) {
         if self.json {
-            println!("{}", serde_json::to_string(value).unwrap_or_default());
+            line(&serde_json::to_string(value).unwrap_or_default());
         } else {
-            println!("{}", human(value));
+            line(&human(value));
         }
     }
 
     /// A document (a schema, sample data): pretty JSON either way.
     pub(crate) fn document<T: Serialize>(&self, value: &T) {
         let text = if self.json { serde_json::to_string(value) } else { serde_json::to_string_pretty(value) };
-        println!("{}", text.unwrap_or_default());
+        line(&text.unwrap_or_default());
+    }
+}
+
+/// Whether stdout failed once already (said once on stderr).
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// A line on stdout. A reader that went away (`| head`) ends the output, not the work: the command goes on
+/// and its exit status says how it went; any other write error is said once on stderr.
+pub(crate) fn line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{text}").and_then(|()| stdout.flush())
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+        && !FAILED.swap(true, Ordering::Relaxed)
+    {
+        eprintln!("warning: standard output cannot be written ({error}): results are missing from it");
     }
 }

@@ -15,11 +15,16 @@ use serde_json::Value;
 use support::*;
 
 /// An invoice template: a required name and address, a line for VIP customers, an optional note.
-const INVOICE: &str = "Invoice for {{customer.name}}, {{customer.address}}. {{if customer.vip == \"yes\"}}Thank you!{{endif}} {{note :: optional}}";
+fn invoice() -> Vec<u8> {
+    box_docgen_template::DocxWriter::new()
+        .paragraph("Invoice for {{customer.name}}, {{customer.address}}.")
+        .paragraph("{{if customer.vip == \"yes\"}}Thank you!{{endif}} {{note :: optional}}")
+        .finish()
+}
 
 async fn double() -> MockBox {
     let mock = MockBox::start().await;
-    mock.add_template_text("88", "Invoice.docx", INVOICE).polls_to_finish(0);
+    mock.add_template_docx("88", "Invoice.docx", invoice()).polls_to_finish(0);
     mock
 }
 

@@ -19,7 +19,8 @@ async fn the_demo_turns_the_shipped_rows_into_verified_pdfs_and_a_results_file_t
     let out = dir.path().join("out");
     let results = dir.path().join("results.jsonl");
     let rows = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rows.csv");
-    let args = ["--demo", "generate", "--template", "42037322", "--folder", "0", "--rows", rows];
+    let state = dir.path().join("demo").display().to_string();
+    let args = ["--demo", "--demo-dir", &state, "generate", "--template", "42037322", "--folder", "0", "--rows", rows];
     let output = run(
         None,
         &[&args[..], &["--out", &out.display().to_string(), "--results", &results.display().to_string()]].concat(),
@@ -34,7 +35,13 @@ async fn the_demo_turns_the_shipped_rows_into_verified_pdfs_and_a_results_file_t
     assert_eq!(results.len(), 5);
     assert!(results.iter().all(|result| result["status"] == "completed"), "{results:?}");
     assert_results_match_disk(&results);
-    assert_eq!(std::fs::read_dir(&out).expect("the out directory").count(), 5, "the documents, no journal with --demo");
+    let mut written: Vec<String> = std::fs::read_dir(&out)
+        .expect("the out directory")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written.len(), 6, "the documents and the journal: {written:?}");
+    assert_eq!(written[0], ".box-docgen.journal");
     // Human output: one line per document on stdout.
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 5);
 }
@@ -42,7 +49,7 @@ async fn the_demo_turns_the_shipped_rows_into_verified_pdfs_and_a_results_file_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_json_lines_have_every_field_and_refused_rows_are_never_sent() {
     let mock = MockBox::start().await;
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(0);
     let dir = tempfile::tempdir().expect("a directory");
     // Row 2 has no items (a list the loop reads and prints from: its item fields are missing) and a bad image;
     // row 3 is ragged.
@@ -86,7 +93,7 @@ async fn generate_json_lines_have_every_field_and_refused_rows_are_never_sent() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_reads_csv_edge_cases_and_says_what_is_wrong_per_row() {
     let mock = MockBox::start().await;
-    mock.add_template_text("77", "Order.docx", TEMPLATE);
+    mock.add_template_docx("77", "Order.docx", template());
     let dir = tempfile::tempdir().expect("a directory");
     // A BOM, quoted commas and quotes, a newline in a cell, UTF-8, an empty optional cell, a JSON list in a cell,
     // a ragged record.
@@ -127,7 +134,7 @@ async fn every_other_command_against_the_double() {
     mock.polls_to_finish(0).add_finished_job("12345", "9", "Done.pdf");
     let dir = tempfile::tempdir().expect("a directory");
     let template = dir.path().join("Order.docx");
-    std::fs::write(&template, TEMPLATE).expect("written");
+    std::fs::write(&template, support::template()).expect("written");
     let template = template.display().to_string();
     let ok = |output: &Output| assert_eq!(code(output), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
 
@@ -237,7 +244,7 @@ async fn a_run_killed_while_box_was_answering_resumes_and_generates_nothing_twic
     let mock = MockBox::start().await;
     // Jobs stay pending in the first run; the first batch's answer never arrives before the kill (Box carries
     // the batch out, its answer is late).
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(1_000_000);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(1_000_000);
     mock.fail(PostDocgenBatchesV20250::INFO, Fault::SlowBody { delay: Duration::from_secs(600) }, 1);
     let dir = tempfile::tempdir().expect("a directory");
     let rows = rows_csv(dir.path(), 5);
@@ -299,7 +306,7 @@ async fn a_run_killed_while_box_was_answering_resumes_and_generates_nothing_twic
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_cleanly_says_how_to_resume_and_exits_130() {
     let mock = MockBox::start().await;
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(1_000_000);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(1_000_000);
     let dir = tempfile::tempdir().expect("a directory");
     let rows = rows_csv(dir.path(), 2);
     let results = dir.path().join("results.jsonl").display().to_string();
@@ -376,7 +383,7 @@ async fn webhooks_verify_a_saved_delivery_and_listen_for_live_ones() {
 
     // Live: the double signs its deliveries; the listener verifies them and prints each event.
     let mock = MockBox::start().await;
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0).sign_webhooks("live-key", None);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(0).sign_webhooks("live-key", None);
     let mut listener = command(Some(&mock))
         .env("BOX_WEBHOOK_PRIMARY_KEY", "live-key")
         .args(["webhooks", "listen", "--port", "0", "--count", "2", "--json"])
@@ -413,7 +420,7 @@ async fn webhooks_verify_a_saved_delivery_and_listen_for_live_ones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_lines_and_json_arrays_with_file_names_from_the_data() {
     let mock = MockBox::start().await;
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(0);
     let dir = tempfile::tempdir().expect("a directory");
     let row = |name: &str| serde_json::json!({ "customer": { "name": name }, "items": [{ "name": "W", "qty": 1, "price": 2 }], "logo": LOGO });
     // JSON lines: flat objects named by --name; a JSON array of {file_name, data}.
@@ -455,7 +462,7 @@ async fn json_lines_and_json_arrays_with_file_names_from_the_data() {
 async fn on_a_terminal_a_progress_bar_shows_the_counts_then_gives_way_to_the_summary() {
     let mock = MockBox::start().await;
     // Jobs finish on their third read: the run polls for a few seconds, long enough for the bar to be drawn.
-    mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(2);
+    mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(2);
     let dir = tempfile::tempdir().expect("a directory");
     let rows = rows_csv(dir.path(), 3);
     let line = format!("'{BIN}' generate --template 77 --folder 0 --rows '{rows}' --no-journal");

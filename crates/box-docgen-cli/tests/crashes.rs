@@ -39,7 +39,7 @@ struct Scene {
 impl Scene {
     async fn new(naming: Naming) -> Self {
         let mock = MockBox::start().await;
-        mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(0).naming(naming);
+        mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(0).naming(naming);
         let dir = tempfile::tempdir().expect("a directory");
         let rows = rows_csv(dir.path(), ROWS);
         Self { mock, dir, rows }

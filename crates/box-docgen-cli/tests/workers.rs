@@ -32,7 +32,7 @@ struct Cluster {
 impl Cluster {
     async fn new() -> Self {
         let mock = MockBox::start().await;
-        mock.add_template_text("77", "Order.docx", TEMPLATE).polls_to_finish(1);
+        mock.add_template_docx("77", "Order.docx", template()).polls_to_finish(1);
         let server = tokio::task::spawn_blocking(TestServer::start).await.expect("joined").expect("PostgreSQL starts");
         let dir = tempfile::tempdir().expect("a directory");
         let rows = rows_csv(dir.path(), ROWS);

@@ -17,10 +17,10 @@ const DEFAULT_LIMIT: usize = 100;
 pub(crate) struct State {
     pub(crate) files: BTreeMap<String, File>,
     /// Template file ids, in the order they were marked.
-    templates: Vec<String>,
-    batches: BTreeMap<String, Vec<usize>>,
+    pub(crate) templates: Vec<String>,
+    pub(crate) batches: BTreeMap<String, Vec<usize>>,
     pub(crate) jobs: Vec<Job>,
-    next_id: u64,
+    pub(crate) next_id: u64,
     pub(crate) polls_to_finish: u32,
     pub(crate) faults: HashMap<&'static str, VecDeque<Fault>>,
     /// Faults for the download host.
@@ -32,7 +32,11 @@ pub(crate) struct State {
     pub(crate) download_base: String,
     /// Files whose SHA-1 `GET /files/{id}` reports wrongly.
     pub(crate) misreported: HashSet<String>,
-    webhooks: Vec<Value>,
+    pub(crate) webhooks: Vec<Value>,
+    /// Where the state is kept between processes, when it is (see `persist`).
+    pub(crate) kept: Option<crate::persist::Kept>,
+    /// Whether something worth keeping changed since the state was last saved.
+    pub(crate) dirty: bool,
     /// The keys deliveries are signed with: primary, secondary.
     pub(crate) signature_keys: (Option<String>, Option<String>),
     /// Events to deliver, taken by the server after each request.
@@ -71,6 +75,8 @@ impl Default for State {
             download_base: String::new(),
             misreported: HashSet::new(),
             webhooks: Vec::new(),
+            kept: None,
+            dirty: false,
             signature_keys: (None, None),
             outbox: Vec::new(),
             deliveries: Vec::new(),
@@ -87,22 +93,44 @@ impl Default for State {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct File {
     pub(crate) name: String,
     /// The folder it is in (`0` unless generated into another).
     pub(crate) parent: String,
     /// When it was made, as Box writes times.
     pub(crate) created_at: String,
+    /// Kept apart from the rest when the state is kept on disk (see `persist`).
+    #[serde(skip)]
     pub(crate) content: Bytes,
     pub(crate) version_id: String,
     pub(crate) tags: Vec<Tag>,
+    /// The content read as a Word template (what generation fills in); `Err` with why it cannot be one.
+    #[serde(skip, default = "not_read")]
+    pub(crate) template: Result<box_docgen_template::Template, String>,
+    /// Whether the tags were given by the test (`MockBox::add_template_tags`) rather than read from the content.
+    pub(crate) given_tags: bool,
     /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
     /// a new template).
     tags_read: bool,
 }
 
-#[derive(Debug)]
+fn not_read() -> Result<box_docgen_template::Template, String> {
+    Err("not read yet".to_owned())
+}
+
+/// A file's content read as a Word template, and the tags Box would list.
+pub(crate) fn read_template(content: &[u8]) -> (Result<box_docgen_template::Template, String>, Vec<Tag>) {
+    match box_docgen_template::Template::from_docx(content) {
+        Ok(template) => {
+            let tags = template.tags().iter().map(Tag::listed).collect();
+            (Ok(template), tags)
+        }
+        Err(error) => (Err(error.to_string()), Vec::new()),
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Job {
     id: String,
     batch_id: String,
@@ -117,7 +145,8 @@ pub(crate) struct Job {
     output_version_id: String,
     /// The file name its document asked for.
     pub(crate) generated_file_name: String,
-    /// When its batch was accepted (tokio's clock).
+    /// When its batch was accepted (tokio's clock; a job read back from disk is as old as the process).
+    #[serde(skip, default = "tokio::time::Instant::now")]
     created: tokio::time::Instant,
 }
 
@@ -193,17 +222,32 @@ impl State {
         Some(answer)
     }
 
+    /// Adds a Word document with a paragraph for each of these tags, and these tags as its listing.
     pub(crate) fn add_file(&mut self, file_id: &str, name: &str, tags: Vec<Tag>) {
-        let content = Bytes::from(format!("template {name}").into_bytes());
-        self.insert_file(file_id, name, content, tags);
+        let writer =
+            tags.iter().fold(box_docgen_template::DocxWriter::new(), |writer, tag| writer.paragraph(&tag.content));
+        self.insert_file(file_id, name, Bytes::from(writer.finish()), Some(tags));
     }
 
-    /// Adds (or replaces) a file with its bytes and a new version.
-    pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, tags: Vec<Tag>) {
+    /// Adds (or replaces) a file with its bytes and a new version; its tags are read from the content (as a Word
+    /// template) unless given.
+    pub(crate) fn insert_file(&mut self, file_id: &str, name: &str, content: Bytes, given: Option<Vec<Tag>>) {
         let version_id = self.new_id();
         let created_at = self.now();
-        let file =
-            File { name: name.to_owned(), parent: "0".into(), created_at, content, version_id, tags, tags_read: false };
+        let (template, read) = read_template(&content);
+        let given_tags = given.is_some();
+        let tags = given.unwrap_or(read);
+        let file = File {
+            name: name.to_owned(),
+            parent: "0".into(),
+            created_at,
+            content,
+            version_id,
+            tags,
+            template,
+            given_tags,
+            tags_read: false,
+        };
         self.files.insert(file_id.to_owned(), file);
     }
 
@@ -294,6 +338,8 @@ impl State {
             content,
             version_id,
             tags: Vec::new(),
+            template: Err("a generated document".to_owned()),
+            given_tags: false,
             tags_read: false,
         };
         self.files.insert(file_id.to_owned(), file);
@@ -307,6 +353,9 @@ impl State {
     /// Answers one operation. Operations the stand-in does not serve answer 501.
     pub(crate) fn answer(&mut self, call: &Call<'_>) -> Answer {
         let id = call.path_parameters.first().map(String::as_str).unwrap_or_default();
+        if !call.operation.starts_with("get_") && !call.operation.starts_with("options_") {
+            self.dirty = true;
+        }
         let result = match call.operation {
             "post_docgen_templates_v2025.0" => self.create_template(call.body),
             "get_docgen_templates_v2025.0" => {
@@ -469,8 +518,15 @@ impl State {
         // Read as JSON, as the fragment describes it (its shape was checked against the fragment before).
         let request: Value = parse(body)?;
         let id = text(&request, "/file/id");
-        if !self.files.contains_key(&id) {
-            return Err(Answer::not_found("The file"));
+        let file = self.files.get(&id).ok_or_else(|| Answer::not_found("The file"))?;
+        // Box Doc Gen templates are Word documents. What Box answers for another file, or for a document with
+        // malformed tags, is not documented: the stand-in refuses both with 400, saying why.
+        if !file.name.to_ascii_lowercase().ends_with(".docx") {
+            let message = format!("Box Doc Gen templates are Word documents (.docx); {:?} is not one", file.name);
+            return Err(Answer::error(400, "bad_request", &message));
+        }
+        if let (Err(why), false) = (&file.template, file.given_tags) {
+            return Err(Answer::error(400, "bad_request", &format!("{:?} cannot be a template: {why}", file.name)));
         }
         self.mark_template(&id);
         Ok(Answer::json(201, json!({ "file": { "id": id, "type": "file" } })))
@@ -480,6 +536,7 @@ impl State {
         self.known_template(id)?;
         let Some(file) = self.files.get_mut(id) else { return Err(Answer::not_found("The file")) };
         if !std::mem::replace(&mut file.tags_read, true) {
+            self.dirty = true;
             return Ok(Answer::json(202, json!({ "message": "Processing tags for this file." })));
         }
         let tags = file.tags.iter().map(Tag::json).collect();
@@ -496,6 +553,7 @@ impl State {
         }
         let tags = self.files.get(&template_id).map(|file| file.tags.clone()).unwrap_or_default();
         let template_name = self.files.get(&template_id).map(|file| file.name.clone()).unwrap_or_default();
+        let template = self.files.get(&template_id).and_then(|file| file.template.as_ref().ok().cloned());
         let folder_id = text(&request, "/destination_folder/id");
         let output_type = text(&request, "/output_type");
         let template_version_id = match request.pointer("/file_version/id").and_then(Value::as_str) {
@@ -525,19 +583,26 @@ impl State {
                 generated_file_name: generated_file_name.clone(),
                 created: tokio::time::Instant::now(),
             };
-            let mut lines = vec![generated_file_name.clone()];
-            lines.extend(user_input.iter().map(|(key, value)| format!("{key}: {value}")));
-            // Box prints a tag whose data is missing as written.
-            lines.extend(missing.iter().map(|tag| tag.content.clone()));
+            let lines = match &template {
+                Some(template) => crate::render::render(template, &data),
+                // Tags a test gave without a document to fill: the data, and the tags printed raw.
+                None => {
+                    let mut lines = vec![generated_file_name.clone()];
+                    lines.extend(user_input.iter().map(|(key, value)| format!("{key}: {value}")));
+                    lines.extend(missing.iter().map(|tag| tag.content.clone()));
+                    lines
+                }
+            };
+            let content = match output_type.as_str() {
+                "docx" => {
+                    lines.iter().fold(box_docgen_template::DocxWriter::new(), |w, line| w.paragraph(line)).finish()
+                }
+                _ => crate::pdf::document(&lines),
+            };
             let output_file_id = job.output_file_id.clone();
             jobs.push(self.jobs.len());
             self.jobs.push(job);
-            self.insert_output(
-                &output_file_id,
-                &generated_file_name,
-                &folder_id,
-                Bytes::from(crate::pdf::document(&lines)),
-            );
+            self.insert_output(&output_file_id, &generated_file_name, &folder_id, Bytes::from(content));
             self.announce(&template_name, &folder_id, &output_file_id);
         }
         self.batches.insert(batch_id.clone(), jobs);
@@ -556,6 +621,8 @@ impl State {
         let job = &mut self.jobs[index];
         let reads = job.reads;
         job.reads += 1;
+        // A job's status changes on its first reads only.
+        self.dirty |= reads <= polls_to_finish;
         let done = reads >= polls_to_finish;
         let status = match (&job.failure, done) {
             (_, false) if reads == 0 => "submitted",

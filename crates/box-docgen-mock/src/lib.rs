@@ -8,8 +8,10 @@
 //! download host on another port that honours `Range`), and Box's typed error bodies (404 `not_found`, 401,
 //! 400). An upload host ([`MockBox::upload_url`]) takes files as Box's does: the pre-check, multipart uploads
 //! checked against their `content-md5`, a taken name answered 409 with the file in the way, new versions, and
-//! upload sessions (parts checked against their `digest`, a commit against the whole file's); an uploaded
-//! file's tags are read from its text. Faults can be injected per operation (429 with `Retry-After`, 5xx,
+//! upload sessions (parts checked against their `digest`, a commit against the whole file's). Templates are Word
+//! documents, as in Box: an uploaded `.docx`'s tags are read from it (`box-docgen-template`), and each generated
+//! document (a PDF, or a Word document for `output_type: docx`) is the template's text with the row's data
+//! filled in (text only: no layout, fonts or images). Faults can be injected per operation (429 with `Retry-After`, 5xx,
 //! a dropped connection, a body cut off midway, a slow body, damaged upload content), and every request is
 //! recorded.
 //!
@@ -45,6 +47,8 @@ mod limit;
 mod multipart;
 mod naming;
 mod pdf;
+mod persist;
+mod render;
 mod server;
 mod tags;
 mod upload;
@@ -172,8 +176,7 @@ impl MockBox {
         let ((api, api_address), (download, download_address)) = (bind().await, bind().await);
         let (upload, upload_address) = bind().await;
         let download_url = format!("http://{download_address}");
-        let mut state = State::default();
-        state.download_base = download_url.clone();
+        let state = State { download_base: download_url.clone(), ..State::default() };
         let state = Arc::new(Mutex::new(state));
         let servers = [
             tokio::spawn(server::serve(api, state.clone(), server::Host::Api)),
@@ -213,8 +216,27 @@ impl MockBox {
     /// Adds (or replaces) a file with these bytes, as a new version; `GET /files/{id}` reports their size and
     /// SHA-1, and the download host serves them.
     pub fn add_file_content(&self, file_id: &str, name: &str, content: impl Into<Bytes>) -> &Self {
-        self.state().insert_file(file_id, name, content.into(), Vec::new());
+        self.state().insert_file(file_id, name, content.into(), None);
         self
+    }
+
+    /// Keeps the stand-in's state (files, templates, batches, jobs, webhooks) in `dir` from now on, first reading
+    /// what an earlier process kept there: a tool can then play Box across commands (`box-docgen --demo`).
+    /// The state is saved after each request that changed it, through temporary files renamed into place; the
+    /// directory is locked for as long as the stand-in runs. Call it before adding anything.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` cannot be created or read, holds a state this version cannot read, or is used by another
+    /// process (`ErrorKind::WouldBlock`).
+    pub fn keep_state_in(&self, dir: &std::path::Path) -> std::io::Result<&Self> {
+        self.state().keep_in(dir)?;
+        Ok(self)
+    }
+
+    /// Whether the stand-in has a file with this id.
+    pub fn has_file(&self, file_id: &str) -> bool {
+        self.state().files.contains_key(file_id)
     }
 
     /// The bytes of a file (a generated document: a small PDF), as the download host serves them.
@@ -248,8 +270,11 @@ impl MockBox {
         self
     }
 
+    /// The state, for a change: marked to be saved (when it is kept) with the next request.
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.dirty = true;
+        state
     }
 
     /// Adds a file that can be marked as a template (`POST /docgen_templates`), with text tags reading these
@@ -290,23 +315,34 @@ impl MockBox {
         self
     }
 
-    /// Adds a file that is already a template, with `text` as its content and the tags read from it, as for a
-    /// file uploaded to the stand-in: `{{customer.name}}` is a text tag, `{{tablerow item in products}}` a loop
-    /// (inside it `{{item.price}}` reads `products.price`), `{{if …}}` a condition, `{{a * b}}` arithmetic,
-    /// `{{logo :: image}}` an image.
+    /// Adds a Word document that is already a template; its tags are read from it as Box reads them
+    /// (`box-docgen-template`: the body, tables, text boxes, headers, footers, images' alternative text), and
+    /// generation fills its text in.
     ///
     /// ```
     /// use box_docgen_mock::MockBox;
+    /// use box_docgen_template::DocxWriter;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let mock = MockBox::start().await;
-    /// mock.add_template_text("42", "Invoice.docx", "{{tablerow item in lines}}{{item.sku}}{{endtablerow}}");
+    /// let docx = DocxWriter::new()
+    ///     .paragraph("Order for {{customer.name}}")
+    ///     .table(&[&["{{tablerow line in lines}}{{line.sku}}", "{{line.qty}}{{endtablerow}}"]])
+    ///     .finish();
+    /// mock.add_template_docx("42", "Order.docx", docx);
     /// # }
     /// ```
-    pub fn add_template_text(&self, file_id: &str, name: &str, text: &str) -> &Self {
+    ///
+    /// # Panics
+    ///
+    /// When the document is not a template Box could read (the message says why and where): a test's own
+    /// mistake.
+    pub fn add_template_docx(&self, file_id: &str, name: &str, docx: impl Into<Bytes>) -> &Self {
         let mut state = self.state();
-        let tags = tags::from_text(text);
-        state.insert_file(file_id, name, Bytes::from(text.to_owned()), tags);
+        state.insert_file(file_id, name, docx.into(), None);
+        if let Some(Err(why)) = state.files.get(file_id).map(|file| &file.template) {
+            panic!("{name} is not a template Box could read: {why}");
+        }
         state.mark_template(file_id);
         self
     }

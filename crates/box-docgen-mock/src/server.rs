@@ -103,6 +103,7 @@ async fn handle(
                 }
             },
         };
+        state.save_if_changed();
         let outbox = std::mem::take(&mut state.outbox);
         if !outbox.is_empty() {
             tokio::spawn(deliver_webhooks(state_handle.clone(), outbox, state.signature_keys.clone()));

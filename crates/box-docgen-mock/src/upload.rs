@@ -1,7 +1,7 @@
 //! Box's upload host: the pre-check, simple uploads and new versions (multipart), and upload sessions (parts
 //! with their SHA-1, commit with the whole file's). A name already in the folder answers 409 with the file in
 //! `context_info.conflicts`; content that does not match its `content-md5` or `digest` answers 400 `bad_digest`.
-//! An uploaded file's tags are read from its content (see [`crate::tags::from_text`]).
+//! An uploaded file's tags are read from its content, a Word document (`box-docgen-template`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -92,8 +92,7 @@ impl State {
 
     /// Stores a file or a new version, with the tags its content holds; Box's answer (`Files`).
     fn store(&mut self, id: &str, name: &str, folder_id: &str, content: Bytes, status: u16) -> Answer {
-        let tags = crate::tags::from_text(&String::from_utf8_lossy(&content));
-        self.insert_file(id, name, content, tags);
+        self.insert_file(id, name, content, None);
         if let Some(file) = self.files.get_mut(id) {
             file.parent = folder_id.to_owned();
         }

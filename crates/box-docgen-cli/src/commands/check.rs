@@ -1,9 +1,10 @@
 //! `check`: every row against everything `generate` would refuse it for (the same checks: the template's data
 //! contract, Box's 100 KB, file names Box cannot hold, a name two rows have, names `--name` builds, and with
-//! `--out` names that cannot be written there), nothing sent.
+//! `--out` names that cannot be written there), nothing sent. The template is Box's (its tags read through the
+//! API) or a Word document on disk (read offline, with no credentials).
 
 use box_docgen_bulk::RowChecks;
-use box_docgen_contract::{Contract, Problem};
+use box_docgen_contract::Problem;
 use serde::Serialize;
 
 use crate::Failure;
@@ -23,8 +24,9 @@ struct Verdict<'a> {
     error: Option<String>,
 }
 
-pub(super) async fn run(connection: &Connection, args: Check, out: Output) -> Result<(), Failure> {
-    let contract = Contract::fetch(&connection.client, &args.template, None, connection.wait_options()).await?;
+/// Checks the rows against the template in Box (through `connection`), or against a Word document on disk.
+pub(super) async fn run(connection: Option<&Connection>, args: Check, out: Output) -> Result<(), Failure> {
+    let contract = super::templates::contract(connection, &args.template).await?;
     if let Some(dir) = &args.out {
         super::writable_dir(dir)?;
     }
@@ -59,10 +61,10 @@ pub(super) async fn run(connection: &Connection, args: Check, out: Output) -> Re
             out.item(&verdict, |_| String::new());
         } else {
             if let Some(error) = &verdict.error {
-                println!("row {} ({}): refused: {error}", verdict.row, verdict.file_name);
+                crate::output::line(&format!("row {} ({}): refused: {error}", verdict.row, verdict.file_name));
             }
             for problem in &verdict.problems {
-                println!("row {} ({}): {problem}", verdict.row, verdict.file_name);
+                crate::output::line(&format!("row {} ({}): {problem}", verdict.row, verdict.file_name));
             }
         }
     }

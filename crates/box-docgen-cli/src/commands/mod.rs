@@ -31,11 +31,14 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Generate(args) => generate::run(&cli.target, *args, out).await,
         Command::Work(args) => work::run(&cli.target, *args, out).await,
         Command::Runs(command) => runs::run(command, out).await,
+        // A Word document on disk needs no Box.
+        Command::Templates(command) if templates::offline_for(&command) => templates::offline(command, out),
+        Command::Check(args) if templates::is_local(&args.template) => check::run(None, args, out).await,
         command => {
             let connection = connect(&cli.target, |builder| builder).await?;
             match command {
                 Command::Templates(command) => templates::run(&connection, command, out).await,
-                Command::Check(args) => check::run(&connection, args, out).await,
+                Command::Check(args) => check::run(Some(&connection), args, out).await,
                 Command::Jobs(command) => jobs::run(&connection, command, out).await,
                 Command::Batches(command) => jobs::batches(&connection, command, out).await,
                 Command::Download(args) => files::download(&connection, args, out).await,
@@ -62,7 +65,18 @@ pub(crate) fn load(
     for column in &unknown {
         eprintln!("warning: {column}");
     }
-    Ok(rows::prepare(input.rows, input.format, contract, args.name.as_deref(), extension))
+    let prepared = rows::prepare(input.rows, input.format, contract, args.name.as_deref(), extension);
+    // A Word document named .pdf (or the other way round) is a trap for whoever opens it.
+    let other = if extension == "pdf" { ".docx" } else { ".pdf" };
+    let mismatched = prepared.iter().filter(|row| row.file_name.to_ascii_lowercase().ends_with(other)).count();
+    if mismatched > 0 {
+        eprintln!(
+            "warning: {mismatched} of {} rows name a {other} file, but the documents are {extension} (--type); the \
+             names are sent as they are",
+            prepared.len()
+        );
+    }
+    Ok(prepared)
 }
 
 /// Checks that files can be written in `dir` (creating it), before anything is sent.

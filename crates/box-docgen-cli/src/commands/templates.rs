@@ -1,6 +1,10 @@
-//! `templates …`: upload from disk, list, show, delete, tags, sample data, schema.
+//! `templates …`: upload from disk, list, show, delete, tags, sample data, schema; tags, sample data and schema
+//! of a Word document on disk too, read offline (`box-docgen-template`).
+
+use std::path::Path;
 
 use box_docgen_contract::Contract;
+use box_docgen_template::Template;
 use futures::TryStreamExt;
 use serde_json::json;
 
@@ -8,6 +12,56 @@ use crate::Failure;
 use crate::cli::Templates;
 use crate::connect::Connection;
 use crate::output::Output;
+
+/// Whether a template argument names a file on disk rather than a template in Box: Box's file ids are digits,
+/// anything else is a path.
+pub(crate) fn is_local(argument: &str) -> bool {
+    argument.is_empty() || !argument.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A Word document on disk, read as Box reads a template; what cannot be used is a usage error (exit 2) with
+/// every problem and where it is.
+pub(crate) fn read_local(path: &Path) -> Result<Template, Failure> {
+    let bytes = std::fs::read(path).map_err(|error| Failure::config(format!("{}: {error}", path.display())))?;
+    Template::from_docx(&bytes).map_err(|error| Failure::config(format!("{}: {error}", path.display())))
+}
+
+/// The data contract of a template: from Box's tags, or from a Word document on disk.
+pub(crate) async fn contract(connection: Option<&Connection>, template: &str) -> Result<Contract, Failure> {
+    match connection {
+        Some(connection) if !is_local(template) => {
+            Ok(Contract::fetch(&connection.client, template, None, connection.wait_options()).await?)
+        }
+        _ => Ok(Contract::from_tags(read_local(Path::new(template))?.tags())),
+    }
+}
+
+/// Whether the command reads a Word document on disk (`tags`, `sample` or `schema` of a path).
+pub(super) fn offline_for(command: &Templates) -> bool {
+    match command {
+        Templates::Tags { id } | Templates::Sample { id } | Templates::Schema { id } => is_local(id),
+        _ => false,
+    }
+}
+
+/// `templates tags|sample|schema PATH`: a Word document on disk, with no connection.
+pub(super) fn offline(command: Templates, out: Output) -> Result<(), Failure> {
+    match command {
+        Templates::Tags { id } => print_tags(read_local(Path::new(&id))?.tags(), out),
+        Templates::Sample { id } => out.document(&Contract::from_tags(read_local(Path::new(&id))?.tags()).sample()),
+        Templates::Schema { id } => {
+            out.document(&Contract::from_tags(read_local(Path::new(&id))?.tags()).json_schema());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn print_tags(tags: Vec<box_docgen::DocGenTag>, out: Output) {
+    for tag in tags {
+        out.item(&tag, |tag| format!("{}\t{}\t{}", tag.tag_type, tag.tag_content, tag.json_paths.join(",")));
+    }
+}
 
 pub(super) async fn run(connection: &Connection, command: Templates, out: Output) -> Result<(), Failure> {
     let client = &connection.client;
@@ -56,17 +110,9 @@ pub(super) async fn run(connection: &Connection, command: Templates, out: Output
             client.delete_template(&id).await?;
             out.item(&json!({ "deleted": id }), |_| format!("{id} is no longer a template (the file stays)"));
         }
-        Templates::Tags { id } => {
-            for tag in client.wait_for_tags(&id, None, connection.wait_options()).await? {
-                out.item(&tag, |tag| format!("{}\t{}\t{}", tag.tag_type, tag.tag_content, tag.json_paths.join(",")));
-            }
-        }
-        Templates::Sample { id } => out.document(&contract(connection, &id).await?.sample()),
-        Templates::Schema { id } => out.document(&contract(connection, &id).await?.json_schema()),
+        Templates::Tags { id } => print_tags(client.wait_for_tags(&id, None, connection.wait_options()).await?, out),
+        Templates::Sample { id } => out.document(&contract(Some(connection), &id).await?.sample()),
+        Templates::Schema { id } => out.document(&contract(Some(connection), &id).await?.json_schema()),
     }
     Ok(())
-}
-
-async fn contract(connection: &Connection, id: &str) -> Result<Contract, Failure> {
-    Ok(Contract::fetch(&connection.client, id, None, connection.wait_options()).await?)
 }

@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 
 use crate::Failure;
 use crate::cli::Webhooks;
-use crate::connect::{Connection, DEMO_KEYS};
+use crate::connect::Connection;
+use crate::demo::KEYS as DEMO_KEYS;
 use crate::output::Output;
 
 pub(super) async fn run(connection: &Connection, command: Webhooks, out: Output) -> Result<(), Failure> {

@@ -12,9 +12,14 @@ use serde_json::Value;
 pub const BIN: &str = env!("CARGO_BIN_EXE_box-docgen");
 pub const LOGO: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-/// A template with a loop, a number, an optional tag and an image.
-pub const TEMPLATE: &str = "{{customer.name}} {{customer.note :: optional}}{{tablerow item in items}}{{item.name}} \
-                        {{item.qty * item.price}}{{endtablerow}}{{logo :: image}}";
+/// A Word template with a loop, a number, an optional tag and an image (6 tags).
+pub fn template() -> Vec<u8> {
+    box_docgen_template::DocxWriter::new()
+        .paragraph("{{customer.name}} {{customer.note :: optional}}")
+        .table(&[&["{{tablerow item in items}}{{item.name}}", "{{item.qty * item.price}}{{endtablerow}}"]])
+        .image("{{logo}}")
+        .finish()
+}
 
 /// The tool against `mock` with an access token, and nothing else of the caller's environment about Box.
 pub fn command(mock: Option<&MockBox>) -> tokio::process::Command {
@@ -23,7 +28,14 @@ pub fn command(mock: Option<&MockBox>) -> tokio::process::Command {
 
 /// `command` with the environment the tool gets (see [`command`]).
 pub fn with_environment(mut command: tokio::process::Command, mock: Option<&MockBox>) -> tokio::process::Command {
-    for name in ["BOX_ACCESS_TOKEN", "BOX_CLIENT_ID", "BOX_CLIENT_SECRET", "BOX_ENTERPRISE_ID", "BOX_CONFIG_FILE"] {
+    for name in [
+        "BOX_ACCESS_TOKEN",
+        "BOX_CLIENT_ID",
+        "BOX_CLIENT_SECRET",
+        "BOX_ENTERPRISE_ID",
+        "BOX_CONFIG_FILE",
+        "BOX_DOCGEN_DEMO_DIR",
+    ] {
         command.env_remove(name);
     }
     command.env("NO_COLOR", "1").kill_on_drop(true);

@@ -64,7 +64,7 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
         .contract(contract)
         .retry_failed(true)
         .recovery_grace(Duration::from_secs(args.recovery_grace));
-    let journal = journal_path(&args, connection.demo.is_some());
+    let journal = journal_path(&args);
     let mut database = None;
     if let Some(url) = &args.store {
         let shared = shared::database(url).await?;
@@ -140,17 +140,14 @@ pub(crate) async fn connect_paced(target: &Target, pacing: &Pacing) -> Result<Co
     .await
 }
 
-/// The journal: `--journal`, or beside the documents (`--out`), or beside the rows; none with `--no-journal`
-/// or, unless asked, with `--demo` (whose Box lives only as long as the run).
-fn journal_path(args: &Generate, demo: bool) -> Option<PathBuf> {
+/// The journal: `--journal`, or beside the documents (`--out`), or beside the rows; none with `--no-journal`.
+/// (With `--demo` too: the test double keeps its state between commands, as Box does.)
+fn journal_path(args: &Generate) -> Option<PathBuf> {
     if args.no_journal {
         return None;
     }
     if let Some(journal) = &args.journal {
         return Some(journal.clone());
-    }
-    if demo {
-        return None;
     }
     Some(match &args.out {
         Some(out) => out.join(".box-docgen.journal"),

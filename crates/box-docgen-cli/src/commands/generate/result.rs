@@ -183,7 +183,7 @@ impl RowResult {
         };
         let status =
             if self.already_done && self.succeeded() { "completed (in an earlier run)" } else { self.status.as_str() };
-        println!("{}\t{status}\t{}\t{detail}", self.row, self.file_name);
+        crate::output::line(&format!("{}\t{status}\t{}\t{detail}", self.row, self.file_name));
     }
 }
 
