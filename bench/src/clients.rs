@@ -39,9 +39,8 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(base_url: &str) -> Self {
-        // The floor gets the facade's reqwest settings, so the difference is what the facade adds (its TLS
-        // provider too: reqwest has none of its own with the facade's `rustls` feature).
-        box_docgen::install_tls_provider();
+        // The floor gets the facade's reqwest settings, so the difference is what the facade adds (the facade's
+        // default `rustls` feature gives reqwest its own TLS provider, which both use).
         let raw = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(60))

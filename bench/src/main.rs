@@ -11,6 +11,7 @@ mod download;
 mod load;
 mod server;
 mod store;
+mod template;
 
 use std::hint::black_box;
 use std::process::{Child, Command, Stdio};
@@ -42,6 +43,8 @@ struct Plan {
     contract: (usize, usize, usize),
     /// The run store: rows through the file journal and through PostgreSQL.
     store: usize,
+    /// The Word template read offline: pages, tags.
+    template: (usize, usize),
 }
 
 const FULL: Plan = Plan {
@@ -58,6 +61,7 @@ const FULL: Plan = Plan {
     shared: (3, 2_000, 150.0),
     contract: (40, 20, 1_000),
     store: 10_000,
+    template: (200, 2_000),
 };
 
 const QUICK: Plan = Plan {
@@ -74,6 +78,7 @@ const QUICK: Plan = Plan {
     shared: (3, 100, 150.0),
     contract: (40, 20, 20),
     store: 300,
+    template: (200, 2_000),
 };
 
 /// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
@@ -143,6 +148,14 @@ fn main() {
         println!("{}", contract::report(sections, lines, contract::run(sections, lines, 1_000, 11)));
         return;
     }
+    if let [mode, pages, tags] = args.as_slice()
+        && mode == "template"
+    {
+        // `template <pages> <tags>`: the Word template case alone.
+        let (pages, tags) = (pages.parse().expect("pages"), tags.parse().expect("tags"));
+        println!("{}", template::report(&template::run(pages, tags, 11)));
+        return;
+    }
     if let [mode, kind, n] = args.as_slice()
         && mode == "requests"
     {
@@ -180,6 +193,8 @@ fn main() {
     report.push_str(&load::shared_report(&shared, LOAD_RPS));
     let (sections, lines, checks) = plan.contract;
     report.push_str(&contract::report(sections, lines, contract::run(sections, lines, checks, plan.rounds)));
+    let (pages, tags) = plan.template;
+    report.push_str(&template::report(&template::run(pages, tags, plan.rounds)));
     match store::run(plan.store) {
         Some(figures) => report.push_str(&store::report(&figures)),
         None => report.push_str("\n(PostgreSQL is not installed: no run store case)\n"),
