@@ -105,3 +105,23 @@ async fn a_malformed_or_missing_template_is_a_usage_error_that_says_where() {
     assert_eq!(code(&not_word), Some(2));
     assert!(String::from_utf8_lossy(&not_word.stderr).contains("not a Word document"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
+    let dir = tempfile::tempdir().expect("a directory");
+    // More output than a pipe holds (64 KiB), so the tool writes after `head` is gone.
+    let text: Vec<String> = (0..5_000).map(|n| format!("{{{{section{n}.field{n}.value}}}}")).collect();
+    let docx = box_docgen_template::DocxWriter::new().paragraph(&text.join(" ")).finish();
+    let path = dir.path().join("Big.docx");
+    std::fs::write(&path, docx).expect("written");
+    let script = format!("\"{BIN}\" templates tags \"{}\" | head -n 1; exit ${{PIPESTATUS[0]}}", path.display());
+    let output = with_environment(tokio::process::Command::new("bash"), None)
+        .args(["-c", &script])
+        .output()
+        .await
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+}
