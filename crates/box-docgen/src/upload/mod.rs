@@ -82,7 +82,9 @@ impl Client {
     /// let client = Client::builder("token").base_url(mock.base_url()).upload_url(mock.upload_url()).build()?;
     /// let dir = tempfile::tempdir().expect("a directory");
     /// let path = dir.path().join("Invoice.docx");
-    /// std::fs::write(&path, "Dear {{customer.name}},").expect("written");
+    /// // A Word document, as Box requires of a template (the test double refuses anything else).
+    /// let docx = box_docgen_template::DocxWriter::new().paragraph("Dear {{customer.name}},").finish();
+    /// std::fs::write(&path, docx).expect("written");
     ///
     /// let first = client.upload_file(&path, "0").await?;
     /// let again = client.upload_file(&path, "0").await?;
@@ -141,7 +143,9 @@ impl Client {
     /// let client = Client::builder("token").base_url(mock.base_url()).upload_url(mock.upload_url()).build()?;
     /// let dir = tempfile::tempdir().expect("a directory");
     /// let path = dir.path().join("Invoice.docx");
-    /// std::fs::write(&path, "Dear {{customer.name}},").expect("written");
+    /// // A Word document, as Box requires of a template (the test double refuses anything else).
+    /// let docx = box_docgen_template::DocxWriter::new().paragraph("Dear {{customer.name}},").finish();
+    /// std::fs::write(&path, docx).expect("written");
     ///
     /// let options = WaitOptions::default().first_interval(std::time::Duration::from_millis(10));
     /// let template = client.upload_template(&path, "0", options).await?;
