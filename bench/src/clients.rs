@@ -3,9 +3,8 @@
 use box_docgen::{DocGenJob, DocGenJobs};
 use futures::TryStreamExt;
 
-use crate::server::PAGE;
+use crate::workload::{PAGE, TOKEN};
 
-pub const TOKEN: &str = "bench-token";
 
 /// Which client a measurement is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

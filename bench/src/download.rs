@@ -8,10 +8,11 @@ use std::time::Instant;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::{alloc, clients::TOKEN, median};
+use crate::alloc;
+use crate::stats::median;
+use crate::workload::{CHUNK, TOKEN};
 
-/// Bytes per chunk the server sends, and the writers' buffer.
-pub const CHUNK: usize = 1 << 20;
+/// The writers' buffer.
 const BUFFER: usize = 256 * 1024;
 
 /// The timings and heap figures of the download cases.

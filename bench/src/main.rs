@@ -9,77 +9,26 @@ mod clients;
 mod contract;
 mod download;
 mod load;
+mod plan;
+mod report;
 mod server;
+mod stats;
 mod store;
 mod template;
+mod workload;
 
 use std::hint::black_box;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use clients::{Clients, Kind};
+use plan::{FULL, Plan, QUICK};
+use report::Figures;
+use stats::{PerClient, median, time_per_op};
 use futures::StreamExt;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
-
-/// How much work each case does.
-struct Plan {
-    name: &'static str,
-    rounds: usize,
-    sequential: usize,
-    concurrent: usize,
-    in_flight: usize,
-    listings: [usize; 2],
-    stream_rounds: usize,
-    decodes: usize,
-    /// The size of the downloaded file, and how many rounds time it.
-    download: (usize, usize),
-    /// Bulk load: the row counts (memory is compared between them) and the documents per second allowed.
-    load: ([usize; 2], f64),
-    /// Several processes: how many, rows each, documents per second allowed for all.
-    shared: (usize, usize, f64),
-    /// The data contract: template sections (about 15 tags each), rows per list, checks per round.
-    contract: (usize, usize, usize),
-    /// The run store: rows through the file journal and through PostgreSQL.
-    store: usize,
-    /// The Word template read offline: pages, tags.
-    template: (usize, usize),
-}
-
-const FULL: Plan = Plan {
-    name: "full",
-    rounds: 11,
-    sequential: 2_000,
-    concurrent: 10_000,
-    in_flight: 64,
-    listings: [1_000, 100_000],
-    stream_rounds: 3,
-    decodes: 50_000,
-    download: (256 << 20, 5),
-    load: ([1_000, 10_000], 500.0),
-    shared: (3, 2_000, 150.0),
-    contract: (40, 20, 1_000),
-    store: 10_000,
-    template: (200, 2_000),
-};
-
-const QUICK: Plan = Plan {
-    name: "quick",
-    rounds: 3,
-    sequential: 100,
-    concurrent: 640,
-    in_flight: 64,
-    listings: [1_000, 10_000],
-    stream_rounds: 1,
-    decodes: 2_000,
-    download: (8 << 20, 1),
-    load: ([200, 1_000], 500.0),
-    shared: (3, 100, 150.0),
-    contract: (40, 20, 20),
-    store: 300,
-    template: (200, 2_000),
-};
 
 /// The request limit of the load case's stand-in: about Box's 1,000 requests per minute per user.
 const LOAD_RPS: f64 = 20.0;
@@ -238,24 +187,6 @@ fn start_server() -> (Child, String) {
     (child, format!("http://127.0.0.1:{}/2.0", port.trim()))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// One figure per client.
-#[derive(Default)]
-struct PerClient([Vec<f64>; 3]);
-
-impl PerClient {
-    fn push(&mut self, kind: Kind, value: f64) {
-        self.0[kind as usize].push(value);
-    }
-    fn median(&self, kind: Kind) -> f64 {
-        median(self.0[kind as usize].clone())
-    }
-}
-
 async fn run(plan: &Plan, base_url: &str) -> String {
     let clients = Clients::new(base_url);
     for kind in Kind::ALL {
@@ -328,156 +259,8 @@ async fn run(plan: &Plan, base_url: &str) -> String {
         );
     }
 
-    report(plan, &latency, &sequential_rate, &concurrent_rate, &items_rate, &peak_small, &peak_large, &decode)
-}
-
-/// Nanoseconds per call of `decode`, over `n` calls.
-fn time_per_op(n: usize, mut decode: impl FnMut() -> serde_json::Result<()>) -> f64 {
-    let start = Instant::now();
-    for _ in 0..n {
-        black_box(decode()).expect("decodes");
-    }
-    start.elapsed().as_secs_f64() * 1e9 / n as f64
-}
-
-#[allow(clippy::too_many_arguments)]
-fn report(
-    plan: &Plan,
-    latency: &PerClient,
-    sequential_rate: &PerClient,
-    concurrent_rate: &PerClient,
-    items_rate: &PerClient,
-    peak_small: &PerClient,
-    peak_large: &PerClient,
-    decode: &PerClient,
-) -> String {
-    let mut out = String::new();
-    let line = |out: &mut String, text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line(&mut out, format!("## Run ({} plan)\n", plan.name));
-    line(&mut out, format!("- machine: {}", machine()));
-    line(
-        &mut out,
-        format!(
-            "- rounds: {} (streaming: {}), medians over rounds; clients interleaved per round",
-            plan.rounds, plan.stream_rounds
-        ),
-    );
-    line(&mut out, String::new());
-    line(
-        &mut out,
-        "| case | floor (raw reqwest) | box-docgen facade | facade ÷ floor | box-open-sdk | box-open-sdk ÷ floor |"
-            .to_owned(),
-    );
-    line(&mut out, "|---|---|---|---|---|---|".to_owned());
-    let time_row = |out: &mut String, case: String, figures: &PerClient, unit: &str| {
-        let (floor, facade, peer) =
-            (figures.median(Kind::Raw), figures.median(Kind::Facade), figures.median(Kind::Peer));
-        line(
-            out,
-            format!(
-                "| {case} | {floor:.1} {unit} | {facade:.1} {unit} | {:.3}× | {peer:.1} {unit} | {:.3}× |",
-                facade / floor,
-                peer / floor
-            ),
-        );
-    };
-    // For rates, the ratio is of time per item (floor rate ÷ client rate), so above 1 means slower, as for times.
-    let rate_row = |out: &mut String, case: String, figures: &PerClient, unit: &str| {
-        let (floor, facade, peer) =
-            (figures.median(Kind::Raw), figures.median(Kind::Facade), figures.median(Kind::Peer));
-        line(
-            out,
-            format!(
-                "| {case} | {floor:.0} {unit} | {facade:.0} {unit} | {:.3}× | {peer:.0} {unit} | {:.3}× |",
-                floor / facade,
-                floor / peer
-            ),
-        );
-    };
-    time_row(
-        &mut out,
-        format!("get job, sequential: median latency ({} requests/round)", plan.sequential),
-        latency,
-        "µs",
-    );
-    rate_row(&mut out, "get job, sequential: throughput".to_owned(), sequential_rate, "req/s");
-    rate_row(
-        &mut out,
-        format!("get job, {} in flight: throughput ({} requests/round)", plan.in_flight, plan.concurrent),
-        concurrent_rate,
-        "req/s",
-    );
-    rate_row(&mut out, format!("stream {} jobs (pages of 1 000): items/s", plan.listings[1]), items_rate, "items/s");
-    time_row(&mut out, format!("stream {} jobs: peak heap", plan.listings[0]), peak_small, "KiB");
-    time_row(&mut out, format!("stream {} jobs: peak heap", plan.listings[1]), peak_large, "KiB");
-    line(&mut out, String::new());
-    line(
-        &mut out,
-        format!("Decode only ({} decodes of one {}-byte DocGenJob body per round):\n", plan.decodes, server::JOB.len()),
-    );
-    line(&mut out, "| decoder | ns per body | ÷ serde_json::Value |".to_owned());
-    line(&mut out, "|---|---|---|".to_owned());
-    let value = decode.median(Kind::Raw);
-    for (name, kind) in [
-        ("serde_json::Value", Kind::Raw),
-        ("box-docgen DocGenJob (generated)", Kind::Facade),
-        ("box-open-sdk DocGenJob", Kind::Peer),
-    ] {
-        line(&mut out, format!("| {name} | {:.0} | {:.3}× |", decode.median(kind), decode.median(kind) / value));
-    }
-    line(&mut out, String::new());
-    if plan.name == "quick" {
-        line(&mut out, "- goals: not judged on a quick run (too few rounds); run `cargo xtask bench`".to_owned());
-        return out;
-    }
-    let goal = |met: bool| if met { "met" } else { "MISSED" };
-    let facade_latency = latency.median(Kind::Facade) / latency.median(Kind::Raw);
-    let facade_concurrent = concurrent_rate.median(Kind::Raw) / concurrent_rate.median(Kind::Facade);
-    line(
-        &mut out,
-        format!(
-            "- goal, facade get-job within 1.10× the floor: sequential {facade_latency:.3}× ({}), concurrent {facade_concurrent:.3}× ({})",
-            goal(facade_latency <= 1.10),
-            goal(facade_concurrent <= 1.10)
-        ),
-    );
-    let vs_peer_seq = latency.median(Kind::Facade) <= latency.median(Kind::Peer);
-    let vs_peer_con = concurrent_rate.median(Kind::Facade) >= concurrent_rate.median(Kind::Peer);
-    line(
-        &mut out,
-        format!(
-            "- goal, facade not slower than box-open-sdk: sequential {}, concurrent {}",
-            goal(vs_peer_seq),
-            goal(vs_peer_con)
-        ),
-    );
-    let growth = peak_large.median(Kind::Facade) - peak_small.median(Kind::Facade);
-    let listing = (plan.listings[1] * server::JOB.len()) as f64 / 1024.0;
-    line(
-        &mut out,
-        format!(
-            "- goal, facade streaming memory flat: the {}-job listing peaks {growth:.0} KiB above the {}-job one (one page is {:.0} KiB of JSON; the whole listing {listing:.0} KiB) ({})",
-            plan.listings[1],
-            plan.listings[0],
-            (server::PAGE * server::JOB.len()) as f64 / 1024.0,
-            goal(growth < (server::PAGE * server::JOB.len()) as f64 / 1024.0)
-        ),
-    );
-    out
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines().find_map(|line| {
-                line.strip_prefix("model name").map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    format!("{cpu}, {cores} cores; client and server each on one thread (server in its own process)")
+    report::report(
+        plan,
+        &Figures { latency, sequential_rate, concurrent_rate, items_rate, peak_small, peak_large, decode },
+    )
 }

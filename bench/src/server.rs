@@ -17,11 +17,11 @@ use hyper::body::Frame;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
+use crate::workload::{CHUNK, PAGE};
+
 /// The job every answer carries: the shape Box sends, with a warning in `failures`.
 pub const JOB: &str = r#"{"id":"12345","type":"docgen_job","batch":{"id":"98765","type":"docgen_batch"},"template_file":{"id":"42037322","type":"file"},"template_file_version":{"id":"1001","type":"file_version"},"status":"completed","output_type":"pdf","output_file":{"id":"42037399","type":"file"},"output_file_version":{"id":"2002","type":"file_version"},"failures":{"errors":[],"warnings":["The tag 'optional_field' was provided but not used in the template."]}}"#;
 
-/// Jobs per page of a listing.
-pub const PAGE: usize = 1000;
 
 struct Data {
     job: Bytes,
@@ -50,7 +50,7 @@ pub fn run() {
         let port = listener.local_addr().expect("an address").port();
         println!("{port}");
         std::io::stdout().flush().expect("stdout");
-        let chunk: Vec<u8> = (0..crate::download::CHUNK).map(|i| (i * 31 % 251) as u8).collect();
+        let chunk: Vec<u8> = (0..CHUNK).map(|i| (i * 31 % 251) as u8).collect();
         let data = Arc::new(Data {
             job: Bytes::from_static(JOB.as_bytes()),
             entries: Bytes::from(vec![JOB; PAGE].join(",")),

@@ -110,7 +110,7 @@ async fn assert_every_row_once(server: &Server, mock: &MockBox, run: i64, input:
     assert!(report.run.finished, "{context}: {:?}", report.run.states);
     assert_eq!(report.rows.len(), input.len(), "{context}");
     for row in &report.rows {
-        assert_eq!(row.state, "finished", "{context}: row {} {:?}", row.index, row.error);
+        assert_eq!(row.state, box_docgen_postgres::RowState::Finished, "{context}: row {} {:?}", row.index, row.error);
         let job = row.job.as_ref().expect("its job");
         assert_eq!(job.status, box_docgen::JobStatus::Completed, "{context}: row {}", row.index);
     }
@@ -331,7 +331,7 @@ async fn undecided_rows_are_settled_through_the_store_by_any_worker() {
         .collect();
     assert_eq!(undecided.len(), 3);
     let report = database(&server).await.report(run).await.expect("a report");
-    assert_eq!(report.run.states.get("undecided"), Some(&3));
+    assert_eq!(report.run.states.get(&box_docgen_postgres::RowState::Undecided), Some(&3));
     let candidates = &report.rows[0].candidates;
     assert_eq!(candidates.len(), 1, "{:?}", report.rows[0]);
     assert_eq!(mock.documents_generated().len(), 9, "nothing sent twice");

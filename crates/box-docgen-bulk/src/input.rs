@@ -14,9 +14,9 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use crate::check::Refused;
+use crate::context::{Context, Emit};
 use crate::outcome::{GeneratedRow, RowOutcome};
 use crate::store::{Finished, NewRow, Planned, RowState};
-use crate::worker::{Context, Emit};
 use crate::{Error, RowChanged};
 
 /// The caller's rows, checked, as they are read.

@@ -85,6 +85,7 @@
 #![deny(missing_docs)]
 
 mod check;
+mod context;
 mod digest;
 mod error;
 mod input;

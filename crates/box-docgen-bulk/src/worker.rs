@@ -7,127 +7,26 @@
 //! the batch to its end (rule 5). A worker of a shared run stays until every row of the run is final, to take
 //! over the work of workers that die.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use box_docgen::{BatchRequest, Client, DocGenJob, Downloaded, JobStatus, WaitOptions};
+use box_docgen::{BatchRequest, Client, DocGenJob, Downloaded, JobStatus};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::Error;
-use crate::check::Checks;
+use crate::context::{Context, Emit};
 use crate::error::{Undecided, ranges};
 use crate::input::Input;
-use crate::lease::{Cut, Leases};
-use crate::outcome::{BulkProgress, GeneratedRow, RowOutcome};
-use crate::recover::{Found, Lookout};
-use crate::store::{Abandoned, Finished, Intent, Lease, NewRow, Planned, RunSettings, RunStore, Turn};
+use crate::lease::Cut;
+use crate::outcome::{GeneratedRow, RowOutcome};
+use crate::recover::Found;
+use crate::store::{Abandoned, Finished, Intent, Lease, NewRow, Planned, RunSettings, Turn};
 
 /// How many times one batch's rows are sent when Box is proven not to have them (rule 4).
 const SENDS: u32 = 3;
-
-/// What every batch of one worker shares.
-#[derive(Debug)]
-pub(crate) struct Context {
-    pub(crate) client: Client,
-    pub(crate) store: Arc<dyn RunStore>,
-    pub(crate) settings: RunSettings,
-    pub(crate) download_to: Option<PathBuf>,
-    pub(crate) wait: WaitOptions,
-    pub(crate) retry_failed: bool,
-    pub(crate) grace: Duration,
-    pub(crate) batch_size: usize,
-    pub(crate) in_flight: usize,
-    pub(crate) progress: BulkProgress,
-    pub(crate) checks: Checks,
-    pub(crate) leases: Leases,
-    /// Whether rows are reported as the input is read (a store that reads them again each run, the file
-    /// journal) rather than by the worker that settles them.
-    pub(crate) through_input: bool,
-    /// Rows of intents whose settlement failed this run (a lookup error), and why.
-    unsettled: Mutex<HashMap<u64, Arc<Error>>>,
-}
-
-impl Context {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        client: Client,
-        store: Arc<dyn RunStore>,
-        download_to: Option<PathBuf>,
-        wait: WaitOptions,
-        retry_failed: bool,
-        grace: Duration,
-        batch_size: usize,
-        in_flight: usize,
-        progress: BulkProgress,
-        checks: Checks,
-        leases: Leases,
-        through_input: bool,
-    ) -> Self {
-        let settings = store.settings().clone();
-        Self {
-            client,
-            store,
-            settings,
-            download_to,
-            wait,
-            retry_failed,
-            grace,
-            batch_size,
-            in_flight,
-            progress,
-            checks,
-            leases,
-            through_input,
-            unsettled: Mutex::default(),
-        }
-    }
-
-    /// Why a row's intent could not be settled this run, if it could not.
-    pub(crate) fn unsettled(&self, row: u64) -> Option<Arc<Error>> {
-        self.unsettled.lock().unwrap_or_else(PoisonError::into_inner).get(&row).cloned()
-    }
-
-    fn lookout<'a>(&'a self, known: &'a std::collections::HashSet<String>) -> Lookout<'a> {
-        Lookout {
-            client: &self.client,
-            run: &self.settings,
-            known,
-            wait: &self.wait,
-            grace: self.grace,
-            progress: &self.progress,
-        }
-    }
-
-    /// How long to wait before looking at a shared run again when there is nothing to do.
-    fn idle_interval(&self) -> Duration {
-        (self.leases.length / 2).clamp(Duration::from_millis(50), Duration::from_secs(5))
-    }
-}
-
-/// Where outcomes go: the run's stream, each with the warnings its row's checks found.
-pub(crate) struct Emit<'a> {
-    sender: mpsc::Sender<RowOutcome>,
-    checks: &'a Checks,
-}
-
-impl Emit<'_> {
-    pub(crate) async fn send(&mut self, mut outcome: RowOutcome) {
-        outcome.problems = self.checks.take_warnings(outcome.index);
-        // A closed stream means the caller dropped it: the run stops at its next await.
-        let _ = self.sender.send(outcome).await;
-    }
-
-    async fn all(&mut self, outcomes: Vec<RowOutcome>) {
-        for outcome in outcomes {
-            self.send(outcome).await;
-        }
-    }
-}
 
 /// A batch being followed: whether an earlier run sent it, and the outcomes of its rows.
 type Following = BoxFuture<'static, (bool, Vec<RowOutcome>)>;

@@ -8,7 +8,7 @@ use box_docgen::auth::{ClientCredentials, JwtAuth, Subject};
 use box_docgen::{Client, ClientBuilder, WaitOptions};
 use box_docgen_mock::MockBox;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Where requests go, from the global options.
 #[derive(Debug, Clone, clap::Args)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use box_docgen_mock::MockBox;
 use box_docgen_template::DocxWriter;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The sample template's file id.
 pub(crate) const TEMPLATE_ID: &str = "42037322";

@@ -1,9 +1,11 @@
-//! What goes to stdout: JSON with `--json`, lines for a person otherwise.
+//! What goes to stdout (JSON with `--json`, lines for a person otherwise), and where files go.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+
+use crate::failure::Failure;
 
 /// The output mode of a run.
 #[derive(Debug, Clone, Copy)]
@@ -41,4 +43,13 @@ pub(crate) fn line(text: &str) {
     {
         eprintln!("warning: standard output cannot be written ({error}): results are missing from it");
     }
+}
+
+/// Checks that files can be written in `dir` (creating it), before anything is sent.
+pub(crate) fn writable_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    let refuse = |error: std::io::Error| Failure::config(format!("{}: {error}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(refuse)?;
+    let probe = dir.join(format!(".box-docgen-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(refuse)?;
+    std::fs::remove_file(&probe).map_err(refuse)
 }

@@ -46,29 +46,19 @@ mod check;
 mod sample;
 mod schema;
 mod tags;
-
-use std::collections::BTreeMap;
+mod tree;
 
 use box_docgen::{Client, DocGenTag, Error, WaitOptions};
 
+use crate::tree::Node;
+
 pub use check::{Problem, Severity};
-pub use tags::{Need, Read};
+pub use tree::{Need, Read};
 
 /// What a template's tags read from a row's data: a tree of JSON paths (see the crate's docs).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Contract {
     root: Node,
-}
-
-/// One key of the data, as the template reads it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Node {
-    /// Keys under it (its value is an object, or a list of objects).
-    pub(crate) children: BTreeMap<String, Node>,
-    /// A loop goes over it: its value must be an array.
-    pub(crate) list: bool,
-    /// The tags that read this very path.
-    pub(crate) reads: Vec<Read>,
 }
 
 impl Contract {
@@ -123,20 +113,7 @@ impl Contract {
     /// read each.
     pub fn paths(&self) -> Vec<(String, &[Read])> {
         let mut paths = Vec::new();
-        collect(&self.root, String::new(), &mut paths);
+        tree::collect(&self.root, String::new(), &mut paths);
         paths
-    }
-}
-
-fn collect<'a>(node: &'a Node, prefix: String, out: &mut Vec<(String, &'a [Read])>) {
-    for (name, child) in &node.children {
-        let mut path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
-        if child.list {
-            path.push_str("[]");
-        }
-        if !child.reads.is_empty() {
-            out.push((path.clone(), &child.reads));
-        }
-        collect(child, path, out);
     }
 }

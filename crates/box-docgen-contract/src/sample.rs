@@ -2,8 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::Node;
-use crate::tags::Need;
+use crate::tree::{Need, Node};
 
 /// A one-pixel PNG, base64: a placeholder an image tag takes.
 const PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";

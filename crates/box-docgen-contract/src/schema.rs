@@ -2,8 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::Node;
-use crate::tags::Need;
+use crate::tree::{Need, Node};
 
 pub(crate) fn document(root: &Node) -> Value {
     let mut schema = object(root);

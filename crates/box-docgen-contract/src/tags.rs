@@ -10,36 +10,7 @@
 
 use box_docgen::{DocGenTag, TagType};
 
-use crate::Node;
-
-/// What a tag needs of a path it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Need {
-    /// A value to print: a string, number or boolean.
-    Text,
-    /// A number: arithmetic, or a number format.
-    Number,
-    /// An image: a base64 string.
-    Image,
-    /// A list a loop goes over: an array.
-    List,
-    /// A value a condition tests: anything, and missing only changes which branch prints.
-    Condition,
-}
-
-/// One tag reading one path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Read {
-    /// The tag as written in the template, such as `{{item.price :: format("US-Number")}}`.
-    pub tag: String,
-    /// What the tag needs of the value.
-    pub need: Need,
-    /// Whether missing data is an error (Box prints the raw tag or fails the job): not for `optional` or
-    /// `default(…)` tags, conditions and loops.
-    pub required: bool,
-}
+use crate::tree::{Need, Node, Read};
 
 /// Adds what `tag` reads to the tree.
 pub(crate) fn add(root: &mut Node, tag: &DocGenTag) {

@@ -1,198 +1,20 @@
-//! The stand-in's Doc Gen state, and the answer to each operation.
+//! The answer to each operation of Box's API the stand-in plays (Doc Gen, files, webhooks).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::answer::{Answer, Call, parse};
+use crate::file::{File, read_template, sha1_hex};
+use crate::job::Job;
+use crate::record::Request;
+use crate::state::State;
 use crate::tags::Tag;
-use crate::{Fault, Request};
 
 /// Box's largest page, and the size of a page when none is asked for.
 const MAX_LIMIT: usize = 1000;
 const DEFAULT_LIMIT: usize = 100;
-
-/// What the stand-in knows.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) files: BTreeMap<String, File>,
-    /// Template file ids, in the order they were marked.
-    pub(crate) templates: Vec<String>,
-    pub(crate) batches: BTreeMap<String, Vec<usize>>,
-    pub(crate) jobs: Vec<Job>,
-    pub(crate) next_id: u64,
-    pub(crate) polls_to_finish: u32,
-    pub(crate) faults: HashMap<&'static str, VecDeque<Fault>>,
-    /// Faults for the download host.
-    pub(crate) download_faults: VecDeque<Fault>,
-    pub(crate) requests: Vec<Request>,
-    /// What requests did against Box's description (see `contract`), each as `METHOD path: what`.
-    pub(crate) violations: Vec<String>,
-    /// Where `GET /files/{id}/content` redirects to: the download host's root.
-    pub(crate) download_base: String,
-    /// Files whose SHA-1 `GET /files/{id}` reports wrongly.
-    pub(crate) misreported: HashSet<String>,
-    pub(crate) webhooks: Vec<Value>,
-    /// Where the state is kept between processes, when it is (see `persist`).
-    pub(crate) kept: Option<crate::persist::Kept>,
-    /// Whether something worth keeping changed since the state was last saved.
-    pub(crate) dirty: bool,
-    /// The keys deliveries are signed with: primary, secondary.
-    pub(crate) signature_keys: (Option<String>, Option<String>),
-    /// Events to deliver, taken by the server after each request.
-    pub(crate) outbox: Vec<crate::webhook::Delivery>,
-    pub(crate) deliveries: Vec<crate::Delivered>,
-    /// Box's rate limits, when the test set them: requests, and documents of batch `POST`s.
-    pub(crate) request_limit: Option<crate::limit::Limit>,
-    pub(crate) document_limit: Option<crate::limit::Limit>,
-    /// How long a new batch stays out of template job listings.
-    pub(crate) listing_lag: std::time::Duration,
-    /// How many requests were received, for tests waiting for the n-th.
-    pub(crate) seen: tokio::sync::watch::Sender<usize>,
-    /// Upload sessions in progress, by id.
-    pub(crate) sessions: HashMap<String, crate::upload::Session>,
-    /// The part size of new upload sessions.
-    pub(crate) upload_part_size: u64,
-    /// How generated files are named.
-    pub(crate) naming: crate::Naming,
-    /// How long before the real time new files are stamped as created.
-    pub(crate) backdate: std::time::Duration,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        Self {
-            files: BTreeMap::new(),
-            templates: Vec::new(),
-            batches: BTreeMap::new(),
-            jobs: Vec::new(),
-            next_id: 1000,
-            polls_to_finish: 2,
-            faults: HashMap::new(),
-            download_faults: VecDeque::new(),
-            requests: Vec::new(),
-            violations: Vec::new(),
-            download_base: String::new(),
-            misreported: HashSet::new(),
-            webhooks: Vec::new(),
-            kept: None,
-            dirty: false,
-            signature_keys: (None, None),
-            outbox: Vec::new(),
-            deliveries: Vec::new(),
-            request_limit: None,
-            document_limit: None,
-            listing_lag: std::time::Duration::ZERO,
-            seen: tokio::sync::watch::Sender::new(0),
-            sessions: HashMap::new(),
-            // Box's part size for files up to a few hundred MB.
-            upload_part_size: 8 * 1024 * 1024,
-            naming: crate::Naming::AsAsked,
-            backdate: std::time::Duration::ZERO,
-        }
-    }
-}
-
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct File {
-    pub(crate) name: String,
-    /// The folder it is in (`0` unless generated into another).
-    pub(crate) parent: String,
-    /// When it was made, as Box writes times.
-    pub(crate) created_at: String,
-    /// Kept apart from the rest when the state is kept on disk (see `persist`).
-    #[serde(skip)]
-    pub(crate) content: Bytes,
-    pub(crate) version_id: String,
-    pub(crate) tags: Vec<Tag>,
-    /// The content read as a Word template (what generation fills in); `Err` with why it cannot be one.
-    #[serde(skip, default = "not_read")]
-    pub(crate) template: Result<box_docgen_template::Template, String>,
-    /// Whether the tags were given by the test (`MockBox::add_template_tags`) rather than read from the content.
-    pub(crate) given_tags: bool,
-    /// Whether the tags were asked for before (the first request is answered 202, as Box does while it reads
-    /// a new template).
-    tags_read: bool,
-}
-
-fn not_read() -> Result<box_docgen_template::Template, String> {
-    Err("not read yet".to_owned())
-}
-
-/// A file's content read as a Word template, and the tags Box would list.
-pub(crate) fn read_template(content: &[u8]) -> (Result<box_docgen_template::Template, String>, Vec<Tag>) {
-    match box_docgen_template::Template::from_docx(content) {
-        Ok(template) => {
-            let tags = template.tags().iter().map(Tag::listed).collect();
-            (Ok(template), tags)
-        }
-        Err(error) => (Err(error.to_string()), Vec::new()),
-    }
-}
-
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Job {
-    id: String,
-    batch_id: String,
-    template_file_id: String,
-    template_version_id: String,
-    output_type: String,
-    /// Why it fails, decided when the batch is accepted.
-    failure: Option<String>,
-    /// How many times it was read.
-    reads: u32,
-    output_file_id: String,
-    output_version_id: String,
-    /// The file name its document asked for.
-    pub(crate) generated_file_name: String,
-    /// When its batch was accepted (tokio's clock; a job read back from disk is as old as the process).
-    #[serde(skip, default = "tokio::time::Instant::now")]
-    created: tokio::time::Instant,
-}
-
-/// An answer: status, extra headers and a JSON body (`None` for no body).
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: Option<Value>,
-}
-
-impl Answer {
-    pub(crate) fn json(status: u16, body: Value) -> Self {
-        Self { status, headers: Vec::new(), body: Some(body) }
-    }
-
-    /// Box's error body.
-    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
-        Self::json(
-            status,
-            json!({
-                "type": "error",
-                "status": status,
-                "code": code,
-                "message": message,
-                "help_url": "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/",
-                "request_id": format!("mock{status}"),
-            }),
-        )
-    }
-
-    pub(crate) fn not_found(what: &str) -> Self {
-        Self::error(404, "not_found", &format!("{what} was not found"))
-    }
-}
-
-/// What a request carries, once routed.
-pub(crate) struct Call<'a> {
-    pub(crate) operation: &'static str,
-    pub(crate) path_parameters: Vec<String>,
-    pub(crate) query: HashMap<String, String>,
-    pub(crate) headers: &'a hyper::HeaderMap,
-    pub(crate) body: &'a [u8],
-    /// Whether the uploaded content arrives damaged ([`crate::Fault::CorruptUpload`]).
-    pub(crate) corrupt: bool,
-}
 
 impl State {
     /// Logs a request.
@@ -666,10 +488,6 @@ fn text(value: &Value, pointer: &str) -> String {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(|e| Answer::error(400, "bad_request", &format!("invalid body: {e}")))
-}
-
 /// The window `[start, end)` of `len` items that a `marker` (an offset, as the stand-in hands them out) and
 /// `limit` select, and the next marker.
 fn window(len: usize, query: &HashMap<String, String>) -> Result<(usize, usize, Option<String>), Answer> {
@@ -696,10 +514,4 @@ fn page(items: Vec<Value>, query: &HashMap<String, String>) -> Result<Answer, An
 
 fn page_of(entries: Vec<Value>, limit: usize, next_marker: Option<String>) -> Answer {
     Answer::json(200, json!({ "limit": limit, "next_marker": next_marker, "prev_marker": null, "entries": entries }))
-}
-
-/// The SHA-1 of `bytes`, hex, as Box reports it.
-pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
-    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -41,15 +41,22 @@
 
 #![deny(missing_docs)]
 
+mod answer;
 mod contract;
 mod docgen;
+mod fault;
+mod file;
+mod job;
 mod limit;
 mod multipart;
 mod naming;
 mod pdf;
 mod persist;
+mod record;
 mod render;
 mod server;
+mod session;
+mod state;
 mod tags;
 mod upload;
 mod webhook;
@@ -60,11 +67,13 @@ use std::time::Duration;
 /// The generated operation table, to name an operation in [`MockBox::fail`] and [`MockBox::requests_for`].
 pub use box_docgen_generated::operations;
 use bytes::Bytes;
+pub use fault::Fault;
 pub use naming::Naming;
 use operations::Info;
+pub use record::{Delivered, Request};
 pub use tags::Tag;
 
-use crate::docgen::State;
+use crate::state::State;
 
 /// A running stand-in for Box; it stops when dropped.
 #[derive(Debug)]
@@ -79,85 +88,6 @@ pub struct MockBox {
 impl Drop for MockBox {
     fn drop(&mut self) {
         self.servers.iter().for_each(tokio::task::JoinHandle::abort);
-    }
-}
-
-/// Something to go wrong with a request, injected with [`MockBox::fail`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Fault {
-    /// HTTP 429 with `Retry-After: <seconds>` and Box's `rate_limit_exceeded` body; nothing is done.
-    RateLimited {
-        /// The `Retry-After` value, in seconds.
-        retry_after: u64,
-    },
-    /// This status (such as 500 or 503) with a Box error body; nothing is done.
-    Status(u16),
-    /// The connection is closed without an answer; nothing is done.
-    DropConnection,
-    /// HTTP 202 with `Retry-After: <seconds>` and no body, as `GET /files/{id}/content` answers while a file
-    /// is not ready; nothing is done.
-    NotReady {
-        /// The `Retry-After` value, in seconds.
-        retry_after: u64,
-    },
-    /// The request is carried out, but the connection is closed halfway through the answer's body (the head
-    /// promises the whole length): as when a network fails after Box did the work.
-    DropMidBody,
-    /// The request is carried out, and the answer's body comes slowly: its first half at once, the rest after
-    /// this delay.
-    SlowBody {
-        /// How long the second half of the body takes.
-        delay: Duration,
-    },
-    /// The request is read and never answered, and nothing is done: the connection stays open until the client
-    /// goes away (as when a request is stuck on its way to Box).
-    Stall,
-    /// Upload host only: the file's content (a simple upload's `file` part, an upload session's part) arrives
-    /// with its first byte changed, as if damaged on the way; the SHA-1 sent with it then does not match.
-    CorruptUpload,
-    /// Download host only: a request with `Range` gets the whole file with 200, as a server that ignores
-    /// ranges answers.
-    IgnoreRange,
-    /// Download host only: a request with `Range` gets the whole file with 206 and a `Content-Range` that
-    /// starts at byte 0, not where it was asked to.
-    WrongContentRange,
-}
-
-/// A webhook event the stand-in sent.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Delivered {
-    /// Where it went.
-    pub address: String,
-    /// Its trigger, such as `DOCGEN_DOCUMENT_GENERATION_SUCCEEDED`.
-    pub trigger: String,
-    /// The receiver's HTTP status; `None` when it could not be reached.
-    pub status: Option<u16>,
-}
-
-/// A request the stand-in received.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Request {
-    /// The operation id from the fragment (`get_docgen_jobs_id_v2025.0`), when the request matched one.
-    pub operation: Option<&'static str>,
-    /// The HTTP method.
-    pub method: String,
-    /// The path, as sent (`/2.0/docgen_jobs/123`).
-    pub path: String,
-    /// The query string, when there was one.
-    pub query: Option<String>,
-    /// The headers, names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Bytes,
-}
-
-impl Request {
-    /// The value of a header (the first, when repeated).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
     }
 }
 

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::docgen::{File, Job, State};
+use crate::file::{File, read_template};
+use crate::job::Job;
 
 /// Where the state is kept, and the lock that makes it this process's.
 #[derive(Debug)]
@@ -21,24 +22,26 @@ pub(crate) struct Kept {
     _lock: std::fs::File,
 }
 
+/// What is kept.
 #[derive(serde::Serialize)]
-struct Saved<'a> {
-    files: &'a BTreeMap<String, File>,
-    templates: &'a [String],
-    batches: &'a BTreeMap<String, Vec<usize>>,
-    jobs: &'a [Job],
-    next_id: u64,
-    webhooks: &'a [Value],
+pub(crate) struct Saved<'a> {
+    pub(crate) files: &'a BTreeMap<String, File>,
+    pub(crate) templates: &'a [String],
+    pub(crate) batches: &'a BTreeMap<String, Vec<usize>>,
+    pub(crate) jobs: &'a [Job],
+    pub(crate) next_id: u64,
+    pub(crate) webhooks: &'a [Value],
 }
 
+/// What was kept, read back (file contents included).
 #[derive(serde::Deserialize)]
-struct Loaded {
-    files: BTreeMap<String, File>,
-    templates: Vec<String>,
-    batches: BTreeMap<String, Vec<usize>>,
-    jobs: Vec<Job>,
-    next_id: u64,
-    webhooks: Vec<Value>,
+pub(crate) struct Loaded {
+    pub(crate) files: BTreeMap<String, File>,
+    pub(crate) templates: Vec<String>,
+    pub(crate) batches: BTreeMap<String, Vec<usize>>,
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) next_id: u64,
+    pub(crate) webhooks: Vec<Value>,
 }
 
 fn context(dir: &Path, what: &str) -> impl Fn(std::io::Error) -> std::io::Error {
@@ -57,9 +60,9 @@ fn content_path(dir: &Path, id: &str, file: &File) -> PathBuf {
     dir.join("files").join(format!("{id}.{}", file.version_id))
 }
 
-impl State {
-    /// Takes `dir` for this state: locks it, and reads what an earlier process kept there.
-    pub(crate) fn keep_in(&mut self, dir: &Path) -> std::io::Result<()> {
+impl Kept {
+    /// Takes `dir`: locks it, and reads what an earlier process kept there (`None` when nothing).
+    pub(crate) fn open(dir: &Path) -> std::io::Result<(Self, Option<Loaded>)> {
         std::fs::create_dir_all(dir.join("files")).map_err(context(dir, "files"))?;
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -74,70 +77,50 @@ impl State {
             ),
             std::fs::TryLockError::Error(error) => context(dir, "lock")(error),
         })?;
-        match std::fs::read(dir.join("state.json")) {
+        let loaded = match std::fs::read(dir.join("state.json")) {
             Ok(json) => {
-                let loaded: Loaded = serde_json::from_slice(&json).map_err(|error| {
+                let mut loaded: Loaded = serde_json::from_slice(&json).map_err(|error| {
                     std::io::Error::new(
                         ErrorKind::InvalidData,
                         format!("{}: {error}", dir.join("state.json").display()),
                     )
                 })?;
-                self.restore(dir, loaded)?;
+                read_contents(dir, &mut loaded.files)?;
+                Some(loaded)
             }
-            Err(error) if error.kind() == ErrorKind::NotFound => {}
+            Err(error) if error.kind() == ErrorKind::NotFound => None,
             Err(error) => return Err(context(dir, "state.json")(error)),
-        }
-        self.kept = Some(Kept { dir: dir.to_owned(), _lock: lock });
-        Ok(())
+        };
+        Ok((Kept { dir: dir.to_owned(), _lock: lock }, loaded))
     }
 
-    fn restore(&mut self, dir: &Path, loaded: Loaded) -> std::io::Result<()> {
-        let mut files = loaded.files;
-        for (id, file) in &mut files {
-            let path = content_path(dir, id, file);
-            file.content = Bytes::from(std::fs::read(&path).map_err(context(dir, &format!("files/{id}")))?);
-            let (template, tags) = crate::docgen::read_template(&file.content);
-            file.template = template;
-            if !file.given_tags {
-                file.tags = tags;
-            }
-        }
-        self.files = files;
-        self.templates = loaded.templates;
-        self.batches = loaded.batches;
-        self.jobs = loaded.jobs;
-        self.next_id = self.next_id.max(loaded.next_id);
-        self.webhooks = loaded.webhooks;
-        Ok(())
+    /// The directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Saves the state when it is kept and changed since the last save.
-    pub(crate) fn save_if_changed(&mut self) {
-        let Some(kept) = &self.kept else { return };
-        if !std::mem::take(&mut self.dirty) {
-            return;
-        }
-        if let Err(error) = self.save(&kept.dir) {
-            // The stand-in has no caller to return this to: the process that asked to keep the state is told.
-            eprintln!("warning: the test double's state could not be saved in {}: {error}", kept.dir.display());
-        }
-    }
-
-    fn save(&self, dir: &Path) -> std::io::Result<()> {
-        for (id, file) in &self.files {
-            let path = content_path(dir, id, file);
+    /// Writes the state: new file contents first, then `state.json`.
+    pub(crate) fn save(&self, saved: &Saved<'_>) -> std::io::Result<()> {
+        for (id, file) in saved.files {
+            let path = content_path(&self.dir, id, file);
             if !path.exists() {
                 write(&path, &file.content)?;
             }
         }
-        let saved = Saved {
-            files: &self.files,
-            templates: &self.templates,
-            batches: &self.batches,
-            jobs: &self.jobs,
-            next_id: self.next_id,
-            webhooks: &self.webhooks,
-        };
-        write(&dir.join("state.json"), &serde_json::to_vec(&saved).map_err(std::io::Error::other)?)
+        write(&self.dir.join("state.json"), &serde_json::to_vec(saved).map_err(std::io::Error::other)?)
     }
+}
+
+/// Reads each file's content, and what a Word document's content says as a template.
+fn read_contents(dir: &Path, files: &mut BTreeMap<String, File>) -> std::io::Result<()> {
+    for (id, file) in files {
+        let path = content_path(dir, id, file);
+        file.content = Bytes::from(std::fs::read(&path).map_err(context(dir, &format!("files/{id}")))?);
+        let (template, tags) = read_template(&file.content);
+        file.template = template;
+        if !file.given_tags {
+            file.tags = tags;
+        }
+    }
+    Ok(())
 }

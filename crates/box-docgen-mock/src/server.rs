@@ -12,8 +12,10 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 
-use crate::docgen::{Answer, Call, State};
-use crate::{Fault, Request};
+use crate::answer::{Answer, Call};
+use crate::fault::Fault;
+use crate::record::Request;
+use crate::state::State;
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 

@@ -10,19 +10,10 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 
-use crate::docgen::{Answer, Call, State, parse, sha1_hex};
-
-/// An upload session in progress.
-#[derive(Debug)]
-pub(crate) struct Session {
-    folder_id: String,
-    /// The file it makes a new version of.
-    file_id: Option<String>,
-    name: String,
-    size: u64,
-    /// Stored parts by offset: id, bytes.
-    parts: BTreeMap<u64, (String, Bytes)>,
-}
+use crate::answer::{Answer, Call, parse};
+use crate::file::sha1_hex;
+use crate::session::Session;
+use crate::state::State;
 
 impl State {
     /// The file of that name in the folder, compared without case as Box does.

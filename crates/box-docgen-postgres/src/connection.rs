@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_postgres::{Client, Transaction};
 
-use crate::Error;
+use crate::error::Error;
 
 /// What a call inside a transaction can fail with.
 #[derive(Debug)]

@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod connection;
+mod error;
 mod report;
 mod schema;
 mod store;
@@ -58,7 +59,8 @@ use std::time::Duration;
 use box_docgen_bulk::store::RunSettings;
 use futures::FutureExt;
 
-pub use report::{RowReport, RunReport, RunSummary};
+pub use error::Error;
+pub use report::{RowReport, RowState, RunReport, RunSummary};
 pub use schema::SCHEMA_VERSION;
 pub use store::PgStore;
 
@@ -66,34 +68,6 @@ use crate::connection::{Connection, Failure};
 
 /// How long a call keeps trying while PostgreSQL is out of reach, unless set.
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(600);
-
-/// What can go wrong with the database itself.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The URL is not a PostgreSQL connection string.
-    #[error("not a PostgreSQL URL: {0}")]
-    Url(String),
-    /// TLS could not be set up (the platform's certificates).
-    #[error("TLS for PostgreSQL: {0}")]
-    Tls(String),
-    /// The database's schema is newer than this client: a newer box-docgen wrote it.
-    #[error(
-        "the database's box-docgen schema is version {found}, newer than this client's {supported}: upgrade box-docgen"
-    )]
-    NewerSchema {
-        /// The version found.
-        found: i32,
-        /// The version this client knows.
-        supported: i32,
-    },
-    /// No run with this id.
-    #[error("no run {0} in the database")]
-    NoRun(i64),
-    /// A call failed (after its retries).
-    #[error(transparent)]
-    Store(box_docgen_bulk::Error),
-}
 
 /// A PostgreSQL database holding bulk runs: create, open and list them. Cheap to clone; one connection, made
 /// again when lost.

@@ -8,11 +8,66 @@ use futures::FutureExt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Error;
 use crate::connection::{Connection, Failure};
+use crate::error::Error;
 
-/// A run and its rows counted by state (`free`, `claimed`, `pending`, `undecided`, `failed`, `refused`,
-/// `finished`).
+/// Where a row of a shared run stands, as the store has it (written as `free`, `claimed`, ... in the database
+/// and in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RowState {
+    /// Not sent yet, and no worker has it.
+    Free,
+    /// A worker has it, under its lease, and may be sending it.
+    Claimed,
+    /// In a batch Box accepted, not finished yet.
+    Pending,
+    /// Whether Box has it could not be proven: it waits for a settlement.
+    Undecided,
+    /// Final: sending it failed, or Box made no document for it.
+    Failed,
+    /// Final: never sent (its data or name was refused).
+    Refused,
+    /// Final: its batch ended; its job says how.
+    Finished,
+}
+
+impl RowState {
+    /// Whether nothing more will happen to the row without a person (finished, failed, refused, undecided).
+    pub fn is_final(self) -> bool {
+        !matches!(self, RowState::Free | RowState::Claimed | RowState::Pending)
+    }
+
+    /// As the database and JSON write it: `free`, `claimed`, `pending`, `undecided`, `failed`, `refused`,
+    /// `finished`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Free => "free",
+            RowState::Claimed => "claimed",
+            RowState::Pending => "pending",
+            RowState::Undecided => "undecided",
+            RowState::Failed => "failed",
+            RowState::Refused => "refused",
+            RowState::Finished => "finished",
+        }
+    }
+
+    fn read(text: &str) -> Result<Self, Failure> {
+        serde_json::from_value(Value::String(text.to_owned())).map_err(|_| {
+            let why = format!("a row state this client does not know: {text:?}");
+            Failure::Refused(box_docgen_bulk::Error::Store(why.into()))
+        })
+    }
+}
+
+impl std::fmt::Display for RowState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A run and its rows counted by state.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct RunSummary {
@@ -25,7 +80,7 @@ pub struct RunSummary {
     /// Its rows.
     pub rows: u64,
     /// Its rows by state.
-    pub states: BTreeMap<String, u64>,
+    pub states: BTreeMap<RowState, u64>,
     /// Whether every row is final (finished, failed, refused or undecided).
     pub finished: bool,
 }
@@ -48,8 +103,8 @@ pub struct RowReport {
     pub index: u64,
     /// The file name it asked for.
     pub file_name: String,
-    /// Its state (see [`RunSummary`]).
-    pub state: String,
+    /// Where it stands.
+    pub state: RowState,
     /// Its final job, once its batch ended.
     pub job: Option<DocGenJob>,
     /// Its document, when the worker that followed it downloaded it.
@@ -70,9 +125,14 @@ const SUMMARIES: &str = "SELECT r.id, r.settings, to_char(r.created_at AT TIME Z
 fn summary(row: &tokio_postgres::Row) -> Result<RunSummary, Failure> {
     let settings: RunSettings = serde_json::from_value(row.get(1))
         .map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))?;
-    let states: BTreeMap<String, u64> = serde_json::from_value(row.get(3)).unwrap_or_default();
+    let counts: BTreeMap<String, u64> = serde_json::from_value(row.get(3))
+        .map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))?;
+    let states = counts
+        .into_iter()
+        .map(|(state, count)| Ok((RowState::read(&state)?, count)))
+        .collect::<Result<BTreeMap<_, _>, Failure>>()?;
     let rows = states.values().sum();
-    let finished = ["free", "claimed", "pending"].iter().all(|state| !states.contains_key(*state));
+    let finished = states.keys().all(|state| state.is_final());
     Ok(RunSummary { id: row.get(0), settings, created_at: row.get(2), rows, states, finished })
 }
 
@@ -115,18 +175,18 @@ pub(crate) async fn report(connection: &Connection, id: i64) -> Result<RunReport
                             .get::<_, Option<Value>>(7)
                             .and_then(|value| serde_json::from_value(value).ok())
                             .unwrap_or_default();
-                        RowReport {
+                        Ok(RowReport {
                             index: row.get::<_, i64>(0) as u64,
                             file_name: row.get(1),
-                            state: row.get(2),
+                            state: RowState::read(row.get(2))?,
                             job,
                             downloaded,
                             batch_id: row.get(5),
                             error: row.get(6),
                             candidates,
-                        }
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, Failure>>()?;
                 Ok(Some(RunReport { run, rows }))
             }
             .boxed()

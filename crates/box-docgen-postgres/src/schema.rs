@@ -14,8 +14,8 @@
 
 use futures::FutureExt;
 
-use crate::Error;
 use crate::connection::{Connection, Failure};
+use crate::error::Error;
 
 /// Each migration, in order: the schema's version is how many are applied.
 const MIGRATIONS: &[&str] = &[r"

@@ -44,6 +44,7 @@
 
 #![deny(missing_docs)]
 
+mod content;
 mod docx;
 mod error;
 mod expression;
@@ -54,6 +55,7 @@ mod write;
 
 pub use box_docgen_generated::open_enums::DocGenTagTagType as TagType;
 pub use box_docgen_generated::types::DocGenTag;
+pub use content::{Paragraph, Piece, Tag};
 pub use error::{Error, Problem, ProblemKind};
 pub use expression::{Binary, Expression, Unary};
 pub use place::{Part, Place, Within};
@@ -64,40 +66,6 @@ pub use write::DocxWriter;
 #[derive(Debug, Clone)]
 pub struct Template {
     paragraphs: Vec<Paragraph>,
-}
-
-/// A paragraph of a template (or an image's alternative text): its text and tags, in order.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Paragraph {
-    /// Where it is.
-    pub place: Place,
-    /// Its text and tags.
-    pub pieces: Vec<Piece>,
-}
-
-/// A piece of a paragraph.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Piece {
-    /// Text, printed as it is.
-    Text(String),
-    /// A tag.
-    Tag(Tag),
-}
-
-/// A tag of a template.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Tag {
-    /// As written, braces included: `{{item.price :: format("US-Number")}}`.
-    pub content: String,
-    /// What it says.
-    pub syntax: Syntax,
-    /// Where it is.
-    pub place: Place,
-    /// How Box lists it (`None` for `{{else}}` and the end tags, which Box's listing does not show).
-    pub listing: Option<DocGenTag>,
 }
 
 impl Template {

@@ -10,10 +10,11 @@
 use box_docgen_generated::open_enums::DocGenTagTagType as TagType;
 use box_docgen_generated::types::DocGenTag;
 
+use crate::content::{Paragraph, Piece, Tag};
 use crate::docx::Source;
 use crate::error::{Problem, ProblemKind};
+use crate::place::{Part, Place, Within};
 use crate::syntax::{self, Syntax};
-use crate::{Paragraph, Part, Piece, Place, Tag, Within};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {

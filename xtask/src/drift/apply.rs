@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::OWN_KEYS;
 use super::compare::{carried_whole, escape, is_prose, operations, strip_prose};
+use super::scope::OWN_KEYS;
 
 /// The fragment as the project formats it: two-space indented JSON and a final newline.
 pub fn format_fragment(fragment: &Value) -> String {

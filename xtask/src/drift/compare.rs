@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::{Change, DELIBERATE, METHODS, WHOLE_TAGS};
+use super::change::{Change, Kind};
+use super::scope::{DELIBERATE, METHODS, WHOLE_TAGS};
 
 /// Every difference between the fragment's operations (and the schemas they use) and the upstreams'.
 pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
@@ -17,7 +18,7 @@ pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
             upstream.pointer(&format!("/paths/{}/{method}", escape(&path))).map(|operation| (upstream, operation))
         });
         let Some((upstream, theirs)) = found else {
-            diff.push(&group, "", "removed", Some("the operation".into()), None, true);
+            diff.push(&group, "", Kind::Removed, Some("the operation".into()), None, true);
             continue;
         };
         let sides = Sides { ours: fragment, theirs: upstream };
@@ -29,7 +30,7 @@ pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
             if tagged && !carried.contains(&(path.clone(), method.clone())) {
                 let group = format!("operation {} {path}", method.to_uppercase());
                 let id = operation.get("operationId").and_then(Value::as_str).map(str::to_owned);
-                diff.push(&group, "", "added", None, id, false);
+                diff.push(&group, "", Kind::Added, None, id, false);
             }
         }
     }
@@ -88,7 +89,7 @@ impl Diff {
         &mut self,
         group: &str,
         location: &str,
-        kind: &'static str,
+        kind: Kind,
         from: Option<String>,
         to: Option<String>,
         breaking: bool,
@@ -100,7 +101,7 @@ impl Diff {
     fn operation(&mut self, group: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
         let id = |operation: &Value| operation.get("operationId").cloned().unwrap_or(Value::Null);
         if id(ours) != id(theirs) {
-            self.push(group, "/operationId", "changed", Some(show(&id(ours))), Some(show(&id(theirs))), false);
+            self.push(group, "/operationId", Kind::Changed, Some(show(&id(ours))), Some(show(&id(theirs))), false);
         }
         // Parameters, by name and location.
         let parameters = |spec: &Value, operation: &Value| -> Vec<Value> {
@@ -123,7 +124,7 @@ impl Diff {
                     self.push(
                         group,
                         &location,
-                        "added",
+                        Kind::Added,
                         None,
                         Some(if required { "required" } else { "optional" }.into()),
                         required,
@@ -136,7 +137,7 @@ impl Diff {
                         self.push(
                             group,
                             &format!("{location}/required"),
-                            "changed",
+                            Kind::Changed,
                             Some(from),
                             Some(to),
                             required(theirs),
@@ -158,7 +159,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("/parameters/{}", key(ours)),
-                    "removed",
+                    Kind::Removed,
                     Some("the parameter".into()),
                     None,
                     true,
@@ -176,7 +177,7 @@ impl Diff {
             let location = format!("/responses/{status}");
             let success = status.starts_with('2');
             match our_responses.get(status) {
-                None => self.push(group, &location, "added", None, Some(status.clone()), success),
+                None => self.push(group, &location, Kind::Added, None, Some(status.clone()), success),
                 Some(ours) => {
                     let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
                     let headers = |response: &Value| {
@@ -187,7 +188,7 @@ impl Diff {
                             None => self.push(
                                 group,
                                 &format!("{location}/headers/{name}"),
-                                "added",
+                                Kind::Added,
                                 None,
                                 Some(name.clone()),
                                 false,
@@ -207,7 +208,7 @@ impl Diff {
                             self.push(
                                 group,
                                 &format!("{location}/headers/{name}"),
-                                "removed",
+                                Kind::Removed,
                                 Some(name.clone()),
                                 None,
                                 false,
@@ -231,7 +232,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("/responses/{status}"),
-                    "removed",
+                    Kind::Removed,
                     Some(status.clone()),
                     None,
                     status.starts_with('2'),
@@ -254,7 +255,9 @@ impl Diff {
         for (kind, theirs) in &their_media {
             let here = format!("{location}/{}", escape(kind));
             match our_media.get(kind) {
-                None => self.push(group, &here, "added", None, Some(kind.clone()), direction == Direction::Response),
+                None => {
+                    self.push(group, &here, Kind::Added, None, Some(kind.clone()), direction == Direction::Response)
+                }
                 Some(ours) => {
                     self.schema(group, &format!("{here}/schema"), sides, &ours["schema"], &theirs["schema"], direction)
                 }
@@ -262,7 +265,14 @@ impl Diff {
         }
         for kind in our_media.keys() {
             if !their_media.contains_key(kind) {
-                self.push(group, &format!("{location}/{}", escape(kind)), "removed", Some(kind.clone()), None, true);
+                self.push(
+                    group,
+                    &format!("{location}/{}", escape(kind)),
+                    Kind::Removed,
+                    Some(kind.clone()),
+                    None,
+                    true,
+                );
             }
         }
     }
@@ -291,7 +301,7 @@ impl Diff {
         let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
         let (Some(our_object), Some(their_object)) = (ours.as_object(), theirs.as_object()) else {
             if ours != theirs {
-                self.push(group, location, "changed", Some(show(ours)), Some(show(theirs)), true);
+                self.push(group, location, Kind::Changed, Some(show(ours)), Some(show(theirs)), true);
             }
             return;
         };
@@ -336,9 +346,9 @@ impl Diff {
             }
             let here = format!("{location}/{key}");
             let kind = match (a, b) {
-                (None, Some(_)) => "added",
-                (Some(_), None) => "removed",
-                _ => "changed",
+                (None, Some(_)) => Kind::Added,
+                (Some(_), None) => Kind::Removed,
+                _ => Kind::Changed,
             };
             // Narrower for what the client reads: a type change, nullable dropped only matters as a request,
             // nullable added matters to a client that reads it.
@@ -375,7 +385,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("{location}/enum"),
-                    "added",
+                    Kind::Added,
                     None,
                     Some(show(&value)),
                     direction == Direction::Request,
@@ -387,7 +397,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("{location}/enum"),
-                    "removed",
+                    Kind::Removed,
                     Some(show(&value)),
                     None,
                     direction == Direction::Request,
@@ -410,7 +420,7 @@ impl Diff {
             self.push(
                 group,
                 &format!("{location}/required"),
-                "added",
+                Kind::Added,
                 None,
                 Some(name.clone()),
                 direction == Direction::Request,
@@ -420,7 +430,7 @@ impl Diff {
             self.push(
                 group,
                 &format!("{location}/required"),
-                "removed",
+                Kind::Removed,
                 Some(name.clone()),
                 None,
                 direction == Direction::Response,
@@ -450,7 +460,7 @@ impl Diff {
                     self.push(
                         group,
                         &here,
-                        "added",
+                        Kind::Added,
                         None,
                         Some(if required { "required" } else { "optional" }.into()),
                         required && direction == Direction::Request,
@@ -464,7 +474,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("{location}/properties/{}", escape(name)),
-                    "removed",
+                    Kind::Removed,
                     Some(name.clone()),
                     None,
                     true,
@@ -489,7 +499,7 @@ impl Diff {
             self.push(
                 group,
                 &format!("{location}/items"),
-                "changed",
+                Kind::Changed,
                 ours.get("items").map(show),
                 theirs.get("items").map(show),
                 true,
@@ -520,7 +530,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("{location}/{key}/{index}"),
-                    "added",
+                    Kind::Added,
                     None,
                     Some(show(&strip_prose(arm))),
                     !nullable_arm,
@@ -530,7 +540,7 @@ impl Diff {
                 self.push(
                     group,
                     &format!("{location}/{key}/{index}"),
-                    "removed",
+                    Kind::Removed,
                     Some(show(&strip_prose(arm))),
                     None,
                     true,

@@ -8,45 +8,20 @@
 //! `--apply` writes Box's shapes into the fragment (see [`apply`]).
 
 mod apply;
+mod change;
 mod compare;
 mod load;
 mod report;
+mod scope;
 
 use std::path::Path;
 
 pub use apply::{apply, format_fragment};
+pub use change::{Change, Kind};
 pub use compare::compare;
 pub use load::load;
 pub use report::report;
 use report::to_json;
-
-/// Box's tags whose operations the fragment carries whole: an operation Box adds under one of them is reported.
-pub(super) const WHOLE_TAGS: [&str; 2] = ["Box Doc Gen", "Box Doc Gen templates"];
-
-/// Operation keys that are the fragment's own business, not Box's contract: never compared, kept by `--apply`.
-pub(super) const OWN_KEYS: [&str; 2] = ["tags", "security"];
-
-/// Differences the project keeps on purpose, by location: none today. (The Doc Gen webhook triggers Box's
-/// descriptions lack are added at generation time, by rewrite 8 in `crates/box-docgen-codegen`, so the fragment
-/// keeps Box's trigger lists as they are.)
-pub(super) const DELIBERATE: [&str; 0] = [];
-
-pub(super) const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/// One difference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// `operation GET /x` or `schema Name`.
-    pub group: String,
-    /// Where, inside the group, as a JSON-pointer-like path.
-    pub location: String,
-    /// `added`, `removed` or `changed`.
-    pub kind: &'static str,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Whether a client built today can break on it.
-    pub breaking: bool,
-}
 
 /// Runs the command; returns the exit status.
 pub fn run(root: &Path, args: &[String]) -> u8 {
@@ -88,7 +63,7 @@ pub fn run(root: &Path, args: &[String]) -> u8 {
             return 2;
         }
         println!("\napplied to openapi/docgen.json; now run `cargo xtask codegen`");
-        let added: Vec<&Change> = changes.iter().filter(|change| change.kind == "added").collect();
+        let added: Vec<&Change> = changes.iter().filter(|change| change.kind == Kind::Added).collect();
         if !added.is_empty() {
             println!("new, with no description yet (Box's prose is not copied; write one in our words):");
             for change in added {
@@ -144,7 +119,9 @@ mod tests {
         properties["priority"] = json!({ "type": "integer" });
         let changes = drift(&upstream);
         assert!(
-            changes.iter().any(|c| c.location.ends_with("/properties/priority") && c.kind == "added" && !c.breaking),
+            changes
+                .iter()
+                .any(|c| c.location.ends_with("/properties/priority") && c.kind == Kind::Added && !c.breaking),
             "{changes:?}"
         );
         let mut retyped = fragment();
@@ -161,7 +138,7 @@ mod tests {
         properties.remove("message");
         let changes = drift(&upstream);
         let removed = changes.iter().find(|c| c.location.ends_with("/properties/message")).expect("reported");
-        assert_eq!((removed.kind, removed.breaking), ("removed", true));
+        assert_eq!((removed.kind, removed.breaking), (Kind::Removed, true));
         assert_eq!(removed.group, "schema DocGenTagsProcessingMessage");
     }
 
@@ -172,7 +149,7 @@ mod tests {
         status.as_array_mut().expect("values").push(json!("archived"));
         let changes = drift(&upstream);
         assert!(
-            changes.iter().any(|c| c.kind == "added" && c.to.as_deref() == Some("\"archived\"") && !c.breaking),
+            changes.iter().any(|c| c.kind == Kind::Added && c.to.as_deref() == Some("\"archived\"") && !c.breaking),
             "{changes:?}"
         );
     }
@@ -185,7 +162,7 @@ mod tests {
         upstream["paths"]["/docgen_jobs/{job_id}"]["get"]["responses"]["203"] = json!({ "description": "x" });
         let changes = drift(&upstream);
         assert!(
-            changes.iter().any(|c| c.location.contains("/batch/allOf/2") && c.kind == "added" && !c.breaking),
+            changes.iter().any(|c| c.location.contains("/batch/allOf/2") && c.kind == Kind::Added && !c.breaking),
             "{changes:?}"
         );
         assert!(changes.iter().any(|c| c.location == "/responses/203" && c.breaking), "{changes:?}");
@@ -211,7 +188,7 @@ mod tests {
             json!({ "get": { "operationId": "get_folders_id", "tags": ["Folders"], "responses": {} } });
         let changes = drift(&upstream);
         assert_eq!(changes.len(), 1, "{changes:?}");
-        assert_eq!((changes[0].group.as_str(), changes[0].kind), ("operation POST /docgen_archive", "added"));
+        assert_eq!((changes[0].group.as_str(), changes[0].kind), ("operation POST /docgen_archive", Kind::Added));
     }
 
     #[test]
@@ -295,7 +272,7 @@ mod tests {
             Change {
                 group: "schema A".into(),
                 location: "/properties/x".into(),
-                kind: "removed",
+                kind: Kind::Removed,
                 from: Some("x".into()),
                 to: None,
                 breaking: true,
@@ -303,7 +280,7 @@ mod tests {
             Change {
                 group: "schema A".into(),
                 location: "/enum".into(),
-                kind: "added",
+                kind: Kind::Added,
                 from: None,
                 to: Some("\"v\"".into()),
                 breaking: false,

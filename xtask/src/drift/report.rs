@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::Change;
+use super::change::Change;
 
 /// The report a reviewer reads: one block per group, one line per change.
 pub fn report(changes: &[Change]) -> String {
@@ -22,11 +22,7 @@ pub fn report(changes: &[Change]) -> String {
         }
         out.push_str(&format!("\n{group}\n"));
         for change in changes.iter().filter(|change| change.group == group) {
-            let sign = match change.kind {
-                "added" => '+',
-                "removed" => '-',
-                _ => '~',
-            };
+            let sign = change.kind.sign();
             let what = match (&change.from, &change.to) {
                 (Some(from), Some(to)) => format!("{from} → {to}"),
                 (None, Some(to)) => to.clone(),
@@ -34,7 +30,7 @@ pub fn report(changes: &[Change]) -> String {
                 (None, None) => String::new(),
             };
             let verdict = if change.breaking { "  [breaking]" } else { "" };
-            out.push_str(&format!("  {sign} {} {}: {what}{verdict}\n", change.location, change.kind));
+            out.push_str(&format!("  {sign} {} {}: {what}{verdict}\n", change.location, change.kind.as_str()));
         }
     }
     out
@@ -47,7 +43,7 @@ pub(super) fn to_json(changes: &[Change]) -> Value {
         "changes": changes.iter().map(|change| json!({
             "group": change.group,
             "location": change.location,
-            "kind": change.kind,
+            "kind": change.kind.as_str(),
             "from": change.from,
             "to": change.to,
             "breaking": change.breaking,

@@ -7,9 +7,9 @@ use box_docgen_bulk::RowChecks;
 use box_docgen_contract::Problem;
 use serde::Serialize;
 
-use crate::Failure;
 use crate::cli::Check;
 use crate::connect::Connection;
+use crate::failure::Failure;
 use crate::output::Output;
 use crate::warnings::Warnings;
 
@@ -28,9 +28,9 @@ struct Verdict<'a> {
 pub(super) async fn run(connection: Option<&Connection>, args: Check, out: Output) -> Result<(), Failure> {
     let contract = super::templates::contract(connection, &args.template).await?;
     if let Some(dir) = &args.out {
-        super::writable_dir(dir)?;
+        crate::output::writable_dir(dir)?;
     }
-    let rows = super::load(&args.rows, &contract, "pdf")?;
+    let rows = crate::rows::load(&args.rows, &contract, "pdf")?;
     let checks = RowChecks::new(Some(contract), args.out.as_deref());
     let mut warnings = Warnings::new(args.rows.verbose);
     let (mut refused, mut warned) = (0, 0);

@@ -1,8 +1,8 @@
 //! `download`: a file, or a job's document, verified against the SHA-1 Box reports.
 
-use crate::Failure;
 use crate::cli::Download;
 use crate::connect::Connection;
+use crate::failure::Failure;
 use crate::output::Output;
 
 pub(super) async fn download(connection: &Connection, args: Download, out: Output) -> Result<(), Failure> {

@@ -6,9 +6,9 @@ use box_docgen::{DocGenJob, Error, JobStatus};
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::Failure;
 use crate::cli::{Batches, Jobs};
 use crate::connect::Connection;
+use crate::failure::Failure;
 use crate::output::Output;
 
 pub(super) async fn run(connection: &Connection, command: Jobs, out: Output) -> Result<(), Failure> {

@@ -1,4 +1,4 @@
-//! One module per group of commands; this one dispatches, and loads rows for `check` and `generate`.
+//! One module per group of commands; this one dispatches.
 
 mod check;
 mod files;
@@ -11,11 +11,10 @@ mod work;
 
 use clap::CommandFactory;
 
-use crate::Failure;
-use crate::cli::{Cli, Command, RowsArgs, Webhooks};
+use crate::cli::{Cli, Command, Webhooks};
 use crate::connect::connect;
+use crate::failure::Failure;
 use crate::output::Output;
-use crate::rows;
 
 /// Runs the command line.
 pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
@@ -47,43 +46,4 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
     }
-}
-
-/// Reads the rows, names the columns the template does not read (refusing the run with `--strict`), and
-/// prepares each row (numbers typed where the template needs them, a file name).
-pub(crate) fn load(
-    args: &RowsArgs,
-    contract: &box_docgen_contract::Contract,
-    extension: &str,
-) -> Result<Vec<rows::Prepared>, Failure> {
-    let input = rows::read(args)?;
-    let unknown = rows::columns::unknown(&input.rows, contract);
-    if args.strict && !unknown.is_empty() {
-        let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
-        return Err(Failure::config(format!("--strict: {}", list.join("; "))));
-    }
-    for column in &unknown {
-        eprintln!("warning: {column}");
-    }
-    let prepared = rows::prepare(input.rows, input.format, contract, args.name.as_deref(), extension);
-    // A Word document named .pdf (or the other way round) is a trap for whoever opens it.
-    let other = if extension == "pdf" { ".docx" } else { ".pdf" };
-    let mismatched = prepared.iter().filter(|row| row.file_name.to_ascii_lowercase().ends_with(other)).count();
-    if mismatched > 0 {
-        eprintln!(
-            "warning: {mismatched} of {} rows name a {other} file, but the documents are {extension} (--type); the \
-             names are sent as they are",
-            prepared.len()
-        );
-    }
-    Ok(prepared)
-}
-
-/// Checks that files can be written in `dir` (creating it), before anything is sent.
-pub(crate) fn writable_dir(dir: &std::path::Path) -> Result<(), Failure> {
-    let refuse = |error: std::io::Error| Failure::config(format!("{}: {error}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(refuse)?;
-    let probe = dir.join(format!(".box-docgen-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(refuse)?;
-    std::fs::remove_file(&probe).map_err(refuse)
 }

@@ -1,11 +1,12 @@
 //! `runs list` and `runs show`: runs kept in a shared store, where they stand and each row's result, from
 //! anywhere (no Box credentials needed).
 
+use box_docgen_postgres::RowState;
 use serde::Serialize;
 
 use super::generate::{Follow, RowResult, shared, write_results};
-use crate::Failure;
 use crate::cli::Runs;
+use crate::failure::Failure;
 use crate::output::Output;
 
 /// A run in `runs list`.
@@ -17,7 +18,7 @@ struct Listed<'a> {
     output_type: &'a str,
     created_at: &'a str,
     rows: u64,
-    states: &'a std::collections::BTreeMap<String, u64>,
+    states: &'a std::collections::BTreeMap<RowState, u64>,
     finished: bool,
 }
 

@@ -8,9 +8,9 @@ use box_docgen_template::Template;
 use futures::TryStreamExt;
 use serde_json::json;
 
-use crate::Failure;
 use crate::cli::Templates;
 use crate::connect::Connection;
+use crate::failure::Failure;
 use crate::output::Output;
 
 /// Whether a template argument names a file on disk rather than a template in Box: Box's file ids are digits,

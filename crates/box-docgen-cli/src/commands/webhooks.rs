@@ -11,10 +11,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::Failure;
 use crate::cli::Webhooks;
 use crate::connect::Connection;
 use crate::demo::KEYS as DEMO_KEYS;
+use crate::failure::Failure;
 use crate::output::Output;
 
 pub(super) async fn run(connection: &Connection, command: Webhooks, out: Output) -> Result<(), Failure> {
@@ -82,7 +82,7 @@ pub(super) fn verify(body: &Path, headers: &Path, demo: bool, out: Output) -> Re
     let body = read(body)?;
     let headers = parse_headers(&String::from_utf8_lossy(&read(headers)?))?;
     keys.verify(&body, &headers).map_err(|refused| Failure::failed(format!("the delivery is not Box's: {refused}")))?;
-    let event = WebhookEvent::from_slice(&body).map_err(|error| Failure::failed(crate::chain(&error)))?;
+    let event = WebhookEvent::from_slice(&body).map_err(|error| Failure::failed(crate::failure::chain(&error)))?;
     out.item(&event, describe);
     Ok(())
 }

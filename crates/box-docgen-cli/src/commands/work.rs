@@ -7,9 +7,9 @@ use std::time::Duration;
 use box_docgen_bulk::Bulk;
 
 use super::generate::{Follow, connect_paced, parse_settlements, shared, write_results};
-use crate::Failure;
 use crate::cli::Work;
 use crate::connect::Target;
+use crate::failure::Failure;
 use crate::output::Output;
 
 pub(super) async fn run(target: &Target, args: Work, out: Output) -> Result<(), Failure> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use box_docgen_contract::Contract;
 use serde_json::{Map, Value};
 
-use super::Row;
+use super::row::Row;
 
 /// A path of the rows' data that the template does not read.
 #[derive(Debug, Clone, PartialEq, Eq)]

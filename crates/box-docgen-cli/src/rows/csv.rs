@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::Row;
 use super::paths::{compact, insert, parse_header};
+use super::row::Row;
 
 /// The delimiter the header row uses most (outside quotes) among `,`, `;` and tab; `,` when none.
 pub(crate) fn sniff_delimiter(text: &str) -> u8 {
@@ -87,4 +87,13 @@ fn cell_value(cell: &str) -> Value {
         return value;
     }
     Value::String(cell.to_owned())
+}
+
+/// `--delimiter`: one character, or `tab`.
+pub(crate) fn delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("{text:?}: one ASCII character, such as ; or ,, or `tab`")),
+    }
 }

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::Row;
 use super::paths::{compact, insert, parse_header};
+use super::row::Row;
 
 /// One object per line; blank lines are skipped (and counted: a row's number is its line).
 pub(crate) fn lines(text: &str) -> Vec<Row> {

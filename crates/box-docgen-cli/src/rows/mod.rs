@@ -7,69 +7,20 @@
 pub(crate) mod columns;
 mod csv;
 mod decode;
+mod format;
 mod json;
 mod paths;
 mod prepare;
+mod row;
 
 use std::io::Read;
-use std::path::Path;
 
-use serde_json::{Map, Value};
-
-use crate::Failure;
 use crate::cli::RowsArgs;
+use crate::failure::Failure;
+pub(crate) use csv::delimiter;
+pub(crate) use format::Format;
 pub(crate) use prepare::{Prepared, prepare};
-
-/// One record of the input.
-#[derive(Debug, Clone)]
-pub(crate) struct Row {
-    /// Its number in the input, from 1.
-    pub(crate) number: u64,
-    /// The data, or why the record cannot be read (a ragged CSV record, a line that is not JSON).
-    pub(crate) data: Result<Map<String, Value>, String>,
-    /// The file name the record names (`file_name` column or field), if any.
-    pub(crate) file_name: Option<String>,
-}
-
-/// How the rows are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
-    /// Comma-separated values with a header row (or `;`, or tab: see --delimiter).
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-    /// One JSON array of objects.
-    Json,
-}
-
-impl Format {
-    /// The format a file name's extension says, if it says one.
-    fn of(path: &Path) -> Option<Self> {
-        match path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("csv" | "tsv") => Some(Format::Csv),
-            Some("json") => Some(Format::Json),
-            Some("jsonl" | "ndjson") => Some(Format::Jsonl),
-            _ => None,
-        }
-    }
-
-    /// The format the content looks like: an array, objects, or (anything else) CSV.
-    fn sniff(text: &str) -> Self {
-        match text.trim_start().chars().next() {
-            Some('[') => Format::Json,
-            Some('{') => Format::Jsonl,
-            _ => Format::Csv,
-        }
-    }
-
-    fn flag(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-            Format::Json => "json",
-        }
-    }
-}
+pub(crate) use row::Row;
 
 /// The rows of the input, and how it was read.
 #[derive(Debug)]
@@ -129,19 +80,40 @@ pub(crate) fn read(args: &RowsArgs) -> Result<Input, Failure> {
     Ok(Input { rows, format })
 }
 
-/// `--delimiter`: one character, or `tab`.
-pub(crate) fn delimiter(text: &str) -> Result<u8, String> {
-    match text {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
-        _ => Err(format!("{text:?}: one ASCII character, such as ; or ,, or `tab`")),
+/// Reads the rows, names the columns the template does not read (refusing the run with `--strict`), and
+/// prepares each row (numbers typed where the template needs them, a file name).
+pub(crate) fn load(
+    args: &RowsArgs,
+    contract: &box_docgen_contract::Contract,
+    extension: &str,
+) -> Result<Vec<Prepared>, Failure> {
+    let input = read(args)?;
+    let unknown = columns::unknown(&input.rows, contract);
+    if args.strict && !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        return Err(Failure::config(format!("--strict: {}", list.join("; "))));
     }
+    for column in &unknown {
+        eprintln!("warning: {column}");
+    }
+    let prepared = prepare(input.rows, input.format, contract, args.name.as_deref(), extension);
+    // A Word document named .pdf (or the other way round) is a trap for whoever opens it.
+    let other = if extension == "pdf" { ".docx" } else { ".pdf" };
+    let mismatched = prepared.iter().filter(|row| row.file_name.to_ascii_lowercase().ends_with(other)).count();
+    if mismatched > 0 {
+        eprintln!(
+            "warning: {mismatched} of {} rows name a {other} file, but the documents are {extension} (--type); the \
+             names are sent as they are",
+            prepared.len()
+        );
+    }
+    Ok(prepared)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn data(rows: &[Row], index: usize) -> Value {
         Value::Object(rows[index].data.clone().expect("readable"))

@@ -4,7 +4,8 @@
 use box_docgen_contract::{Contract, Need};
 use serde_json::{Map, Value};
 
-use super::{Format, Row};
+use super::format::Format;
+use super::row::Row;
 use crate::names;
 
 /// A row ready to be checked or sent: its number, its file name and data, or why it cannot be.

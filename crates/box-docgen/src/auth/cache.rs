@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::answer::TokenAnswer;
 use super::same;
 use crate::Error;
 
@@ -17,8 +18,8 @@ pub(crate) struct Fresh {
     pub(crate) expires_in: Duration,
 }
 
-impl From<&super::TokenAnswer> for Fresh {
-    fn from(answer: &super::TokenAnswer) -> Self {
+impl From<&TokenAnswer> for Fresh {
+    fn from(answer: &TokenAnswer) -> Self {
         Self { token: answer.access_token.clone(), expires_in: Duration::from_secs(answer.expires_in) }
     }
 }

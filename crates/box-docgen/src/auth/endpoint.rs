@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::TokenAnswer;
+use super::answer::TokenAnswer;
 use crate::error::{AuthError, AuthErrorKind};
 use crate::{Error, decode};
 

@@ -13,6 +13,7 @@
 //! The three refreshing kinds are one [`RefreshingSource`] over a [`Grant`] each: tokens are cached until
 //! shortly before they expire, concurrent requests share one refresh, and a 401 refreshes once.
 
+mod answer;
 mod cache;
 mod ccg;
 mod endpoint;
@@ -26,10 +27,11 @@ use std::pin::Pin;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use answer::TokenAnswer;
 pub use ccg::{ClientCredentials, ClientCredentialsGrant, Subject};
 pub use jwt::{JwtAuth, JwtGrant};
 pub use oauth::{OAuthRefresh, RefreshTokenGrant, TokenPair};
-pub use refresh::{Grant, RefreshingSource, TokenAnswer};
+pub use refresh::{Grant, RefreshingSource};
 
 use crate::Error;
 

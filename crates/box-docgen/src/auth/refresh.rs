@@ -3,6 +3,7 @@
 
 use secrecy::SecretString;
 
+use super::answer::TokenAnswer;
 use super::cache::{Fresh, TokenCache};
 use super::endpoint::TokenEndpoint;
 use super::{BoxFuture, TokenSource};
@@ -22,18 +23,6 @@ pub trait Grant: std::fmt::Debug + Send + Sync {
     fn accept(&self, answer: &TokenAnswer) {
         let _ = answer;
     }
-}
-
-/// A token endpoint's successful answer.
-#[derive(Debug, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TokenAnswer {
-    /// The access token.
-    pub access_token: SecretString,
-    /// Its lifetime, in seconds.
-    pub expires_in: u64,
-    /// A new refresh token, for the grants that issue one.
-    pub refresh_token: Option<SecretString>,
 }
 
 /// A [`TokenSource`] that gets tokens with a [`Grant`] from Box's token endpoint, caches each until a minute

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::result::{ResultsFile, RowResult, Status};
 use super::settle;
-use crate::Failure;
+use crate::failure::Failure;
 use crate::output::Output;
 use crate::warnings::Warnings;
 
@@ -168,7 +168,7 @@ impl Follow {
         bar.finish_and_clear();
         self.print_waiting();
         if let Some(error) = progress.error() {
-            return Err(Failure::failed(format!("the run stopped early: {}", crate::chain(error.as_ref()))));
+            return Err(Failure::failed(format!("the run stopped early: {}", crate::failure::chain(error.as_ref()))));
         }
         Ok(interrupted)
     }
@@ -280,7 +280,7 @@ pub(crate) fn describe(error: &box_docgen_bulk::Error) -> String {
             }
         }
         Error::Undecided(undecided) => settle::unknown_reason(undecided),
-        other => crate::chain(other),
+        other => crate::failure::chain(other),
     }
 }
 

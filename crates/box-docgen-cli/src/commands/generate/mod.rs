@@ -19,9 +19,9 @@ use box_docgen_bulk::store::RunSettings;
 use box_docgen_contract::Contract;
 use serde_json::Value;
 
-use crate::Failure;
 use crate::cli::{Generate, OutputType, Pacing};
 use crate::connect::{Connection, Target, connect};
+use crate::failure::Failure;
 use crate::output::Output;
 pub(crate) use follow::{Follow, describe};
 pub(crate) use result::{RowResult, write_results};
@@ -35,12 +35,12 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
     };
     // The contract turns CSV cells into numbers where the template needs them; the run checks rows with it.
     let contract = Contract::fetch(&connection.client, &args.template, None, connection.wait_options()).await?;
-    let rows = super::load(&args.rows, &contract, extension)?;
+    let rows = crate::rows::load(&args.rows, &contract, extension)?;
     let total = rows.len() as u64;
     let settlements = settle::parse(&args.settle, total)?;
     // Where results go is checked before anything is sent.
     if let Some(out_dir) = &args.out {
-        super::writable_dir(out_dir)?;
+        crate::output::writable_dir(out_dir)?;
     }
     let results_file = args.results.as_deref().map(result::ResultsFile::create).transpose()?;
 
@@ -129,7 +129,7 @@ pub(crate) async fn connect_paced(target: &Target, pacing: &Pacing) -> Result<Co
                 .limits(limits)
                 .instances(pacing.instances)
                 .build()
-                .map_err(|error| Failure::config(crate::chain(&error)))?,
+                .map_err(|error| Failure::config(crate::failure::chain(&error)))?,
         ),
         None => None,
     };

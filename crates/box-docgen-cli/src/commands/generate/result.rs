@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use box_docgen::JobStatus;
 use box_docgen_bulk::RowOutcome;
 use box_docgen_contract::Problem;
+use box_docgen_postgres::RowState;
 use serde::Serialize;
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::output::Output;
 
 /// Where a row ended.
@@ -81,15 +82,15 @@ impl RowResult {
     pub(crate) fn from_report(row: &box_docgen_postgres::RowReport) -> Self {
         let mut result = Self::refused(super::settle::number(row.index), row.file_name.clone(), String::new());
         result.error = row.error.clone();
-        result.status = match row.state.as_str() {
-            "finished" => match row.job.as_ref().map(|job| &job.status) {
+        result.status = match row.state {
+            RowState::Finished => match row.job.as_ref().map(|job| &job.status) {
                 Some(JobStatus::Completed) => Status::Completed,
                 Some(JobStatus::CompletedWithError) => Status::CompletedWithError,
                 _ => Status::Failed,
             },
-            "failed" => Status::Failed,
-            "refused" => Status::Refused,
-            "undecided" => Status::Unknown,
+            RowState::Failed => Status::Failed,
+            RowState::Refused => Status::Refused,
+            RowState::Undecided => Status::Unknown,
             _ => Status::Pending,
         };
         if let Some(job) = &row.job {

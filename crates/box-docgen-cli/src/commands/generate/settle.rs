@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use box_docgen_bulk::{Settlement, Settling, Undecided};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The tool's row number of a bulk index (the tool gives each row its record number less one).
 pub(crate) fn number(index: u64) -> u64 {

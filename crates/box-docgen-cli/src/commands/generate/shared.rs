@@ -4,15 +4,15 @@
 use box_docgen_postgres::{DEFAULT_GIVE_UP_AFTER, Database, PgStore, RunReport};
 
 use super::result::RowResult;
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The store at `url` (its schema brought up to date). The URL may hold a password: it is never printed.
 pub(crate) async fn database(url: &str) -> Result<Database, Failure> {
     Database::connect(url, DEFAULT_GIVE_UP_AFTER).await.map_err(|error| match error {
         box_docgen_postgres::Error::Url(_) | box_docgen_postgres::Error::NewerSchema { .. } => {
-            Failure::config(format!("--store: {}", crate::chain(&error)))
+            Failure::config(format!("--store: {}", crate::failure::chain(&error)))
         }
-        other => Failure::failed(format!("--store: {}", crate::chain(&other))),
+        other => Failure::failed(format!("--store: {}", crate::failure::chain(&other))),
     })
 }
 
@@ -42,5 +42,5 @@ pub(crate) async fn report(database: &Database, id: i64) -> Result<(RunReport, V
 }
 
 pub(crate) fn failure(error: box_docgen_postgres::Error) -> Failure {
-    Failure::failed(crate::chain(&error))
+    Failure::failed(crate::failure::chain(&error))
 }
