@@ -139,10 +139,17 @@ async fn a_large_file_goes_in_parts_and_a_dropped_part_is_sent_again() {
     assert_eq!(mock.violations(), Vec::<String>::new());
 }
 
+fn part_ranges(mock: &MockBox) -> Vec<String> {
+    mock.requests_for(PutFilesUploadSessionsId::INFO)
+        .iter()
+        .filter_map(|part| part.header("content-range").map(str::to_owned))
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
-async fn a_part_that_outlasts_its_retries_is_sent_again_after_the_others_and_a_busy_commit_is_waited_out() {
+async fn a_part_is_retried_by_the_client_strategy_and_a_busy_commit_is_waited_out() {
     let mock = MockBox::start().await;
-    mock.upload_part_size(1024).fail(PutFilesUploadSessionsId::INFO, Fault::Status(503), 2).fail(
+    mock.upload_part_size(1024).fail(PutFilesUploadSessionsId::INFO, Fault::Status(503), 1).fail(
         PostFilesUploadSessionsIdCommit::INFO,
         Fault::NotReady { retry_after: 3 },
         1,
@@ -154,17 +161,48 @@ async fn a_part_that_outlasts_its_retries_is_sent_again_after_the_others_and_a_b
 
     let uploaded = client.upload_file(&path, "0").await.expect("uploads in parts");
     assert_eq!(mock.file_content(&uploaded.file.id).as_deref(), Some(content.as_slice()));
-    let ranges: Vec<String> = mock
-        .requests_for(PutFilesUploadSessionsId::INFO)
-        .iter()
-        .filter_map(|part| part.header("content-range").map(str::to_owned))
-        .collect();
-    // The first part fails both attempts, the others go, then the first again.
+    // The first part fails once and goes again at once; the others follow.
     assert_eq!(
-        ranges,
-        ["bytes 0-1023/3000", "bytes 0-1023/3000", "bytes 1024-2047/3000", "bytes 2048-2999/3000", "bytes 0-1023/3000"]
+        part_ranges(&mock),
+        ["bytes 0-1023/3000", "bytes 0-1023/3000", "bytes 1024-2047/3000", "bytes 2048-2999/3000"]
     );
     assert_eq!(mock.requests_for(PostFilesUploadSessionsIdCommit::INFO).len(), 2, "202, then 201");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_part_that_outlasts_its_retries_ends_the_upload_with_its_error_and_nothing_is_committed() {
+    let mock = MockBox::start().await;
+    mock.upload_part_size(1024).fail(PutFilesUploadSessionsId::INFO, Fault::Status(503), 2);
+    let client = client(&mock, RetryPolicy::default().max_attempts(2).base_delay(Duration::from_millis(10)));
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = write(&dir, "Big.docx", &[7u8; 3000]);
+
+    let error = client.upload_file(&path, "0").await.expect_err("the first part never got through");
+    assert_eq!((error.status().map(|status| status.as_u16()), error.attempts()), (Some(503), Some(2)), "{error}");
+    // No round after the policy gave up: the part went as often as the policy allows, the others never.
+    assert_eq!(part_ranges(&mock), ["bytes 0-1023/3000", "bytes 0-1023/3000"]);
+    assert!(mock.requests_for(PostFilesUploadSessionsIdCommit::INFO).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_request_of_an_upload_in_parts_shares_the_one_deadline_of_the_call() {
+    let mock = MockBox::start().await;
+    // The first part is throttled twice (4 s each), then the commit asks for 4 s more: 12 s in all, past the
+    // policy's 10 s, though each request alone stays within it.
+    mock.upload_part_size(1024).fail(PutFilesUploadSessionsId::INFO, Fault::RateLimited { retry_after: 4 }, 2).fail(
+        PostFilesUploadSessionsIdCommit::INFO,
+        Fault::NotReady { retry_after: 4 },
+        1,
+    );
+    let policy = RetryPolicy::default().deadline(Duration::from_secs(10)).adaptive_rate(false);
+    let client = client(&mock, policy);
+    let dir = tempfile::tempdir().expect("a directory");
+    let path = write(&dir, "Big.docx", &[7u8; 3000]);
+
+    let error = client.upload_file(&path, "0").await.expect_err("past the call's deadline");
+    assert!(error.to_string().contains("deadline"), "{error}");
+    assert_eq!(part_ranges(&mock).len(), 5, "the throttled part three times, then the others");
+    assert_eq!(mock.requests_for(PostFilesUploadSessionsIdCommit::INFO).len(), 1, "the 202 is not waited out");
 }
 
 #[tokio::test(start_paused = true)]

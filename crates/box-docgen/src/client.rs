@@ -8,11 +8,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use box_docgen_generated::types::BoxVersionHeader;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
 
 use crate::auth::{StaticToken, TokenSource, same};
 use crate::check::non_blank;
 use crate::rate::pacing::{Authority, Pacing};
 use crate::rate::{LocalRateAuthority, RateAuthority, RateLimits};
+use crate::retry::RetryStrategy;
+use crate::retry::budget::RetryBudget;
 use crate::{Error, RetryPolicy};
 
 /// Box's API root; Doc Gen paths such as `/docgen_jobs/{job_id}` are under it.
@@ -52,8 +55,10 @@ pub struct Client {
     /// `As-User` and the caller's extra headers.
     headers: HeaderMap,
     retry_policy: RetryPolicy,
-    /// The rate authority, learned rate and retry budget every clone shares.
+    /// The rate authority and learned rate every clone shares.
     pacing: Arc<Pacing>,
+    /// The retry budget every clone shares.
+    retry_budget: Option<Arc<RetryBudget>>,
 }
 
 /// Where a request's generated client (which sends the `Authorization` header) comes from. Building one per
@@ -124,9 +129,15 @@ impl Client {
         &self.retry_policy
     }
 
-    /// What every clone shares to pace and retry.
+    /// What every clone shares to pace requests.
     pub(crate) fn pacing(&self) -> &Pacing {
         &self.pacing
+    }
+
+    /// The retry strategy of a new call of an operation (`idempotent`: it may go again after reaching Box) that
+    /// began at `began` (its deadline counts from then).
+    pub(crate) fn retry_strategy(&self, idempotent: bool, began: Instant) -> RetryStrategy<'_> {
+        RetryStrategy::new(&self.retry_policy, self.retry_budget.as_deref(), idempotent, began)
     }
 
     /// The HTTP client, for requests outside the API (a download host), which carry none of its headers.
@@ -383,8 +394,10 @@ impl ClientBuilder {
             None => Authority::Own(LocalRateAuthority::new(self.limits)),
         };
         let pacing = Arc::new(Pacing::new(&self.retry_policy, authority));
+        let retry_budget = self.retry_policy.retry_budget.map(|size| Arc::new(RetryBudget::new(size)));
         let chunked_above = self.chunked_above;
-        Ok(Client { http, base_url, upload_url, chunked_above, auth, headers, retry_policy: self.retry_policy, pacing })
+        let retry_policy = self.retry_policy;
+        Ok(Client { http, base_url, upload_url, chunked_above, auth, headers, retry_policy, pacing, retry_budget })
     }
 }
 

@@ -124,7 +124,6 @@
 
 pub mod auth;
 mod batches;
-mod budget;
 mod check;
 mod client;
 #[cfg(test)]
@@ -135,8 +134,8 @@ mod error;
 mod jobs;
 mod model;
 mod pagination;
-mod policy;
 pub mod rate;
+mod retry;
 mod send;
 mod templates;
 #[cfg(feature = "rustls-ring")]
@@ -154,7 +153,7 @@ pub use error::{
     TransportError, WaitTimeout,
 };
 pub use model::*;
-pub use policy::RetryPolicy;
+pub use retry::RetryPolicy;
 pub use templates::TemplateTags;
 #[cfg(feature = "rustls-ring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls-ring")))]

@@ -1,15 +1,15 @@
 //! The one send pipeline: every request of the client (operations of the generated table and downloads alike)
-//! goes through [`Client::exchange`]'s attempt loop, with one classification of what an attempt's outcome
-//! means:
+//! goes through [`Client::exchange`]'s attempt loop, which asks the call's retry strategy (`retry/`) what an
+//! attempt's outcome means:
 //!
 //! - a success ends the call (and refunds the retry budget);
 //! - a 202 "not ready yet" is waited out for its `Retry-After` within the policy's deadline, and does not count
 //!   as an attempt;
 //! - a 401, the first time, makes the token source refresh, and the request goes again whatever the policy
 //!   says (it counts as an attempt, as every request sent does);
-//! - any other failure is sent again when the [`RetryPolicy`](crate::RetryPolicy) and the retry budget allow
-//!   (a 429 holds every request of the client until its `Retry-After`), or returned with the number of
-//!   attempts made.
+//! - any other failure is sent again when the classification, the [`RetryPolicy`](crate::RetryPolicy) and the
+//!   retry budget allow (a 429 holds every request of the client until its `Retry-After`), or returned with the
+//!   number of attempts made.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::decode::{self, Body};
 use crate::rate::Cost;
+use crate::retry::Verdict;
 use crate::{Client, Error};
 
 /// What one attempt got back, short of an error.
@@ -165,6 +166,25 @@ impl Client {
         cost: Cost,
         reserved: Option<&Reserved>,
     ) -> Result<E::Output, Error> {
+        self.exchange_within(exchange, cost, reserved, None).await
+    }
+
+    /// [`send`](Self::send) for one request of a call that began at `began` (an upload in parts): the retry
+    /// policy's deadline counts from then, for every request of the call.
+    pub(crate) async fn send_within<O: Operation>(&self, operation: &O, began: Instant) -> Result<O::Output, Error> {
+        let call = &mut Call { operation, content_type: None };
+        let body = self.exchange_within(call, Cost::REQUEST, None, Some(began)).await?;
+        O::decode(body.status.as_u16(), &body)
+    }
+
+    /// The attempt loop; what to do after each attempt is the call's retry strategy's to say (`retry/`).
+    async fn exchange_within<E: Exchange>(
+        &self,
+        exchange: &mut E,
+        cost: Cost,
+        reserved: Option<&Reserved>,
+        began: Option<Instant>,
+    ) -> Result<E::Output, Error> {
         let info = exchange.info();
         let span = tracing::debug_span!(
             "box_docgen",
@@ -179,14 +199,10 @@ impl Client {
         // look-up each time.
         let record = span.clone();
         async move {
-            let policy = self.retry_policy();
             let pacing = self.pacing();
-            let start = Instant::now();
-            let mut attempt = 0;
-            let mut spent = 0;
-            let mut reauthenticated = false;
+            let mut retry = self.retry_strategy(info.idempotent, began.unwrap_or_else(Instant::now));
             loop {
-                attempt += 1;
+                let attempt = retry.attempt();
                 if !reserved.is_some_and(Reserved::take_prepaid) {
                     pacing.acquire(cost).await;
                 }
@@ -197,23 +213,15 @@ impl Client {
                     Ok(Answer::Done(output, status)) => {
                         record.record("status", status.as_u16());
                         pacing.answered(Some(status), None).await;
-                        if let Some(budget) = &pacing.budget {
-                            budget.refund(spent);
-                        }
+                        retry.succeeded();
                         return Ok(output);
                     }
                     Ok(Answer::NotReady(retry_after)) => {
                         record.record("status", StatusCode::ACCEPTED.as_u16());
                         pacing.answered(Some(StatusCode::ACCEPTED), None).await;
-                        let wait = retry_after.unwrap_or(policy.base_delay);
-                        if wait > policy.max_delay || start.elapsed() + wait > policy.deadline {
-                            let message = "not ready (HTTP 202) before the retry policy's deadline".to_owned();
-                            return Err(Error::protocol(Some(StatusCode::ACCEPTED), message));
-                        }
+                        let wait = retry.not_ready(retry_after)?;
                         tracing::info!(wait_ms = wait.as_millis() as u64, "not ready yet (202); waiting");
                         tokio::time::sleep(wait).await;
-                        // Not an attempt: Box answered, and asked to be asked again.
-                        attempt -= 1;
                         continue;
                     }
                     Err(error) => error,
@@ -228,34 +236,21 @@ impl Client {
                     }
                 }
                 let error = error.with_attempts(attempt);
-                if error.status() == Some(StatusCode::UNAUTHORIZED)
-                    && !std::mem::replace(&mut reauthenticated, true)
-                    && self.rejected(token.as_ref()).await
-                {
+                if retry.reauthenticate(&error) && self.rejected(token.as_ref()).await {
                     tracing::info!(attempt, "access token rejected; sending again with a new one");
                     pacing.answered(error.status(), None).await;
                     continue;
                 }
-                let retryable = error.retryable();
-                let retry_after = retryable.and_then(|retryable| retryable.retry_after());
-                // A hold longer than the longest wait would stop every request for it; this one gives up instead.
-                pacing.answered(error.status(), retry_after.map(|after| after.min(policy.max_delay))).await;
-                let Some((delay, reason)) = policy.next_delay(retryable, attempt, info.idempotent, start.elapsed())
-                else {
-                    return Err(error);
-                };
-                if let Some(budget) = &pacing.budget {
-                    let timed_out = retryable.is_some_and(|retryable| retryable.timed_out());
-                    let Some(cost) = budget.withdraw(timed_out) else {
-                        tracing::warn!(reason, attempt, "retry budget spent; not retrying");
-                        return Err(error);
-                    };
-                    spent += cost;
-                }
-                tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt, "retrying Box request");
-                // After a 429 with `Retry-After`, the authority holds every request (this one too) until then.
-                if retry_after.is_none() {
-                    tokio::time::sleep(delay).await;
+                pacing.answered(error.status(), retry.hold(&error)).await;
+                match retry.failed(&error) {
+                    Verdict::Stop => return Err(error),
+                    Verdict::Retry { delay, held, reason } => {
+                        tracing::warn!(reason, delay_ms = delay.as_millis() as u64, attempt, "retrying Box request");
+                        // After a 429 with `Retry-After`, the authority holds every request (this one too).
+                        if !held {
+                            tokio::time::sleep(delay).await;
+                        }
+                    }
                 }
             }
         }

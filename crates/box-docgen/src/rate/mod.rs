@@ -10,8 +10,10 @@
 //!   `box-docgen-redis` crate) implements the same trait;
 //! - a learned rate (the AWS SDKs' "adaptive" retry mode): cut when Box answers 429, grown back on a CUBIC
 //!   curve while requests succeed; it always lives in the process (see
-//!   [`RetryPolicy::adaptive_rate`](crate::RetryPolicy::adaptive_rate));
-//! - a retry budget (see [`RetryPolicy::retry_budget`](crate::RetryPolicy::retry_budget)).
+//!   [`RetryPolicy::adaptive_rate`](crate::RetryPolicy::adaptive_rate)).
+//!
+//! (The retry budget, which its clones share too, is the retry strategy's: see
+//! [`RetryPolicy::retry_budget`](crate::RetryPolicy::retry_budget).)
 
 mod adaptive;
 mod gcra;

@@ -1,5 +1,4 @@
-//! What every clone and task of a client shares to pace and retry: its rate authority, the learned rate and
-//! the retry budget.
+//! What every clone and task of a client shares to pace its requests: its rate authority and the learned rate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,14 +8,12 @@ use tokio::time::Instant;
 
 use super::{Adaptive, Cost, LocalRateAuthority, RateAuthority};
 use crate::RetryPolicy;
-use crate::budget::RetryBudget;
 
 /// The pacing state of a client and its clones.
 #[derive(Debug)]
 pub(crate) struct Pacing {
     pub(crate) authority: Authority,
     adaptive: Option<Adaptive>,
-    pub(crate) budget: Option<RetryBudget>,
 }
 
 /// The client's rate authority: its own (called directly, the common case: no boxed future per request), or
@@ -29,11 +26,7 @@ pub(crate) enum Authority {
 
 impl Pacing {
     pub(crate) fn new(policy: &RetryPolicy, authority: Authority) -> Self {
-        Self {
-            authority,
-            adaptive: policy.adaptive_rate.then(|| Adaptive::new(policy.initial_rate)),
-            budget: policy.retry_budget.map(RetryBudget::new),
-        }
+        Self { authority, adaptive: policy.adaptive_rate.then(|| Adaptive::new(policy.initial_rate)) }
     }
 
     /// Waits until a request costing `cost` may go: the learned rate, then the authority's ceilings and hold

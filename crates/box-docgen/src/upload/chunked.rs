@@ -14,17 +14,17 @@ use box_docgen_generated::types::{
 use bytes::Bytes;
 use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY, digest};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::time::Instant;
 
 use super::{Sent, only_file, read_error};
 use crate::check::path_segment;
 use crate::download::hex;
 use crate::{Client, Error};
 
-/// How many times the parts Box is missing are sent again (after each part's own retries) before giving up.
-const ROUNDS: usize = 3;
-
 impl Client {
-    /// Opens a session (for a new file, or a new version of `existing`), sends every part, and commits.
+    /// Opens a session (for a new file, or a new version of `existing`), sends every part, and commits. Each
+    /// request goes with the client's retry strategy, and all share one deadline: the retry policy's, counted
+    /// from here (a part that outlasts its retries ends the upload with its error).
     pub(super) async fn upload_in_parts(
         &self,
         path: &Path,
@@ -33,6 +33,7 @@ impl Client {
         size: u64,
         existing: Option<&str>,
     ) -> Result<Sent, Error> {
+        let began = Instant::now();
         let file_size = i64::try_from(size).map_err(|_| Error::invalid_input("path", "the file is too large"))?;
         let session: UploadSession = match existing {
             None => {
@@ -41,12 +42,12 @@ impl Client {
                     file_size,
                     folder_id: folder_id.to_owned(),
                 };
-                self.send(&op::PostFilesUploadSessions { body: &body }).await?
+                self.send_within(&op::PostFilesUploadSessions { body: &body }, began).await?
             }
             Some(file_id) => {
                 let file_id = path_segment("file_id", file_id)?;
                 let body = PostFilesIdUploadSessionsBody { file_name: Some(name.to_owned()), file_size };
-                self.send(&op::PostFilesIdUploadSessions { file_id, body: &body }).await?
+                self.send_within(&op::PostFilesIdUploadSessions { file_id, body: &body }, began).await?
             }
         };
         let id = session.id.as_deref().ok_or_else(|| Error::protocol(None, "an upload session without an id"))?;
@@ -57,40 +58,14 @@ impl Client {
             .ok_or_else(|| Error::protocol(None, "an upload session without a part size"))?;
         let mut file = tokio::fs::File::open(path).await.map_err(|source| read_error(path, source))?;
         let offsets: Vec<u64> = (0..size).step_by(usize::try_from(part_size).unwrap_or(usize::MAX)).collect();
-        let mut parts: Vec<Option<UploadPart>> = vec![None; offsets.len()];
-        // Each part goes with the client's retries; a part that still fails is sent again in the next round,
-        // after the others, as long as some part got through in the round before.
-        let mut last_error = None;
-        // The whole file's SHA-1, from the parts as the first round reads them (each, in order).
+        // The whole file's SHA-1, from the parts as they are read (each once, in order).
         let mut whole = Context::new(&SHA1_FOR_LEGACY_USE_ONLY);
-        for round in 0..ROUNDS {
-            let mut progress = false;
-            for (index, offset) in offsets.iter().enumerate() {
-                if parts[index].is_some() {
-                    continue;
-                }
-                let length = part_size.min(size - offset);
-                let bytes = read_part(&mut file, path, *offset, length).await?;
-                if round == 0 {
-                    whole.update(&bytes);
-                }
-                match self.upload_part(id, &bytes, *offset, size).await {
-                    Ok(part) => {
-                        parts[index] = Some(part);
-                        progress = true;
-                    }
-                    Err(error) if error.is_retryable() => last_error = Some(error),
-                    Err(error) => return Err(error),
-                }
-            }
-            if parts.iter().all(Option::is_some) || !progress {
-                break;
-            }
+        let mut parts = Vec::with_capacity(offsets.len());
+        for offset in offsets {
+            let bytes = read_part(&mut file, path, offset, part_size.min(size - offset)).await?;
+            whole.update(&bytes);
+            parts.push(self.upload_part(id, &bytes, offset, size, began).await?);
         }
-        let parts: Vec<UploadPart> = match parts.into_iter().collect::<Option<_>>() {
-            Some(parts) => parts,
-            None => return Err(last_error.unwrap_or_else(|| Error::protocol(None, "a part was not stored"))),
-        };
         let whole = whole.finish();
         let whole_digest = format!("sha={}", STANDARD.encode(whole.as_ref()));
         let request = op::PostFilesUploadSessionsIdCommit {
@@ -101,7 +76,7 @@ impl Client {
             body: &PostFilesUploadSessionsIdCommitBody { parts },
         };
         // A 202 ("still processing the parts") is waited out by the pipeline, after Box's `Retry-After`.
-        match self.send(&request).await? {
+        match self.send_within(&request, began).await? {
             op::PostFilesUploadSessionsIdCommitOutput::Created(files) => {
                 Ok(Sent { file: only_file(files.entries)?, sha1: hex(whole.as_ref()), size })
             }
@@ -112,7 +87,14 @@ impl Client {
     }
 
     /// `PUT /files/upload_sessions/{id}`: one part, with its SHA-1 and where it lies in the file.
-    async fn upload_part(&self, session_id: &str, bytes: &Bytes, offset: u64, size: u64) -> Result<UploadPart, Error> {
+    async fn upload_part(
+        &self,
+        session_id: &str,
+        bytes: &Bytes,
+        offset: u64,
+        size: u64,
+        began: Instant,
+    ) -> Result<UploadPart, Error> {
         let part_digest = format!("sha={}", STANDARD.encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, bytes)));
         let last = offset + bytes.len() as u64 - 1;
         let range = format!("bytes {offset}-{last}/{size}");
@@ -122,7 +104,7 @@ impl Client {
             digest: &part_digest,
             body: bytes.clone(),
         };
-        let uploaded = self.send(&request).await?;
+        let uploaded = self.send_within(&request, began).await?;
         uploaded
             .part
             .ok_or_else(|| Error::protocol(None, format!("the part at byte {offset} was answered without itself")))

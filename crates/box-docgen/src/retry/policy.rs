@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use super::classify::Retryable;
 #[cfg(test)]
 use crate::Error;
-use crate::error::Retryable;
 
 /// When and how often the client sends a request again.
 ///
@@ -63,7 +63,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
-            retry_budget: Some(crate::budget::DEFAULT_SIZE),
+            retry_budget: Some(super::budget::DEFAULT_SIZE),
             adaptive_rate: true,
             initial_rate: 1000.0 / 60.0,
         }
