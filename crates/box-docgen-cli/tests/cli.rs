@@ -7,7 +7,7 @@ mod support;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use box_docgen_mock::operations::{Operation, PostDocgenBatchesV20250};
+use box_docgen_mock::operations::{GetDocgenTemplatesIdTagsV20250, Operation, PostDocgenBatchesV20250};
 use box_docgen_mock::{Fault, MockBox};
 use serde_json::Value;
 
@@ -86,6 +86,9 @@ async fn generate_json_lines_have_every_field_and_refused_rows_are_never_sent() 
     );
     // On Box's side: one document generated, the refused rows never sent.
     assert_eq!(mock.documents_generated(), ["A.pdf"]);
+    // The template's tags read once for the whole command (the 202 of a template Box is still reading, then
+    // the page): the rows are typed and checked with the same contract.
+    assert_eq!(mock.requests_for(GetDocgenTemplatesIdTagsV20250::INFO).len(), 2);
     // A journal by default, beside the documents.
     assert!(dir.path().join("out/.box-docgen.journal").exists());
 }
