@@ -1,7 +1,7 @@
 //! Box's "OpenAPI 3.0 null schema" arm, read as Box's contract allows: `null`, absent, or `{}` all mean "none".
 //!
-//! See rewrite 3 in [`crate::workarounds`]: the rewrite gives such a property its referenced type, typify
-//! renders it as `Option<T>`, and [`patch`] then gives that field a deserializer that also reads the null
+//! See `optional_instead_of_null_schema` in [`crate::workarounds`]: the rewrite gives such a property its
+//! referenced type, typify renders it as `Option<T>`, and [`patch`] then gives that field a deserializer that also reads the null
 //! schema's other valid value, an empty object, as `None`. typify has no setting to attach a deserializer
 //! to one field, so the patch is applied to the generated syntax tree.
 
@@ -58,7 +58,7 @@ fn is_field(field: &syn::Field, wanted: &NullObjectField) -> bool {
 /// The `null_object` module of the generated crate.
 pub(crate) fn module() -> TokenStream {
     quote! {
-        /// Reads Box's nullable references (see `crates/box-docgen-codegen`, rewrite 3).
+        /// Reads Box's nullable references (see `optional_instead_of_null_schema` in `crates/box-docgen-codegen`).
         pub mod null_object {
             use ::serde::de::{self, Deserialize, Deserializer, IntoDeserializer, MapAccess};
 

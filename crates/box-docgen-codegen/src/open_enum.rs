@@ -1,6 +1,6 @@
 //! Open enums: the Rust for a string enum that also accepts values it does not know.
 //!
-//! See rewrite 2 in [`crate::workarounds`] for why typify's own enums are replaced.
+//! See `hoist_string_enums` in [`crate::workarounds`] for why typify's own enums are replaced.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

@@ -4,8 +4,8 @@
 //! generated client method, in a struct) implementing `Operation`: its `INFO` (operation id, method, path
 //! template, whether it may be sent again after a server error, its success statuses and their schemas), its
 //! `send` (the call of the generated method with those arguments), its `Output` and `decode` (the success
-//! body types). The success statuses are read before rewrite 1 in [`crate::workarounds`] removes responses,
-//! so the table keeps what progenitor cannot express. Nothing about an operation is written by hand.
+//! body types). The success statuses are read before `read_responses_in_the_facade` in
+//! [`crate::workarounds`] removes responses, so the table keeps what progenitor cannot express. Nothing about an operation is written by hand.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};

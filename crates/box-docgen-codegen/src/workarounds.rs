@@ -14,15 +14,17 @@ use crate::open_enum::OpenEnum;
 /// What the rewrites leave for the generation step to finish.
 #[derive(Debug, Default)]
 pub(crate) struct Normalized {
-    /// The string enums hoisted out of line (rewrite 2).
+    /// The string enums hoisted out of line ([`hoist_string_enums`]).
     pub(crate) open_enums: Vec<OpenEnum>,
-    /// The properties whose null-schema arm was dropped (rewrite 3).
+    /// The properties whose null-schema arm was dropped ([`optional_instead_of_null_schema`]).
     pub(crate) null_objects: Vec<NullObjectField>,
-    /// The operations handed to progenitor as `GET`, with their real method (rewrite 11).
+    /// The operations handed to progenitor as `GET`, with their real method
+    /// ([`methods_reqwest_lacks_are_sent_as_get`]).
     pub(crate) sent_as_get: Vec<(String, String)>,
 }
 
-/// Rewrites the fragment in place.
+/// Rewrites the fragment in place, in this order; each rewrite is the function of its name, and the functions
+/// below are in this order too.
 pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
     add_docgen_triggers(spec);
     let paths = spec.get_mut("paths").and_then(Value::as_object_mut).ok_or("the fragment has no `paths`")?;
@@ -60,7 +62,7 @@ pub(crate) fn normalize(spec: &mut Value) -> Result<Normalized, String> {
 pub(crate) const DOCGEN_TRIGGERS: [&str; 3] =
     ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED", "DOCGEN_DOCUMENT_GENERATION_FAILED"];
 
-/// Rewrite 8: the Doc Gen webhook triggers are known values.
+/// The Doc Gen webhook triggers are known values.
 ///
 /// Not a progenitor limitation but a gap in Box's descriptions: the trigger lists of `POST /webhooks`,
 /// `PUT /webhooks/{id}` and the `Webhook` schema lack the Doc Gen triggers that Box's documentation names. A
@@ -87,205 +89,7 @@ fn add_docgen_triggers(value: &mut Value) {
     }
 }
 
-/// Rewrite 10: a `multipart/form-data` body is bytes the facade encodes.
-///
-/// progenitor 0.15 stops on a multipart body (`unexpected content type: multipart/form-data`; multipart is
-/// oxidecomputer/progenitor#518, unmerged). Box's uploads (`POST /files/content`, `POST /files/{id}/content`)
-/// take one: a JSON `attributes` part, then the `file` part. The body becomes `application/octet-stream` (the
-/// generated method takes any `Into<reqwest::Body>`), and the schema of each part that is an object moves to
-/// `components.schemas` as `<OperationId>Body<Part>` (the name typify would give it inline), so that its type is
-/// still generated. The facade writes the multipart encoding and its `content-type` (with the boundary), which
-/// replaces the generated `application/octet-stream` through the pre-hook's headers.
-fn multipart_bodies_are_bytes(spec: &mut Value) {
-    let mut moved = Vec::new();
-    for item in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flat_map(|paths| paths.values_mut()) {
-        for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
-            let id = operation.get("operationId").and_then(Value::as_str).map(pascal_case).unwrap_or_default();
-            let Some(content) = operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            let Some(multipart) = content.remove("multipart/form-data") else { continue };
-            for (part, schema) in
-                multipart.pointer("/schema/properties").and_then(Value::as_object).into_iter().flatten()
-            {
-                if schema.get("type").and_then(Value::as_str) == Some("object") {
-                    moved.push((format!("{id}Body{}", pascal_case(part)), schema.clone()));
-                }
-            }
-            content.insert(
-                "application/octet-stream".to_owned(),
-                serde_json::json!({ "schema": { "type": "string", "format": "binary" } }),
-            );
-        }
-    }
-    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        schemas.extend(moved);
-    }
-}
-
-/// Rewrite 11: an `OPTIONS` operation is generated as `GET`, and sent as `OPTIONS`.
-///
-/// progenitor 0.15 calls a `reqwest::Client` method named after the HTTP method, and reqwest has none for
-/// `OPTIONS` or `TRACE` (only `get`, `post`, `put`, `patch`, `delete`, `head`), so the generated code does not
-/// compile (`no method named options`). Box's upload pre-check is `OPTIONS /files/content`. Such an operation
-/// is handed to progenitor as `GET` on the same path (refused if the path has a `GET` of its own), and
-/// [`restore_methods`] gives the generated client a `ClientHooks::pre` that puts the real method back on the
-/// request before it is sent. The operation table keeps the real method, read before the rewrites.
-fn methods_reqwest_lacks_are_sent_as_get(spec: &mut Value) -> Result<Vec<(String, String)>, String> {
-    let mut sent_as_get = Vec::new();
-    for (path, item) in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flatten() {
-        let Some(item) = item.as_object_mut() else { continue };
-        for method in ["options", "trace"] {
-            let Some(operation) = item.remove(method) else { continue };
-            if item.contains_key("get") {
-                return Err(format!(
-                    "{} {path}: the path has a GET too, so it cannot be generated as one",
-                    method.to_uppercase()
-                ));
-            }
-            let id = operation.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
-            sent_as_get.push((id, method.to_uppercase()));
-            item.insert("get".to_owned(), operation);
-        }
-    }
-    Ok(sent_as_get)
-}
-
-/// Rewrite 11's other half: the hook that sends each operation of `sent_as_get` with its real method. Nothing
-/// when there is none (progenitor's default hooks stay).
-pub(crate) fn restore_methods(sent_as_get: &[(String, String)]) -> TokenStream {
-    if sent_as_get.is_empty() {
-        return quote!();
-    }
-    let arms = sent_as_get.iter().map(|(id, method)| {
-        let method = Ident::new(method, Span::call_site());
-        quote!(#id => *request.method_mut() = ::reqwest::Method::#method,)
-    });
-    quote! {
-        /// Sends the operations that progenitor generated as `GET` with their real method (rewrite 11 of
-        /// `box-docgen-codegen`).
-        impl ClientHooks<::reqwest::header::HeaderMap> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut ::reqwest::Request,
-                info: &OperationInfo,
-            ) -> ::std::result::Result<(), Error<E>> {
-                match info.operation_id {
-                    #(#arms)*
-                    _ => {}
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Rewrite 4: a shared parameter gets one shared type.
-///
-/// progenitor names the type of a parameter after the operation, so the one `box-version` parameter that every
-/// operation `$ref`s becomes one identical enum per operation. Moving the parameter's schema to
-/// `components.schemas` (named after the parameter) makes them all use one `BoxVersionHeader` enum. It stays a
-/// closed enum: it is only ever sent, never received.
-fn share_parameter_schemas(spec: &mut Value) {
-    let Some(parameters) = spec.pointer_mut("/components/parameters").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let mut moved = Vec::new();
-    for (name, parameter) in parameters.iter_mut() {
-        if let Some(schema) = parameter.get_mut("schema").filter(|schema| schema.get("$ref").is_none()) {
-            let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
-            moved.push((name.clone(), std::mem::replace(schema, reference)));
-        }
-    }
-    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        schemas.extend(moved);
-    }
-}
-
-/// Rewrite 9: a schema requires only properties it describes.
-///
-/// JSON Schema lets `required` name a property that `properties` does not describe, and Box's description does
-/// so once: the shared link of a file (`File.shared_link`) requires `accessed`, which it never defines, which
-/// Box's own SDKs have no field for, and which real answers do not carry. typify 0.8 turns such a name into a
-/// required field of type `serde_json::Value`, so decoding any real answer with `fields=shared_link` fails
-/// (`missing field accessed`). Names missing from the object's own `properties` are dropped from its
-/// `required` (only in objects that describe properties, and in an `allOf` only when no other arm describes any).
-fn only_described_properties_are_required(schema: &mut Value) {
-    match schema {
-        Value::Object(object) => {
-            let in_all_of = object.contains_key("allOf");
-            for (key, child) in object.iter_mut() {
-                if let Some(arms) = child.as_array_mut().filter(|_| key == "allOf") {
-                    // An arm may rely on a sibling arm for a property it requires: an arm is taken whole only
-                    // when no other arm describes properties (Box's one-arm `allOf` that adds a description).
-                    let describing = arms.iter().filter(|arm| arm.get("properties").is_some()).count();
-                    for arm in arms {
-                        if describing <= 1 {
-                            only_described_properties_are_required(arm);
-                        } else {
-                            for grandchild in arm.as_object_mut().into_iter().flat_map(|arm| arm.values_mut()) {
-                                only_described_properties_are_required(grandchild);
-                            }
-                        }
-                    }
-                } else {
-                    only_described_properties_are_required(child);
-                }
-            }
-            if in_all_of {
-                return;
-            }
-            let described: Vec<String> = match object.get("properties").and_then(Value::as_object) {
-                Some(properties) => properties.keys().cloned().collect(),
-                None => return,
-            };
-            if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
-                required.retain(|name| name.as_str().is_some_and(|name| described.iter().any(|d| d == name)));
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(only_described_properties_are_required),
-        _ => {}
-    }
-}
-
-/// Rewrite 6: an optional header parameter is never `nullable`.
-///
-/// progenitor 0.15 renders an optional parameter whose schema is also `nullable` (Box's `x-rep-hints` on
-/// `GET /files/{file_id}`) as `Option<Option<&str>>` in the signature but reads it as one `Option`, and the
-/// generated code does not compile (`Option<&str>` has no `to_string`). A header cannot be `null` on the wire
-/// (it is there or not), so dropping `nullable` from an optional header's schema changes nothing Box sees.
-fn headers_are_never_null(operation: &mut Value) {
-    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
-    for parameter in parameters.into_iter().flatten() {
-        let optional_header = parameter.get("in").and_then(Value::as_str) == Some("header")
-            && parameter.get("required") != Some(&Value::Bool(true));
-        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut).filter(|_| optional_header) {
-            schema.remove("nullable");
-        }
-    }
-}
-
-/// Rewrite 7: a query array with `explode: false` is one comma-separated string.
-///
-/// progenitor 0.15 ignores `explode: false` and sends an array as repeated parameters (`fields=a&fields=b`);
-/// Box reads `fields` as one comma-separated list (`fields=a,b`). The parameter becomes a string, and the
-/// facade joins the values.
-fn unexploded_arrays_are_strings(operation: &mut Value) {
-    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
-    for parameter in parameters.into_iter().flatten() {
-        let unexploded = parameter.get("in").and_then(Value::as_str) == Some("query")
-            && parameter.get("explode") == Some(&Value::Bool(false))
-            && parameter.pointer("/schema/type").and_then(Value::as_str) == Some("array");
-        if unexploded {
-            parameter["schema"] = serde_json::json!({ "type": "string" });
-            if let Some(parameter) = parameter.as_object_mut() {
-                parameter.remove("explode");
-            }
-        }
-    }
-}
-
-/// Rewrite 1: responses are left to the facade.
+/// Responses are left to the facade.
 ///
 /// - An operation with more than one success body (Box's `default: ClientError` counts as one, and the
 ///   template tags operation has 200 and 202) panics the generator: `assertion failed: response_types.len() <= 1`
@@ -303,7 +107,7 @@ fn read_responses_in_the_facade(operation: &mut Value) {
     }
 }
 
-/// Rewrite 3: Box's "OpenAPI 3.0 null schema" idiom becomes a plain optional field.
+/// Box's "OpenAPI 3.0 null schema" idiom becomes a plain optional field.
 ///
 /// Box writes a nullable reference as `oneOf: [{$ref: T}, {title: "OpenAPI 3.0 null schema type", type: object,
 /// nullable: true, additionalProperties: false}]`. typify renders that as an untagged enum over `T` and
@@ -360,7 +164,53 @@ fn replace_null_one_of(property: &mut Value) -> Option<String> {
     Some(referenced)
 }
 
-/// Rewrite 2: string enums become open enums.
+/// A schema requires only properties it describes.
+///
+/// JSON Schema lets `required` name a property that `properties` does not describe, and Box's description does
+/// so once: the shared link of a file (`File.shared_link`) requires `accessed`, which it never defines, which
+/// Box's own SDKs have no field for, and which real answers do not carry. typify 0.8 turns such a name into a
+/// required field of type `serde_json::Value`, so decoding any real answer with `fields=shared_link` fails
+/// (`missing field accessed`). Names missing from the object's own `properties` are dropped from its
+/// `required` (only in objects that describe properties, and in an `allOf` only when no other arm describes any).
+fn only_described_properties_are_required(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let in_all_of = object.contains_key("allOf");
+            for (key, child) in object.iter_mut() {
+                if let Some(arms) = child.as_array_mut().filter(|_| key == "allOf") {
+                    // An arm may rely on a sibling arm for a property it requires: an arm is taken whole only
+                    // when no other arm describes properties (Box's one-arm `allOf` that adds a description).
+                    let describing = arms.iter().filter(|arm| arm.get("properties").is_some()).count();
+                    for arm in arms {
+                        if describing <= 1 {
+                            only_described_properties_are_required(arm);
+                        } else {
+                            for grandchild in arm.as_object_mut().into_iter().flat_map(|arm| arm.values_mut()) {
+                                only_described_properties_are_required(grandchild);
+                            }
+                        }
+                    }
+                } else {
+                    only_described_properties_are_required(child);
+                }
+            }
+            if in_all_of {
+                return;
+            }
+            let described: Vec<String> = match object.get("properties").and_then(Value::as_object) {
+                Some(properties) => properties.keys().cloned().collect(),
+                None => return,
+            };
+            if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+                required.retain(|name| name.as_str().is_some_and(|name| described.iter().any(|d| d == name)));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(only_described_properties_are_required),
+        _ => {}
+    }
+}
+
+/// String enums become open enums.
 ///
 /// typify (under progenitor) turns `enum` lists into closed Rust enums, so a value Box adds later (a new job
 /// status, an error code missing from Box's own list such as `rate_limit_exceeded`) fails the whole response.
@@ -418,6 +268,158 @@ pub(crate) fn pascal_case(name: &str) -> String {
             chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
         })
         .collect()
+}
+
+/// A shared parameter gets one shared type.
+///
+/// progenitor names the type of a parameter after the operation, so the one `box-version` parameter that every
+/// operation `$ref`s becomes one identical enum per operation. Moving the parameter's schema to
+/// `components.schemas` (named after the parameter) makes them all use one `BoxVersionHeader` enum. It stays a
+/// closed enum: it is only ever sent, never received.
+fn share_parameter_schemas(spec: &mut Value) {
+    let Some(parameters) = spec.pointer_mut("/components/parameters").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut moved = Vec::new();
+    for (name, parameter) in parameters.iter_mut() {
+        if let Some(schema) = parameter.get_mut("schema").filter(|schema| schema.get("$ref").is_none()) {
+            let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            moved.push((name.clone(), std::mem::replace(schema, reference)));
+        }
+    }
+    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(moved);
+    }
+}
+
+/// A `multipart/form-data` body is bytes the facade encodes.
+///
+/// progenitor 0.15 stops on a multipart body (`unexpected content type: multipart/form-data`; multipart is
+/// oxidecomputer/progenitor#518, unmerged). Box's uploads (`POST /files/content`, `POST /files/{id}/content`)
+/// take one: a JSON `attributes` part, then the `file` part. The body becomes `application/octet-stream` (the
+/// generated method takes any `Into<reqwest::Body>`), and the schema of each part that is an object moves to
+/// `components.schemas` as `<OperationId>Body<Part>` (the name typify would give it inline), so that its type is
+/// still generated. The facade writes the multipart encoding and its `content-type` (with the boundary), which
+/// replaces the generated `application/octet-stream` through the pre-hook's headers.
+fn multipart_bodies_are_bytes(spec: &mut Value) {
+    let mut moved = Vec::new();
+    for item in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flat_map(|paths| paths.values_mut()) {
+        for operation in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+            let id = operation.get("operationId").and_then(Value::as_str).map(pascal_case).unwrap_or_default();
+            let Some(content) = operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(multipart) = content.remove("multipart/form-data") else { continue };
+            for (part, schema) in
+                multipart.pointer("/schema/properties").and_then(Value::as_object).into_iter().flatten()
+            {
+                if schema.get("type").and_then(Value::as_str) == Some("object") {
+                    moved.push((format!("{id}Body{}", pascal_case(part)), schema.clone()));
+                }
+            }
+            content.insert(
+                "application/octet-stream".to_owned(),
+                serde_json::json!({ "schema": { "type": "string", "format": "binary" } }),
+            );
+        }
+    }
+    if let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(moved);
+    }
+}
+
+/// An `OPTIONS` operation is generated as `GET`, and sent as `OPTIONS`.
+///
+/// progenitor 0.15 calls a `reqwest::Client` method named after the HTTP method, and reqwest has none for
+/// `OPTIONS` or `TRACE` (only `get`, `post`, `put`, `patch`, `delete`, `head`), so the generated code does not
+/// compile (`no method named options`). Box's upload pre-check is `OPTIONS /files/content`. Such an operation
+/// is handed to progenitor as `GET` on the same path (refused if the path has a `GET` of its own), and
+/// [`restore_methods`] gives the generated client a `ClientHooks::pre` that puts the real method back on the
+/// request before it is sent. The operation table keeps the real method, read before the rewrites.
+fn methods_reqwest_lacks_are_sent_as_get(spec: &mut Value) -> Result<Vec<(String, String)>, String> {
+    let mut sent_as_get = Vec::new();
+    for (path, item) in spec.get_mut("paths").and_then(Value::as_object_mut).into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for method in ["options", "trace"] {
+            let Some(operation) = item.remove(method) else { continue };
+            if item.contains_key("get") {
+                return Err(format!(
+                    "{} {path}: the path has a GET too, so it cannot be generated as one",
+                    method.to_uppercase()
+                ));
+            }
+            let id = operation.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
+            sent_as_get.push((id, method.to_uppercase()));
+            item.insert("get".to_owned(), operation);
+        }
+    }
+    Ok(sent_as_get)
+}
+
+/// The other half of [`methods_reqwest_lacks_are_sent_as_get`]: the hook that sends each operation of `sent_as_get` with its real method. Nothing
+/// when there is none (progenitor's default hooks stay).
+pub(crate) fn restore_methods(sent_as_get: &[(String, String)]) -> TokenStream {
+    if sent_as_get.is_empty() {
+        return quote!();
+    }
+    let arms = sent_as_get.iter().map(|(id, method)| {
+        let method = Ident::new(method, Span::call_site());
+        quote!(#id => *request.method_mut() = ::reqwest::Method::#method,)
+    });
+    quote! {
+        /// Sends the operations that progenitor generated as `GET` with their real method
+        /// (`methods_reqwest_lacks_are_sent_as_get` in `box-docgen-codegen`).
+        impl ClientHooks<::reqwest::header::HeaderMap> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &OperationInfo,
+            ) -> ::std::result::Result<(), Error<E>> {
+                match info.operation_id {
+                    #(#arms)*
+                    _ => {}
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An optional header parameter is never `nullable`.
+///
+/// progenitor 0.15 renders an optional parameter whose schema is also `nullable` (Box's `x-rep-hints` on
+/// `GET /files/{file_id}`) as `Option<Option<&str>>` in the signature but reads it as one `Option`, and the
+/// generated code does not compile (`Option<&str>` has no `to_string`). A header cannot be `null` on the wire
+/// (it is there or not), so dropping `nullable` from an optional header's schema changes nothing Box sees.
+fn headers_are_never_null(operation: &mut Value) {
+    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+    for parameter in parameters.into_iter().flatten() {
+        let optional_header = parameter.get("in").and_then(Value::as_str) == Some("header")
+            && parameter.get("required") != Some(&Value::Bool(true));
+        if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut).filter(|_| optional_header) {
+            schema.remove("nullable");
+        }
+    }
+}
+
+/// A query array with `explode: false` is one comma-separated string.
+///
+/// progenitor 0.15 ignores `explode: false` and sends an array as repeated parameters (`fields=a&fields=b`);
+/// Box reads `fields` as one comma-separated list (`fields=a,b`). The parameter becomes a string, and the
+/// facade joins the values.
+fn unexploded_arrays_are_strings(operation: &mut Value) {
+    let parameters = operation.get_mut("parameters").and_then(Value::as_array_mut);
+    for parameter in parameters.into_iter().flatten() {
+        let unexploded = parameter.get("in").and_then(Value::as_str) == Some("query")
+            && parameter.get("explode") == Some(&Value::Bool(false))
+            && parameter.pointer("/schema/type").and_then(Value::as_str) == Some("array");
+        if unexploded {
+            parameter["schema"] = serde_json::json!({ "type": "string" });
+            if let Some(parameter) = parameter.as_object_mut() {
+                parameter.remove("explode");
+            }
+        }
+    }
 }
 
 /// The generation settings that go with the rewrites.

@@ -7813,7 +7813,7 @@ Known values: `upload_session`. Any other value decodes as `Unknown`.*/
         }
     }
 }
-/// Reads Box's nullable references (see `crates/box-docgen-codegen`, rewrite 3).
+/// Reads Box's nullable references (see `optional_instead_of_null_schema` in `crates/box-docgen-codegen`).
 pub mod null_object {
     use ::serde::de::{self, Deserialize, Deserializer, IntoDeserializer, MapAccess};
     /// `null`, an absent field (with `#[serde(default)]`) and `{}` are `None`; any other object is
@@ -9139,8 +9139,8 @@ macro_rules! for_each_operation {
         ($crate::operations::PostFilesUploadSessionsIdCommit < 'static >);
     };
 }
-/// Sends the operations that progenitor generated as `GET` with their real method (rewrite 11 of
-/// `box-docgen-codegen`).
+/// Sends the operations that progenitor generated as `GET` with their real method
+/// (`methods_reqwest_lacks_are_sent_as_get` in `box-docgen-codegen`).
 impl ClientHooks<::reqwest::header::HeaderMap> for Client {
     async fn pre<E>(
         &self,

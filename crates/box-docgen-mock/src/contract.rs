@@ -10,7 +10,7 @@ use serde_json::Value;
 /// The fragment, packaged with this crate (a link to the workspace's, copied when packaged).
 const FRAGMENT: &str = include_str!("../openapi/docgen.json");
 
-/// The Doc Gen webhook triggers Box documents but its descriptions do not list (as rewrite 8 of the client's
+/// The Doc Gen webhook triggers Box documents but its descriptions do not list (as `add_docgen_triggers` of the client's
 /// generator adds them): a trigger list accepts them too.
 const DOCGEN_TRIGGERS: [&str; 3] =
     ["DOCGEN_DOCUMENT_GENERATION_STARTED", "DOCGEN_DOCUMENT_GENERATION_SUCCEEDED", "DOCGEN_DOCUMENT_GENERATION_FAILED"];

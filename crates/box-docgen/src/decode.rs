@@ -1,7 +1,7 @@
 //! Reading responses: bounded bodies, JSON with the failing path, Box error bodies.
 //!
-//! The generated client hands back raw bodies (see rewrite 1 in `box-docgen-codegen`), so the status, the
-//! headers and a size ceiling are all in hand here.
+//! The generated client hands back raw bodies (see `read_responses_in_the_facade` in `box-docgen-codegen`'s
+//! workarounds), so the status, the headers and a size ceiling are all in hand here.
 
 use std::time::Duration;
 

@@ -43,7 +43,8 @@ impl Client {
     /// given; Box then answers those fields and the file's `id`, `type` and `etag`.
     pub async fn get_file(&self, file_id: &str, fields: &[&str]) -> Result<FileFull, Error> {
         let file_id = path_segment("file_id", file_id)?;
-        // One comma-separated value, as Box reads it (rewrite 7 in box-docgen-codegen).
+        // One comma-separated value, as Box reads it (`unexploded_arrays_are_strings` in box-docgen-codegen's
+        // workarounds).
         let fields = fields.join(",");
         let fields = (!fields.is_empty()).then_some(fields.as_str());
         let request = op::GetFilesId { file_id, fields, boxapi: None, if_none_match: None, x_rep_hints: None };

@@ -7,7 +7,7 @@ pub(crate) const WHOLE_TAGS: [&str; 2] = ["Box Doc Gen", "Box Doc Gen templates"
 pub(crate) const OWN_KEYS: [&str; 2] = ["tags", "security"];
 
 /// Differences the project keeps on purpose, by location: none today. (The Doc Gen webhook triggers Box's
-/// descriptions lack are added at generation time, by rewrite 8 in `crates/box-docgen-codegen`, so the fragment
+/// descriptions lack are added at generation time, by `add_docgen_triggers` in `crates/box-docgen-codegen/src/workarounds.rs`, so the fragment
 /// keeps Box's trigger lists as they are.)
 pub(crate) const DELIBERATE: [&str; 0] = [];
 

@@ -1,5 +1,6 @@
-//! The `multipart/form-data` body of a simple upload (RFC 7578), which progenitor 0.15 cannot send (rewrite 10
-//! of `box-docgen-codegen`): the `attributes` part (JSON) first, as Box requires, then the `file` part.
+//! The `multipart/form-data` body of a simple upload (RFC 7578), which progenitor 0.15 cannot send
+//! (`multipart_bodies_are_bytes` in `box-docgen-codegen`'s workarounds): the `attributes` part (JSON) first, as
+//! Box requires, then the `file` part.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use reqwest::header::HeaderValue;
