@@ -141,7 +141,8 @@ fn status_variant(status: u16) -> Ident {
 }
 
 /// The `operations` module, from the table and the generated client (whose method signatures give each
-/// request type its fields, in progenitor's argument order).
+/// request type its fields, in progenitor's argument order): the table's own types, then one request type per
+/// operation, then the `for_each_operation!` macro over them.
 pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<TokenStream, String> {
     let methods = client_methods(generated);
     let type_names = type_names(generated);
@@ -149,144 +150,37 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
     let mut infos = Vec::new();
     let mut names = Vec::new();
     for operation in operations {
-        let method_name = method_name(&operation.id);
-        let signature = methods
-            .iter()
-            .find(|signature| signature.ident == method_name)
-            .ok_or_else(|| format!("{}: progenitor generated no method `{method_name}`", operation.id))?;
-        let name = format_ident!("{}", pascal_case(&operation.id));
-        let output_name = format_ident!("{name}Output");
-        let fields = fields(signature)?;
-        let arguments = fields.iter().map(|(name, _)| quote!(::std::clone::Clone::clone(&self.#name)));
-        let lifetime = fields.iter().any(|(_, ty)| quote!(#ty).to_string().contains("'a"));
-        let generics = if lifetime { quote!(<'a>) } else { quote!() };
-        let static_generics = if lifetime { quote!(<'static>) } else { quote!() };
-        let field_names: Vec<&Ident> = fields.iter().map(|(name, _)| name).collect();
-        let field_types: Vec<&syn::Type> = fields.iter().map(|(_, ty)| ty).collect();
-        let field_docs = field_names.iter().map(|name| format!("The `{name}` argument."));
-        // A body of bytes is not `Copy`; every other field is a reference or a number.
-        let copy = if field_types.iter().any(|ty| quote!(#ty).to_string().contains("Bytes")) {
-            quote!()
-        } else {
-            quote!(Copy,)
-        };
-
-        // The Rust type of a success body and how to decode it; `None` without a body.
-        let body_type = |success: &Success| -> Result<Option<(TokenStream, TokenStream)>, String> {
-            let Some(schema) = &success.schema else {
-                let bytes = (quote!(::std::vec::Vec<u8>), quote!(body.bytes().to_vec()));
-                return Ok(success.content_type.as_ref().map(|_| bytes));
-            };
-            let type_name = pascal_case(schema);
-            if !type_names.contains(&type_name) {
-                return Err(format!("{}: no generated type `{type_name}` for the schema {schema}", operation.id));
-            }
-            let type_name = Ident::new(&type_name, Span::call_site());
-            Ok(Some((quote!(super::types::#type_name), quote!(body.json()?))))
-        };
-        let (output, decode, output_item) = match operation.successes.as_slice() {
-            [only] => match body_type(only)? {
-                Some((body_type, read)) => (body_type, quote!(Ok(#read)), quote!()),
-                None => (
-                    quote!(()),
-                    quote!({
-                        let _ = body;
-                        Ok(())
-                    }),
-                    quote!(),
-                ),
-            },
-            many => {
-                let mut variants = Vec::new();
-                let mut arms = Vec::new();
-                for (index, success) in many.iter().enumerate() {
-                    let variant = status_variant(success.status);
-                    let status = success.status;
-                    let doc = format!("HTTP {status}.");
-                    let pattern = if index == 0 { quote!(_) } else { quote!(#status) };
-                    match body_type(success)? {
-                        Some((body_type, read)) => {
-                            variants.push(quote!(#[doc = #doc] #variant(#body_type)));
-                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant(#read)))));
-                        }
-                        None => {
-                            variants.push(quote!(#[doc = #doc] #variant));
-                            arms.push((index, quote!(#pattern => Ok(#output_name::#variant))));
-                        }
-                    }
-                }
-                // The first status is the fallback for a 2xx the fragment does not list: last arm.
-                arms.rotate_left(1);
-                let arms = arms.into_iter().map(|(_, arm)| arm);
-                let doc = format!("The success answers of `{}`.", operation.id);
-                let item = quote! {
-                    #[doc = #doc]
-                    #[derive(Debug, Clone)]
-                    pub enum #output_name { #(#variants,)* }
-                };
-                (quote!(#output_name), quote!(match status { #(#arms,)* }), item)
-            }
-        };
-
-        let id = &operation.id;
-        let method = &operation.method;
-        let path = &operation.path;
-        let idempotent = idempotent(method);
-        let required_headers = &operation.required_headers;
-        let statuses = operation.successes.iter().map(|success| success.status);
-        let optional = |text: &Option<String>| match text {
-            Some(text) => quote!(Some(#text)),
-            None => quote!(None),
-        };
-        let server = optional(&operation.server);
-        let content_types = operation.successes.iter().map(|success| optional(&success.content_type));
-        let schemas = operation.successes.iter().map(|success| optional(&success.schema));
-        let info = quote! {
-            Info {
-                id: #id,
-                method: #method,
-                path: #path,
-                idempotent: #idempotent,
-                required_headers: &[#(#required_headers),*],
-                server: #server,
-                successes: &[#(Success { status: #statuses, content_type: #content_types, schema: #schemas }),*],
-            }
-        };
-        let doc = format!(
-            "`{method} {path}` (`{id}`): the arguments of [`Client::{method_name}`](super::Client::{method_name})."
-        );
-        let method_ident = Ident::new(&method_name, Span::call_site());
-        items.push(quote! {
-            #[doc = #doc]
-            #[derive(Debug, Clone, #copy)]
-            pub struct #name #generics {
-                #( #[doc = #field_docs] pub #field_names: #field_types, )*
-            }
-
-            #output_item
-
-            impl #generics Operation for #name #generics {
-                const INFO: Info = #info;
-                type Output = #output;
-
-                fn send<'s>(&'s self, client: &'s super::Client) -> impl ::std::future::Future<Output = Raw> + Send + 's {
-                    client.#method_ident(#( #arguments ),*)
-                }
-
-                fn decode<B: Body>(status: u16, body: &B) -> ::std::result::Result<Self::Output, B::Error> {
-                    let _ = status;
-                    #decode
-                }
-            }
-        });
-        infos.push(quote!(<#name #static_generics as Operation>::INFO));
-        names.push(quote!($crate::operations::#name #static_generics));
+        let request = request_type(operation, &methods, &type_names)?;
+        items.push(request.item);
+        let (name, generics) = (request.name, request.static_generics);
+        infos.push(quote!(<#name #generics as Operation>::INFO));
+        names.push(quote!($crate::operations::#name #generics));
     }
-
+    let definitions = table_definitions();
     Ok(quote! {
         /// The operation table: one request type per operation of the fragment, with what the facade needs
         /// to send it, retry it, trace it and decode its answer. Generated from the fragment.
         pub mod operations {
+            #definitions
+
+            /// Every operation of the fragment.
+            pub const ALL: &[Info] = &[#(#infos),*];
+
+            #(#items)*
+        }
+
+        /// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
+        /// lifetimes), for code that must cover them all.
+        #[macro_export]
+        macro_rules! for_each_operation {
+            ($callback:ident) => { #( $callback!(#names); )* };
+        }
+    })
+}
+
+/// The table's own types, the same for every fragment: `Raw`, `Info`, `Success`, `Body`, `Operation`.
+fn table_definitions() -> TokenStream {
+    quote! {
             /// What the generated client returns for every operation (responses are read by the caller).
             pub type Raw = ::std::result::Result<
                 super::ResponseValue<super::ByteStream>,
@@ -348,20 +242,170 @@ pub(crate) fn module(operations: &[Operation], generated: &syn::File) -> Result<
                 /// does not list decodes as the first listed one).
                 fn decode<B: Body>(status: u16, body: &B) -> ::std::result::Result<Self::Output, B::Error>;
             }
+    }
+}
 
-            /// Every operation of the fragment.
-            pub const ALL: &[Info] = &[#(#infos),*];
+/// One operation's request type, its name, and its generics with `'static` lifetimes.
+struct RequestType {
+    item: TokenStream,
+    name: Ident,
+    static_generics: TokenStream,
+}
 
-            #(#items)*
+/// The request type of `operation`: a struct of the generated method's arguments, its output type, and its
+/// `Operation` impl (its `Info`, how it is sent, how its answer decodes).
+fn request_type(
+    operation: &Operation,
+    methods: &[syn::Signature],
+    type_names: &[String],
+) -> Result<RequestType, String> {
+    let method_name = method_name(&operation.id);
+    let signature = methods
+        .iter()
+        .find(|signature| signature.ident == method_name)
+        .ok_or_else(|| format!("{}: progenitor generated no method `{method_name}`", operation.id))?;
+    let name = format_ident!("{}", pascal_case(&operation.id));
+    let fields = fields(signature)?;
+    let arguments = fields.iter().map(|(name, _)| quote!(::std::clone::Clone::clone(&self.#name)));
+    let lifetime = fields.iter().any(|(_, ty)| quote!(#ty).to_string().contains("'a"));
+    let generics = if lifetime { quote!(<'a>) } else { quote!() };
+    let static_generics = if lifetime { quote!(<'static>) } else { quote!() };
+    let field_names: Vec<&Ident> = fields.iter().map(|(name, _)| name).collect();
+    let field_types: Vec<&syn::Type> = fields.iter().map(|(_, ty)| ty).collect();
+    let field_docs = field_names.iter().map(|name| format!("The `{name}` argument."));
+    // A body of bytes is not `Copy`; every other field is a reference or a number.
+    let copy =
+        if field_types.iter().any(|ty| quote!(#ty).to_string().contains("Bytes")) { quote!() } else { quote!(Copy,) };
+    let Output { output, decode, item: output_item } = output(operation, &name, type_names)?;
+    let info = info(operation);
+    let (method, path, id) = (&operation.method, &operation.path, &operation.id);
+    let doc = format!(
+        "`{method} {path}` (`{id}`): the arguments of [`Client::{method_name}`](super::Client::{method_name})."
+    );
+    let method_ident = Ident::new(&method_name, Span::call_site());
+    let item = quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, #copy)]
+        pub struct #name #generics {
+            #( #[doc = #field_docs] pub #field_names: #field_types, )*
         }
 
-        /// Calls `$callback!(RequestType)` for the request type of every operation (with `'static`
-        /// lifetimes), for code that must cover them all.
-        #[macro_export]
-        macro_rules! for_each_operation {
-            ($callback:ident) => { #( $callback!(#names); )* };
+        #output_item
+
+        impl #generics Operation for #name #generics {
+            const INFO: Info = #info;
+            type Output = #output;
+
+            fn send<'s>(&'s self, client: &'s super::Client) -> impl ::std::future::Future<Output = Raw> + Send + 's {
+                client.#method_ident(#( #arguments ),*)
+            }
+
+            fn decode<B: Body>(status: u16, body: &B) -> ::std::result::Result<Self::Output, B::Error> {
+                let _ = status;
+                #decode
+            }
         }
-    })
+    };
+    Ok(RequestType { item, name, static_generics })
+}
+
+/// What an operation's success decodes to: its type, the decoding expression, and the enum of its success
+/// answers when it has several (empty otherwise).
+struct Output {
+    output: TokenStream,
+    decode: TokenStream,
+    item: TokenStream,
+}
+
+fn output(operation: &Operation, name: &Ident, type_names: &[String]) -> Result<Output, String> {
+    let output_name = format_ident!("{name}Output");
+    let body_type = |success: &Success| body_type(&operation.id, success, type_names);
+    let (output, decode, item) = match operation.successes.as_slice() {
+        [only] => match body_type(only)? {
+            Some((body_type, read)) => (body_type, quote!(Ok(#read)), quote!()),
+            None => (
+                quote!(()),
+                quote!({
+                    let _ = body;
+                    Ok(())
+                }),
+                quote!(),
+            ),
+        },
+        many => {
+            let mut variants = Vec::new();
+            let mut arms = Vec::new();
+            for (index, success) in many.iter().enumerate() {
+                let variant = status_variant(success.status);
+                let status = success.status;
+                let doc = format!("HTTP {status}.");
+                let pattern = if index == 0 { quote!(_) } else { quote!(#status) };
+                match body_type(success)? {
+                    Some((body_type, read)) => {
+                        variants.push(quote!(#[doc = #doc] #variant(#body_type)));
+                        arms.push((index, quote!(#pattern => Ok(#output_name::#variant(#read)))));
+                    }
+                    None => {
+                        variants.push(quote!(#[doc = #doc] #variant));
+                        arms.push((index, quote!(#pattern => Ok(#output_name::#variant))));
+                    }
+                }
+            }
+            // The first status is the fallback for a 2xx the fragment does not list: last arm.
+            arms.rotate_left(1);
+            let arms = arms.into_iter().map(|(_, arm)| arm);
+            let doc = format!("The success answers of `{}`.", operation.id);
+            let item = quote! {
+                #[doc = #doc]
+                #[derive(Debug, Clone)]
+                pub enum #output_name { #(#variants,)* }
+            };
+            (quote!(#output_name), quote!(match status { #(#arms,)* }), item)
+        }
+    };
+    Ok(Output { output, decode, item })
+}
+
+/// The Rust type of a success body and how to decode it; `None` without a body.
+fn body_type(id: &str, success: &Success, type_names: &[String]) -> Result<Option<(TokenStream, TokenStream)>, String> {
+    let Some(schema) = &success.schema else {
+        let bytes = (quote!(::std::vec::Vec<u8>), quote!(body.bytes().to_vec()));
+        return Ok(success.content_type.as_ref().map(|_| bytes));
+    };
+    let type_name = pascal_case(schema);
+    if !type_names.contains(&type_name) {
+        return Err(format!("{id}: no generated type `{type_name}` for the schema {schema}"));
+    }
+    let type_name = Ident::new(&type_name, Span::call_site());
+    Ok(Some((quote!(super::types::#type_name), quote!(body.json()?))))
+}
+
+/// The operation's `Info`, as a constant expression.
+fn info(operation: &Operation) -> TokenStream {
+    let id = &operation.id;
+    let method = &operation.method;
+    let path = &operation.path;
+    let idempotent = idempotent(method);
+    let required_headers = &operation.required_headers;
+    let statuses = operation.successes.iter().map(|success| success.status);
+    let optional = |text: &Option<String>| match text {
+        Some(text) => quote!(Some(#text)),
+        None => quote!(None),
+    };
+    let server = optional(&operation.server);
+    let content_types = operation.successes.iter().map(|success| optional(&success.content_type));
+    let schemas = operation.successes.iter().map(|success| optional(&success.schema));
+    quote! {
+        Info {
+            id: #id,
+            method: #method,
+            path: #path,
+            idempotent: #idempotent,
+            required_headers: &[#(#required_headers),*],
+            server: #server,
+            successes: &[#(Success { status: #statuses, content_type: #content_types, schema: #schemas }),*],
+        }
+    }
 }
 
 /// The fields of a request type: the method's arguments after `self`, in order.
