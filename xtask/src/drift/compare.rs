@@ -18,7 +18,7 @@ pub fn compare(fragment: &Value, upstreams: &[Value]) -> Vec<Change> {
             upstream.pointer(&format!("/paths/{}/{method}", escape(&path))).map(|operation| (upstream, operation))
         });
         let Some((upstream, theirs)) = found else {
-            diff.push(&group, "", Kind::Removed, Some("the operation".into()), None, true);
+            diff.removed(&group, "", "the operation", true);
             continue;
         };
         let sides = Sides { ours: fragment, theirs: upstream };
@@ -98,12 +98,31 @@ impl Diff {
         self.changes.push(Change { group: group.to_owned(), location, kind, from, to, breaking });
     }
 
+    /// Box added something the fragment lacks.
+    fn added(&mut self, group: &str, location: &str, what: impl Into<String>, breaking: bool) {
+        self.push(group, location, Kind::Added, None, Some(what.into()), breaking);
+    }
+
+    /// The fragment has something Box no longer does.
+    fn removed(&mut self, group: &str, location: &str, what: impl Into<String>, breaking: bool) {
+        self.push(group, location, Kind::Removed, Some(what.into()), None, breaking);
+    }
+
+    /// An operation: its id, parameters, request body and responses.
     fn operation(&mut self, group: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
         let id = |operation: &Value| operation.get("operationId").cloned().unwrap_or(Value::Null);
         if id(ours) != id(theirs) {
             self.push(group, "/operationId", Kind::Changed, Some(show(&id(ours))), Some(show(&id(theirs))), false);
         }
-        // Parameters, by name and location.
+        self.parameters(group, sides, ours, theirs);
+        let body = |operation: &Value| operation.pointer("/requestBody/content").cloned().unwrap_or(Value::Null);
+        self.content(group, "/requestBody/content", sides, &body(ours), &body(theirs), Direction::Request);
+        self.responses(group, sides, ours, theirs);
+    }
+
+    /// An operation's parameters, by location and name: added (breaking when required), removed, required or
+    /// not, and their schemas.
+    fn parameters(&mut self, group: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
         let parameters = |spec: &Value, operation: &Value| -> Vec<Value> {
             let list = operation.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
             list.iter().map(|parameter| resolve(spec, parameter).clone()).collect()
@@ -115,129 +134,69 @@ impl Diff {
                 parameter["name"].as_str().unwrap_or_default()
             )
         };
+        let required = |parameter: &Value| parameter["required"] == Value::Bool(true);
         let (our_parameters, their_parameters) = (parameters(sides.ours, ours), parameters(sides.theirs, theirs));
         for theirs in &their_parameters {
             let location = format!("/parameters/{}", key(theirs));
-            match our_parameters.iter().find(|ours| key(ours) == key(theirs)) {
-                None => {
-                    let required = theirs["required"] == Value::Bool(true);
-                    self.push(
-                        group,
-                        &location,
-                        Kind::Added,
-                        None,
-                        Some(if required { "required" } else { "optional" }.into()),
-                        required,
-                    );
-                }
-                Some(ours) => {
-                    let required = |parameter: &Value| parameter["required"] == Value::Bool(true);
-                    if required(ours) != required(theirs) {
-                        let (from, to) = (required(ours).to_string(), required(theirs).to_string());
-                        self.push(
-                            group,
-                            &format!("{location}/required"),
-                            Kind::Changed,
-                            Some(from),
-                            Some(to),
-                            required(theirs),
-                        );
-                    }
-                    self.schema(
-                        group,
-                        &format!("{location}/schema"),
-                        sides,
-                        &ours["schema"],
-                        &theirs["schema"],
-                        Direction::Request,
-                    );
-                }
+            let Some(ours) = our_parameters.iter().find(|ours| key(ours) == key(theirs)) else {
+                let what = if required(theirs) { "required" } else { "optional" };
+                self.added(group, &location, what, required(theirs));
+                continue;
+            };
+            if required(ours) != required(theirs) {
+                let (from, to) = (required(ours).to_string(), required(theirs).to_string());
+                let location = format!("{location}/required");
+                self.push(group, &location, Kind::Changed, Some(from), Some(to), required(theirs));
             }
+            let location = format!("{location}/schema");
+            self.schema(group, &location, sides, &ours["schema"], &theirs["schema"], Direction::Request);
         }
-        for ours in &our_parameters {
-            if !their_parameters.iter().any(|theirs| key(theirs) == key(ours)) {
-                self.push(
-                    group,
-                    &format!("/parameters/{}", key(ours)),
-                    Kind::Removed,
-                    Some("the parameter".into()),
-                    None,
-                    true,
-                );
-            }
+        for ours in our_parameters.iter().filter(|ours| !their_parameters.iter().any(|theirs| key(theirs) == key(ours)))
+        {
+            self.removed(group, &format!("/parameters/{}", key(ours)), "the parameter", true);
         }
-        // Request body.
-        let body = |operation: &Value| operation.pointer("/requestBody/content").cloned().unwrap_or(Value::Null);
-        self.content(group, "/requestBody/content", sides, &body(ours), &body(theirs), Direction::Request);
-        // Responses, by status.
+    }
+
+    /// An operation's responses, by status: added or removed (breaking for a success), their headers and
+    /// their content.
+    fn responses(&mut self, group: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
         let responses =
             |operation: &Value| operation.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
         let (our_responses, their_responses) = (responses(ours), responses(theirs));
         for (status, theirs) in &their_responses {
             let location = format!("/responses/{status}");
-            let success = status.starts_with('2');
-            match our_responses.get(status) {
-                None => self.push(group, &location, Kind::Added, None, Some(status.clone()), success),
-                Some(ours) => {
-                    let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
-                    let headers = |response: &Value| {
-                        response.get("headers").and_then(Value::as_object).cloned().unwrap_or_default()
-                    };
-                    for (name, header) in headers(theirs) {
-                        match headers(ours).get(&name) {
-                            None => self.push(
-                                group,
-                                &format!("{location}/headers/{name}"),
-                                Kind::Added,
-                                None,
-                                Some(name.clone()),
-                                false,
-                            ),
-                            Some(our_header) => self.schema(
-                                group,
-                                &format!("{location}/headers/{name}/schema"),
-                                sides,
-                                &our_header["schema"],
-                                &header["schema"],
-                                Direction::Response,
-                            ),
-                        }
-                    }
-                    for name in headers(ours).keys() {
-                        if !headers(theirs).contains_key(name) {
-                            self.push(
-                                group,
-                                &format!("{location}/headers/{name}"),
-                                Kind::Removed,
-                                Some(name.clone()),
-                                None,
-                                false,
-                            );
-                        }
-                    }
-                    let content = |response: &Value| response.get("content").cloned().unwrap_or(Value::Null);
-                    self.content(
-                        group,
-                        &format!("{location}/content"),
-                        sides,
-                        &content(ours),
-                        &content(theirs),
-                        Direction::Response,
-                    );
+            let Some(ours) = our_responses.get(status) else {
+                self.added(group, &location, status.clone(), status.starts_with('2'));
+                continue;
+            };
+            let (ours, theirs) = (resolve(sides.ours, ours), resolve(sides.theirs, theirs));
+            self.response_headers(group, &location, sides, ours, theirs);
+            let content = |response: &Value| response.get("content").cloned().unwrap_or(Value::Null);
+            let location = format!("{location}/content");
+            self.content(group, &location, sides, &content(ours), &content(theirs), Direction::Response);
+        }
+        for status in our_responses.keys().filter(|status| !their_responses.contains_key(*status)) {
+            self.removed(group, &format!("/responses/{status}"), status.clone(), status.starts_with('2'));
+        }
+    }
+
+    /// A response's headers, by name: added, removed, and their schemas.
+    fn response_headers(&mut self, group: &str, location: &str, sides: Sides<'_>, ours: &Value, theirs: &Value) {
+        let headers =
+            |response: &Value| response.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+        let (our_headers, their_headers) = (headers(ours), headers(theirs));
+        for (name, header) in &their_headers {
+            let location = format!("{location}/headers/{name}");
+            match our_headers.get(name) {
+                None => self.added(group, &location, name.clone(), false),
+                Some(our_header) => {
+                    let location = format!("{location}/schema");
+                    self.schema(group, &location, sides, &our_header["schema"], &header["schema"], Direction::Response)
                 }
             }
         }
-        for status in our_responses.keys() {
-            if !their_responses.contains_key(status) {
-                self.push(
-                    group,
-                    &format!("/responses/{status}"),
-                    Kind::Removed,
-                    Some(status.clone()),
-                    None,
-                    status.starts_with('2'),
-                );
-            }
+        for name in our_headers.keys().filter(|name| !their_headers.contains_key(*name)) {
+            self.removed(group, &format!("{location}/headers/{name}"), name.clone(), false);
         }
     }
 
@@ -255,9 +214,7 @@ impl Diff {
         for (kind, theirs) in &their_media {
             let here = format!("{location}/{}", escape(kind));
             match our_media.get(kind) {
-                None => {
-                    self.push(group, &here, Kind::Added, None, Some(kind.clone()), direction == Direction::Response)
-                }
+                None => self.added(group, &here, kind.clone(), direction == Direction::Response),
                 Some(ours) => {
                     self.schema(group, &format!("{here}/schema"), sides, &ours["schema"], &theirs["schema"], direction)
                 }
@@ -265,14 +222,7 @@ impl Diff {
         }
         for kind in our_media.keys() {
             if !their_media.contains_key(kind) {
-                self.push(
-                    group,
-                    &format!("{location}/{}", escape(kind)),
-                    Kind::Removed,
-                    Some(kind.clone()),
-                    None,
-                    true,
-                );
+                self.removed(group, &format!("{location}/{}", escape(kind)), kind.clone(), true);
             }
         }
     }
@@ -382,26 +332,12 @@ impl Diff {
         };
         for value in values(theirs) {
             if !values(ours).contains(&value) {
-                self.push(
-                    group,
-                    &format!("{location}/enum"),
-                    Kind::Added,
-                    None,
-                    Some(show(&value)),
-                    direction == Direction::Request,
-                );
+                self.added(group, &format!("{location}/enum"), show(&value), direction == Direction::Request);
             }
         }
         for value in values(ours) {
             if !values(theirs).contains(&value) {
-                self.push(
-                    group,
-                    &format!("{location}/enum"),
-                    Kind::Removed,
-                    Some(show(&value)),
-                    None,
-                    direction == Direction::Request,
-                );
+                self.removed(group, &format!("{location}/enum"), show(&value), direction == Direction::Request);
             }
         }
     }
@@ -417,24 +353,10 @@ impl Diff {
         direction: Direction,
     ) {
         for name in required_names(theirs).difference(&required_names(ours)) {
-            self.push(
-                group,
-                &format!("{location}/required"),
-                Kind::Added,
-                None,
-                Some(name.clone()),
-                direction == Direction::Request,
-            );
+            self.added(group, &format!("{location}/required"), name.clone(), direction == Direction::Request);
         }
         for name in required_names(ours).difference(&required_names(theirs)) {
-            self.push(
-                group,
-                &format!("{location}/required"),
-                Kind::Removed,
-                Some(name.clone()),
-                None,
-                direction == Direction::Response,
-            );
+            self.removed(group, &format!("{location}/required"), name.clone(), direction == Direction::Response);
         }
     }
 
@@ -457,12 +379,10 @@ impl Diff {
             match our_properties.get(name) {
                 None => {
                     let required = required_names(theirs).contains(name);
-                    self.push(
+                    self.added(
                         group,
                         &here,
-                        Kind::Added,
-                        None,
-                        Some(if required { "required" } else { "optional" }.into()),
+                        if required { "required" } else { "optional" },
                         required && direction == Direction::Request,
                     );
                 }
@@ -471,14 +391,7 @@ impl Diff {
         }
         for name in our_properties.keys() {
             if !their_properties.contains_key(name) {
-                self.push(
-                    group,
-                    &format!("{location}/properties/{}", escape(name)),
-                    Kind::Removed,
-                    Some(name.clone()),
-                    None,
-                    true,
-                );
+                self.removed(group, &format!("{location}/properties/{}", escape(name)), name.clone(), true);
             }
         }
     }
@@ -527,24 +440,10 @@ impl Diff {
             for (index, arm) in b.iter().enumerate().skip(a.len()) {
                 // An arm Box adds that allows null is not breaking for what the client reads (it is optional).
                 let nullable_arm = arm.get("nullable") == Some(&Value::Bool(true));
-                self.push(
-                    group,
-                    &format!("{location}/{key}/{index}"),
-                    Kind::Added,
-                    None,
-                    Some(show(&strip_prose(arm))),
-                    !nullable_arm,
-                );
+                self.added(group, &format!("{location}/{key}/{index}"), show(&strip_prose(arm)), !nullable_arm);
             }
             for (index, arm) in a.iter().enumerate().skip(b.len()) {
-                self.push(
-                    group,
-                    &format!("{location}/{key}/{index}"),
-                    Kind::Removed,
-                    Some(show(&strip_prose(arm))),
-                    None,
-                    true,
-                );
+                self.removed(group, &format!("{location}/{key}/{index}"), show(&strip_prose(arm)), true);
             }
         }
     }
