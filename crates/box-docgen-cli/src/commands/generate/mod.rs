@@ -33,54 +33,23 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
         OutputType::Pdf => "pdf",
         OutputType::Docx => "docx",
     };
-    // The contract turns CSV cells into numbers where the template needs them; the run checks rows with it.
+    // The contract turns CSV cells into numbers where the template needs them; the run checks rows with it
+    // (the template's tags are read once).
     let contract = Contract::fetch(&connection.client, &args.template, None, connection.wait_options()).await?;
     let rows = crate::rows::load(&args.rows, &contract, extension)?;
     let total = rows.len() as u64;
     let settlements = settle::parse(&args.settle, total)?;
-    // Where results go is checked before anything is sent.
-    if let Some(out_dir) = &args.out {
-        crate::output::writable_dir(out_dir)?;
-    }
-    let results_file = args.results.as_deref().map(result::ResultsFile::create).transpose()?;
+    let mut follow = follower(&args, total, out)?;
+    let sendable = sendable(rows, &mut follow);
 
-    let mut follow = Follow::new(total, out, true, args.rows.verbose);
-    follow.ceiling(args.pacing.docs_per_minute);
-    if let Some(file) = results_file {
-        follow.results_to(file);
-    }
-    let mut sendable = Vec::new();
-    for row in rows {
-        match row.data {
-            Ok(data) => sendable.push((row.number - 1, row.file_name, Value::Object(data))),
-            Err(why) => follow.record(RowResult::refused(row.number, row.file_name, why)),
-        }
-    }
-
-    let mut bulk = Bulk::new(&connection.client, &args.template, &args.folder, extension)
+    let bulk = Bulk::new(&connection.client, &args.template, &args.folder, extension)
         .batch_size(args.batch_size)
         .wait_options(connection.wait_options())
         .check_rows(!args.no_check)
         .contract(contract)
         .retry_failed(true)
         .recovery_grace(Duration::from_secs(args.recovery_grace));
-    let journal = journal_path(&args);
-    let mut database = None;
-    if let Some(url) = &args.store {
-        let shared = shared::database(url).await?;
-        let settings = RunSettings::new(&args.template, &args.folder, extension);
-        let store = shared.create_run(settings).await.map_err(shared::failure)?;
-        eprintln!(
-            "run {}: other machines join it with `box-docgen work --store URL --run {}`",
-            store.run_id(),
-            store.run_id()
-        );
-        bulk = bulk.store(Arc::new(store.clone())).lease(Duration::from_secs_f64(args.lease));
-        database = Some((shared, store.run_id()));
-    } else if let Some(journal) = &journal {
-        eprintln!("journal: {} (run the same command again to resume)", journal.display());
-        bulk = bulk.journal(journal);
-    }
+    let (mut bulk, home) = keep_run(bulk, &args, extension).await?;
     for (row, settlement) in settlements {
         bulk = bulk.settle(row, settlement);
     }
@@ -96,25 +65,88 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
     let progress = bulk.progress();
     let outcomes = bulk.generate_indexed(futures::stream::iter(sendable)).await?;
     let interrupted = follow.outcomes(outcomes, &progress, stop).await?;
+    conclude(follow, &args, &home, total, interrupted).await
+}
 
-    let resume = match (&database, &journal) {
-        (Some((_, id)), _) => format!("any worker goes on with it (`box-docgen work --store URL --run {id}`)"),
-        (None, Some(journal)) => format!("run the same command again to resume (journal {})", journal.display()),
-        (None, None) => "without a journal a new run starts over".to_owned(),
-    };
+/// Where a run is kept: a shared store (the database and the run's id), a journal, or nowhere.
+enum Home {
+    Shared(box_docgen_postgres::Database, i64),
+    Journal(PathBuf),
+    Nowhere,
+}
+
+/// Who reports each row (in input order, to stdout, and to `--results`), once where results go is known to be
+/// writable: checked before anything is sent.
+fn follower(args: &Generate, total: u64, out: Output) -> Result<Follow, Failure> {
+    if let Some(out_dir) = &args.out {
+        crate::output::writable_dir(out_dir)?;
+    }
+    let results_file = args.results.as_deref().map(result::ResultsFile::create).transpose()?;
+    let mut follow = Follow::new(total, out, true, args.rows.verbose);
+    follow.ceiling(args.pacing.docs_per_minute);
+    if let Some(file) = results_file {
+        follow.results_to(file);
+    }
+    Ok(follow)
+}
+
+/// The rows to send, by index (record number less one); a row that cannot be read is reported refused.
+fn sendable(rows: Vec<crate::rows::Prepared>, follow: &mut Follow) -> Vec<(u64, String, Value)> {
+    let mut sendable = Vec::new();
+    for row in rows {
+        match row.data {
+            Ok(data) => sendable.push((row.number - 1, row.file_name, Value::Object(data))),
+            Err(why) => follow.record(RowResult::refused(row.number, row.file_name, why)),
+        }
+    }
+    sendable
+}
+
+/// Keeps the run in the shared store (`--store`: a new run, its id printed for other workers) or a journal.
+async fn keep_run(bulk: Bulk, args: &Generate, extension: &str) -> Result<(Bulk, Home), Failure> {
+    if let Some(url) = &args.store {
+        let shared = shared::database(url).await?;
+        let settings = RunSettings::new(&args.template, &args.folder, extension);
+        let store = shared.create_run(settings).await.map_err(shared::failure)?;
+        let id = store.run_id();
+        eprintln!("run {id}: other machines join it with `box-docgen work --store URL --run {id}`");
+        let bulk = bulk.store(Arc::new(store)).lease(Duration::from_secs_f64(args.lease));
+        return Ok((bulk, Home::Shared(shared, id)));
+    }
+    match journal_path(args) {
+        Some(journal) => {
+            eprintln!("journal: {} (run the same command again to resume)", journal.display());
+            Ok((bulk.journal(&journal), Home::Journal(journal)))
+        }
+        None => Ok((bulk, Home::Nowhere)),
+    }
+}
+
+/// Every row's result (a shared run's from the store: every worker's), in input order, and the summary; an
+/// interrupted run says how to resume.
+async fn conclude(
+    mut follow: Follow,
+    args: &Generate,
+    home: &Home,
+    total: u64,
+    interrupted: bool,
+) -> Result<(), Failure> {
     let place = args.out.as_ref().map(|dir| format!("documents in {}", dir.display()));
-    // A shared run: its result is every worker's, from the store.
-    let results = match &database {
-        Some((shared, id)) => shared::report(shared, *id).await?.1,
-        None => std::mem::take(&mut follow.results),
+    let mut results = match home {
+        Home::Shared(shared, id) => shared::report(shared, *id).await?.1,
+        Home::Journal(_) | Home::Nowhere => std::mem::take(&mut follow.results),
     };
-    let mut results = results;
     results.sort_by_key(|result| result.row);
     if interrupted {
+        let resume = match home {
+            Home::Shared(_, id) => format!("any worker goes on with it (`box-docgen work --store URL --run {id}`)"),
+            Home::Journal(journal) => format!("run the same command again to resume (journal {})", journal.display()),
+            Home::Nowhere => "without a journal a new run starts over".to_owned(),
+        };
         follow.finish(&results, total, place, false).ok();
         return Err(Failure::interrupted(format!("interrupted: {resume}")));
     }
-    follow.finish(&results, total, place, journal.is_some() || database.is_some())
+    follow.finish(&results, total, place, !matches!(home, Home::Nowhere))
 }
 
 /// Connects with the run's ceilings: this process's, or shared through Redis.
