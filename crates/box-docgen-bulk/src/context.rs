@@ -10,10 +10,10 @@ use box_docgen::{Client, WaitOptions};
 use tokio::sync::mpsc;
 
 use crate::Error;
-use crate::check::Checks;
 use crate::lease::Leases;
 use crate::outcome::{BulkProgress, RowOutcome};
 use crate::recover::Lookout;
+use crate::row_checks::Checks;
 use crate::store::{RunSettings, RunStore};
 
 /// What every batch of one worker shares.

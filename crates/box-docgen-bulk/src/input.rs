@@ -13,9 +13,9 @@ use box_docgen::{Downloaded, JobStatus};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
-use crate::check::Refused;
 use crate::context::{Context, Emit};
 use crate::outcome::{GeneratedRow, RowOutcome};
+use crate::row_checks::Refused;
 use crate::store::{Finished, NewRow, Planned, RowState};
 use crate::{Error, RowChanged};
 

@@ -84,7 +84,6 @@
 
 #![deny(missing_docs)]
 
-mod check;
 mod context;
 mod digest;
 mod error;
@@ -93,15 +92,16 @@ mod journal;
 mod lease;
 mod outcome;
 mod recover;
+mod row_checks;
 mod run;
 pub mod store;
 mod worker;
 
 use std::time::Duration;
 
-pub use check::RowChecks;
 pub use error::{Error, JournalError, JournalErrorKind, RowChanged, Undecided};
 pub use outcome::{BulkProgress, GeneratedRow, RowOutcome, Settlement, Settling};
+pub use row_checks::RowChecks;
 pub use run::Bulk;
 pub use store::RunStore;
 

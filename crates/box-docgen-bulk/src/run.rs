@@ -14,12 +14,12 @@ use serde::Serialize;
 
 use box_docgen_contract::Contract;
 
-use crate::check::{Checks, Refused};
 use crate::context::Context;
 use crate::input::Input;
 use crate::journal::Journal;
 use crate::lease::Leases;
 use crate::outcome::{BulkProgress, RowOutcome, Settlement};
+use crate::row_checks::{Checks, Refused};
 use crate::store::{RowState, RunSettings, RunStore};
 use crate::worker::drive;
 use crate::{DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_LEASE, DEFAULT_RECOVERY_GRACE, Error};

@@ -4,7 +4,7 @@ use box_docgen_generated::operations as op;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::check::non_blank;
+use crate::arguments::non_blank;
 use crate::client::BOX_VERSION;
 use crate::enums::{DocGenBatchCreateRequestDestinationFolderType, FileReferenceType, FileVersionBaseType};
 use crate::rate::Cost;

@@ -10,8 +10,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use crate::arguments::non_blank;
 use crate::auth::{StaticToken, TokenSource, same};
-use crate::check::non_blank;
 use crate::rate::pacing::{Authority, Pacing};
 use crate::rate::{LocalRateAuthority, RateAuthority, RateLimits};
 use crate::retry::RetryStrategy;

@@ -9,10 +9,10 @@ use reqwest::header::{CONTENT_RANGE, LOCATION, RANGE};
 use ring::digest::{Context, SHA1_FOR_LEGACY_USE_ONLY};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::check::path_segment;
+use crate::arguments::path_segment;
 use crate::error::IntegrityError;
 use crate::rate::Cost;
-use crate::send::{Answer, Exchange};
+use crate::send::{Attempt, Exchange};
 use crate::{Client, DocGenJob, Error, FileFull, JobStatus};
 
 /// The fields a download asks Box for before it starts.
@@ -231,7 +231,7 @@ impl<W: AsyncWrite + Unpin + Send> Exchange for ContentDownload<'_, W> {
         client: &Client,
         api: &box_docgen_generated::Client,
         _span: &tracing::Span,
-    ) -> Result<Answer<()>, Error> {
+    ) -> Result<Attempt<()>, Error> {
         let from = self.written;
         let range = (from > 0).then(|| format!("bytes={from}-"));
         let request = op::GetFilesIdContent {
@@ -243,7 +243,7 @@ impl<W: AsyncWrite + Unpin + Send> Exchange for ContentDownload<'_, W> {
         };
         let body = match request.send(api).await {
             Ok(response) if response.status() == StatusCode::ACCEPTED => {
-                return Ok(Answer::NotReady(crate::decode::retry_after(response.headers())));
+                return Ok(Attempt::NotReady(crate::decode::retry_after(response.headers())));
             }
             Ok(response) => ContentBody::Api(response),
             Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().is_redirection() => {
@@ -256,7 +256,7 @@ impl<W: AsyncWrite + Unpin + Send> Exchange for ContentDownload<'_, W> {
         if self.written > from && result.is_err() {
             tracing::info!(written = self.written, "download interrupted; the next attempt resumes from there");
         }
-        result.map(|()| Answer::Done((), status))
+        result.map(|()| Attempt::Done((), status))
     }
 }
 

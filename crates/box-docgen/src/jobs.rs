@@ -4,7 +4,7 @@ use futures::Stream;
 
 use box_docgen_generated::operations as op;
 
-use crate::check::path_segment;
+use crate::arguments::path_segment;
 use crate::client::BOX_VERSION;
 use crate::pagination::{self, check_limit};
 use crate::{Client, DocGenJob, DocGenJobFull, DocGenJobs, DocGenJobsFull, Error};

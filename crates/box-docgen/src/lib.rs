@@ -122,9 +122,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod arguments;
 pub mod auth;
 mod batches;
-mod check;
 mod client;
 #[cfg(test)]
 mod conformance;
@@ -144,8 +144,8 @@ mod upload;
 mod wait;
 pub mod webhooks;
 
+pub use arguments::check_file_name;
 pub use batches::{BatchRequest, BatchRequestBuilder, BatchReservation};
-pub use check::check_file_name;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_URL};
 pub use download::{Downloaded, is_partial_download};
 pub use error::{

@@ -28,7 +28,7 @@ use crate::retry::Verdict;
 use crate::{Client, Error};
 
 /// What one attempt got back, short of an error.
-pub(crate) enum Answer<T> {
+pub(crate) enum Attempt<T> {
     /// The call's result, and the status it came with.
     Done(T, StatusCode),
     /// 202: not ready yet; ask again after Box's `Retry-After`.
@@ -52,7 +52,7 @@ pub(crate) trait Exchange: Send {
         client: &Client,
         api: &box_docgen_generated::Client,
         span: &tracing::Span,
-    ) -> impl Future<Output = Result<Answer<Self::Output>, Error>> + Send;
+    ) -> impl Future<Output = Result<Attempt<Self::Output>, Error>> + Send;
 }
 
 /// An operation of the generated table, whose success is a body read whole.
@@ -60,12 +60,12 @@ pub(crate) trait Exchange: Send {
 /// An operation the fragment puts on a server of its own (Box's upload host) goes to the client's upload URL;
 /// a 202 the fragment describes without a body (a chunked upload's commit) means "not ready, send it again
 /// after `Retry-After`". `content_type` replaces the generated one (a multipart body's, with its boundary).
-struct Call<'a, O> {
+struct OperationExchange<'a, O> {
     operation: &'a O,
     content_type: Option<HeaderValue>,
 }
 
-impl<O: Operation> Exchange for Call<'_, O> {
+impl<O: Operation> Exchange for OperationExchange<'_, O> {
     type Output = Body;
 
     fn info(&self) -> &'static Info {
@@ -77,7 +77,7 @@ impl<O: Operation> Exchange for Call<'_, O> {
         client: &Client,
         api: &box_docgen_generated::Client,
         span: &tracing::Span,
-    ) -> Result<Answer<Body>, Error> {
+    ) -> Result<Attempt<Body>, Error> {
         let raw = if O::INFO.server.is_some() || self.content_type.is_some() {
             let base_url = if O::INFO.server.is_some() { client.upload_url() } else { client.base_url() };
             let mut headers = api.inner().clone();
@@ -93,11 +93,11 @@ impl<O: Operation> Exchange for Call<'_, O> {
             && response.status() == StatusCode::ACCEPTED
             && O::INFO.successes.iter().any(|success| success.status == 202 && success.content_type.is_none())
         {
-            return Ok(Answer::NotReady(decode::retry_after(response.headers())));
+            return Ok(Attempt::NotReady(decode::retry_after(response.headers())));
         }
         let body = decode::success_body(raw, span).await?;
         let status = body.status;
-        Ok(Answer::Done(body, status))
+        Ok(Attempt::Done(body, status))
     }
 }
 
@@ -138,7 +138,8 @@ impl Client {
         cost: Cost,
         reserved: Option<&Reserved>,
     ) -> Result<O::Output, Error> {
-        let body = self.exchange_reserved(&mut Call { operation, content_type: None }, cost, reserved).await?;
+        let body =
+            self.exchange_reserved(&mut OperationExchange { operation, content_type: None }, cost, reserved).await?;
         O::decode(body.status.as_u16(), &body)
     }
 
@@ -148,7 +149,9 @@ impl Client {
         operation: &O,
         content_type: HeaderValue,
     ) -> Result<O::Output, Error> {
-        let body = self.exchange(&mut Call { operation, content_type: Some(content_type) }, Cost::REQUEST).await?;
+        let body = self
+            .exchange(&mut OperationExchange { operation, content_type: Some(content_type) }, Cost::REQUEST)
+            .await?;
         O::decode(body.status.as_u16(), &body)
     }
 
@@ -172,7 +175,7 @@ impl Client {
     /// [`send`](Self::send) for one request of a call that began at `began` (an upload in parts): the retry
     /// policy's deadline counts from then, for every request of the call.
     pub(crate) async fn send_within<O: Operation>(&self, operation: &O, began: Instant) -> Result<O::Output, Error> {
-        let call = &mut Call { operation, content_type: None };
+        let call = &mut OperationExchange { operation, content_type: None };
         let body = self.exchange_within(call, Cost::REQUEST, None, Some(began)).await?;
         O::decode(body.status.as_u16(), &body)
     }
@@ -210,13 +213,13 @@ impl Client {
                 let (api, token) = self.api().await?;
                 let reached_before = reserved.map(|reserved| reserved.reached.swap(true, Ordering::SeqCst));
                 let error = match exchange.once(self, &api, &record).await {
-                    Ok(Answer::Done(output, status)) => {
+                    Ok(Attempt::Done(output, status)) => {
                         record.record("status", status.as_u16());
                         pacing.answered(Some(status), None).await;
                         retry.succeeded();
                         return Ok(output);
                     }
-                    Ok(Answer::NotReady(retry_after)) => {
+                    Ok(Attempt::NotReady(retry_after)) => {
                         record.record("status", StatusCode::ACCEPTED.as_u16());
                         pacing.answered(Some(StatusCode::ACCEPTED), None).await;
                         let wait = retry.not_ready(retry_after)?;

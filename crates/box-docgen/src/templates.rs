@@ -4,7 +4,7 @@ use box_docgen_generated::operations as op;
 use box_docgen_generated::types::DocGenTemplateCreateRequest;
 use futures::Stream;
 
-use crate::check::{non_blank, path_segment};
+use crate::arguments::{non_blank, path_segment};
 use crate::client::BOX_VERSION;
 use crate::enums::FileReferenceType;
 use crate::pagination::{self, check_limit};

@@ -4,7 +4,7 @@ use secrecy::SecretString;
 
 use super::{Grant, RefreshingSource};
 use crate::Error;
-use crate::check::non_blank;
+use crate::arguments::non_blank;
 
 /// Whom a server-authenticated app acts as.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{Grant, RefreshingSource, Subject};
 use crate::Error;
-use crate::check::non_blank;
+use crate::arguments::non_blank;
 use crate::error::{AuthError, AuthErrorKind};
 
 /// How far ahead the assertion expires; Box accepts at most 60 s.

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use super::cache::{Fresh, TokenCache};
 use super::{Grant, RefreshingSource, TokenAnswer};
 use crate::Error;
-use crate::check::non_blank;
+use crate::arguments::non_blank;
 
 /// A new access and refresh token, as handed to [`OAuthRefresh::on_refresh`].
 #[derive(Debug, Clone)]

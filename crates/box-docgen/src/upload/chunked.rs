@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::time::Instant;
 
 use super::{Sent, only_file, read_error};
-use crate::check::path_segment;
+use crate::arguments::path_segment;
 use crate::download::hex;
 use crate::{Client, Error};
 

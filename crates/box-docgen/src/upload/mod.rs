@@ -13,7 +13,7 @@ use box_docgen_generated::types::{
 };
 use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 
-use crate::check::{check_file_name, non_blank, path_segment};
+use crate::arguments::{check_file_name, non_blank, path_segment};
 use crate::download::hex;
 use crate::error::{IntegrityError, IoError};
 use crate::{Client, DocGenTag, Error, FileFull, WaitOptions};

@@ -14,7 +14,7 @@ use box_docgen_generated::types::{
 };
 use futures::Stream;
 
-use crate::check::{non_blank, path_segment};
+use crate::arguments::{non_blank, path_segment};
 use crate::pagination::{self, check_limit};
 use crate::{Client, Error, Webhook, WebhookMini, Webhooks};
 
