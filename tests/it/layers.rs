@@ -570,3 +570,80 @@ fn a_deliberate_cycle_in_any_crate_fails_the_check() {
         }
     }
 }
+
+/// The README's "Who may import whom" table: crate → (what it may import, what must never import it), with
+/// parenthesized notes left out and "every crate" / "nothing" read as such.
+fn import_rules(workspace: &BTreeSet<String>) -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    let table = readme.split("**Who may import whom.**").nth(1).expect("the README's import table");
+    let names = |cell: &str, of: &str| -> BTreeSet<String> {
+        let cell = cell.split('(').next().unwrap_or_default().trim();
+        match cell {
+            "every crate" => workspace.iter().filter(|name| *name != of).cloned().collect(),
+            "nothing" => BTreeSet::new(),
+            _ => cell.split(',').map(|name| name.trim().to_owned()).collect(),
+        }
+    };
+    let mut rules = BTreeMap::new();
+    for line in table.lines().skip_while(|line| !line.starts_with("| crate")).skip(2) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [_, krate, may, never, _] = cells.as_slice() else { break };
+        let krate = krate.trim_matches('`').to_owned();
+        let rule = (names(may, &krate), names(never, &krate));
+        for name in rule.0.iter().chain(&rule.1) {
+            assert!(workspace.contains(name), "the README's import table names {name:?}, not a crate of the workspace");
+        }
+        rules.insert(krate, rule);
+    }
+    rules
+}
+
+#[test]
+fn crates_import_only_what_the_readme_allows() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let packages = metadata["packages"].as_array().expect("packages");
+    let workspace: BTreeSet<String> =
+        packages.iter().filter_map(|package| package["name"].as_str()).map(str::to_owned).collect();
+    // Crate → the workspace crates it imports (normal and build dependencies).
+    let imports: BTreeMap<String, BTreeSet<String>> = packages
+        .iter()
+        .map(|package| {
+            let imported = package["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|dependency| dependency["kind"].as_str() != Some("dev"))
+                .filter_map(|dependency| dependency["name"].as_str())
+                .filter(|name| workspace.contains(*name))
+                .map(str::to_owned)
+                .collect();
+            (package["name"].as_str().unwrap_or_default().to_owned(), imported)
+        })
+        .collect();
+    let rules = import_rules(&workspace);
+    let mut broken = Vec::new();
+    for (krate, imported) in &imports {
+        let Some((may, _)) = rules.get(krate) else {
+            broken.push(format!("{krate} has no line in the README's import table"));
+            continue;
+        };
+        for name in imported.difference(may) {
+            broken.push(format!("{krate} imports {name}, which the README does not allow it"));
+        }
+        for (other, (_, never)) in &rules {
+            if imported.contains(other) && never.contains(krate) {
+                broken.push(format!("{krate} imports {other}, which the README says {krate} must never import"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    // The table is read: the facade may import the generated crate, and the tool is never imported.
+    assert!(rules["box-docgen"].0.contains("box-docgen-generated"));
+    assert!(rules["box-docgen-cli"].1.contains("box-docgen-bulk"));
+}
