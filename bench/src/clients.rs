@@ -5,7 +5,6 @@ use futures::TryStreamExt;
 
 use crate::workload::{PAGE, TOKEN};
 
-
 /// Which client a measurement is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -22,10 +22,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use clients::{Clients, Kind};
+use futures::StreamExt;
 use plan::{FULL, Plan, QUICK};
 use report::Figures;
 use stats::{PerClient, median, time_per_op};
-use futures::StreamExt;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;

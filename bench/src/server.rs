@@ -22,7 +22,6 @@ use crate::workload::{CHUNK, PAGE};
 /// The job every answer carries: the shape Box sends, with a warning in `failures`.
 pub const JOB: &str = r#"{"id":"12345","type":"docgen_job","batch":{"id":"98765","type":"docgen_batch"},"template_file":{"id":"42037322","type":"file"},"template_file_version":{"id":"1001","type":"file_version"},"status":"completed","output_type":"pdf","output_file":{"id":"42037399","type":"file"},"output_file_version":{"id":"2002","type":"file_version"},"failures":{"errors":[],"warnings":["The tag 'optional_field' was provided but not used in the template."]}}"#;
 
-
 struct Data {
     job: Bytes,
     /// `PAGE` jobs, comma-separated: the middle of every page.

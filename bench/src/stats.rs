@@ -20,7 +20,7 @@ impl PerClient {
         self.0[kind as usize].push(value);
     }
     /// The median of `values`.
-pub fn median(&self, kind: Kind) -> f64 {
+    pub fn median(&self, kind: Kind) -> f64 {
         median(self.0[kind as usize].clone())
     }
 }

@@ -139,7 +139,7 @@ async fn postgres(base_url: &str, url: &str, count: usize, workers: usize) -> Fi
     let seconds = start.elapsed().as_secs_f64();
     let transactions = databases.iter().map(|database| database.statistics().transactions).sum();
     let report = creator.report(run).await.expect("a report");
-    let succeeded = report.rows.iter().filter(|row| row.state == "finished").count();
+    let succeeded = report.rows.iter().filter(|row| row.state == box_docgen_postgres::RowState::Finished).count();
     let _ = outcomes;
     Figures {
         store: "PostgreSQL",
