@@ -11,3 +11,19 @@ mod strategy;
 
 pub use policy::RetryPolicy;
 pub(crate) use strategy::{RetryStrategy, Verdict};
+
+/// An error status from Box as the tests of retrying need it: `status`, and a `Retry-After` in seconds.
+#[cfg(test)]
+pub(crate) fn api_error(status: u16, retry_after: Option<u64>) -> crate::Error {
+    crate::Error::Api(Box::new(crate::ApiError {
+        status: reqwest::StatusCode::from_u16(status).expect("a status"),
+        code: None,
+        message: None,
+        request_id: None,
+        help_url: None,
+        context_info: None,
+        retry_after: retry_after.map(std::time::Duration::from_secs),
+        body_excerpt: None,
+        attempts: 1,
+    }))
+}

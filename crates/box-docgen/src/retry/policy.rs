@@ -151,20 +151,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api(status: u16, retry_after: Option<u64>) -> Error {
-        Error::Api(Box::new(crate::ApiError {
-            status: reqwest::StatusCode::from_u16(status).expect("a status"),
-            code: None,
-            message: None,
-            request_id: None,
-            help_url: None,
-            context_info: None,
-            retry_after: retry_after.map(Duration::from_secs),
-            body_excerpt: None,
-            attempts: 1,
-        }))
-    }
+    use crate::retry::api_error as api;
 
     #[test]
     fn backoff_is_full_jitter_under_an_exponential_ceiling() {

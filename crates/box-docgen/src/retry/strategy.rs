@@ -107,20 +107,7 @@ impl<'a> RetryStrategy<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn status(code: u16, retry_after: Option<u64>) -> Error {
-        Error::Api(Box::new(crate::ApiError {
-            status: reqwest::StatusCode::from_u16(code).expect("a status"),
-            code: None,
-            message: None,
-            request_id: None,
-            help_url: None,
-            context_info: None,
-            retry_after: retry_after.map(Duration::from_secs),
-            body_excerpt: None,
-            attempts: 1,
-        }))
-    }
+    use crate::retry::api_error as status;
 
     #[tokio::test(start_paused = true)]
     async fn the_budget_pays_for_retries_and_a_success_gives_back_what_they_spent() {
