@@ -36,8 +36,13 @@ static FAILED: AtomicBool = AtomicBool::new(false);
 /// A line on stdout. A reader that went away (`| head`) ends the output, not the work: the command goes on
 /// and its exit status says how it went; any other write error is said once on stderr.
 pub(crate) fn line(text: &str) {
+    write(format!("{text}\n").as_bytes());
+}
+
+/// Text made elsewhere (shell completions), on stdout as [`line`] writes.
+pub(crate) fn write(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(error) = writeln!(stdout, "{text}").and_then(|()| stdout.flush())
+    if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush())
         && error.kind() != std::io::ErrorKind::BrokenPipe
         && !FAILED.swap(true, Ordering::Relaxed)
     {

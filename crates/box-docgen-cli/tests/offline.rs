@@ -125,3 +125,21 @@ async fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_into_a_closed_pipe_exit_0_without_a_panic() {
+    // A pipe whose reader is gone before the tool starts: its first write fails (EPIPE), every time.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    // Spawned, not `output()`, which would replace stdout with a pipe of its own.
+    let child = command(None)
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the tool starts");
+    let output = child.wait_with_output().await.expect("the tool runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -21,7 +21,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     let out = Output { json: cli.json };
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "box-docgen", &mut std::io::stdout());
+            // Made whole first: clap_complete panics when its writer fails (a reader that went away).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "box-docgen", &mut script);
+            crate::output::write(&script);
             Ok(())
         }
         Command::Webhooks(Webhooks::Verify { body, headers }) => {
