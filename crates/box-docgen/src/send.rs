@@ -232,12 +232,7 @@ impl Client {
                 if let (Some(reserved), Some(before)) = (reserved, reached_before) {
                     reserved.reached.store(before || error.may_have_reached_box(), Ordering::SeqCst);
                 }
-                if let Some(status) = error.status() {
-                    record.record("status", status.as_u16());
-                    if let Some(request_id) = error.request_id() {
-                        record.record("request_id", request_id);
-                    }
-                }
+                record_failure(&record, &error);
                 let error = error.with_attempts(attempt);
                 if retry.reauthenticate(&error) && self.rejected(token.as_ref()).await {
                     tracing::info!(attempt, "access token rejected; sending again with a new one");
@@ -259,5 +254,15 @@ impl Client {
         }
         .instrument(span)
         .await
+    }
+}
+
+/// What a failed attempt's answer said, on the call's span: its status and Box's request id.
+fn record_failure(span: &tracing::Span, error: &Error) {
+    if let Some(status) = error.status() {
+        span.record("status", status.as_u16());
+        if let Some(request_id) = error.request_id() {
+            span.record("request_id", request_id);
+        }
     }
 }
