@@ -48,22 +48,6 @@ pub fn fast_waits() -> WaitOptions {
     WaitOptions::default().first_interval(Duration::from_secs(1))
 }
 
-/// Documents sent in every batch `POST` the double received.
-fn documents_sent(mock: &MockBox) -> Vec<String> {
-    mock.requests_for(POST_BATCH)
-        .iter()
-        .flat_map(|request| {
-            let body: Value = serde_json::from_slice(&request.body).expect("a JSON body");
-            body["document_generation_data"]
-                .as_array()
-                .expect("documents")
-                .iter()
-                .map(|document| document["generated_file_name"].as_str().expect("a name").to_owned())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 /// How many documents the double generated for each file name.
 pub fn generated(mock: &MockBox) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
@@ -248,7 +232,7 @@ async fn invalid_rows_are_reported_one_by_one_and_the_others_go_on() {
         assert!(by_row[&index].succeeded(), "row {index}: {:?}", by_row[&index].result);
     }
     // Refused before Box did any work.
-    assert_eq!(documents_sent(&mock), ["Contract 0.pdf", "Contract 2.pdf", "Contract 4.pdf", "Contract 6.pdf"]);
+    assert_eq!(mock.documents_sent(), ["Contract 0.pdf", "Contract 2.pdf", "Contract 4.pdf", "Contract 6.pdf"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -294,7 +278,7 @@ async fn a_rerun_reports_every_row_and_sends_none_twice() {
     let bulk = || journaled(&mock, &journal, 2, 1);
     // First run: dropped while waiting for its first batch, which Box has accepted.
     crash_at_post(&mock, bulk(), rows(6), 1).await;
-    assert_eq!(documents_sent(&mock), ["Contract 0.pdf", "Contract 1.pdf"]);
+    assert_eq!(mock.documents_sent(), ["Contract 0.pdf", "Contract 1.pdf"]);
     // Second run: the first batch is followed, not sent again; the rest is sent once.
     let outcomes = run(bulk(), rows(6)).await;
     let by_row = once_each(&outcomes, 6, "second run");
@@ -365,7 +349,7 @@ async fn rows_that_do_not_fit_the_template_are_refused_before_box_sees_them() {
     assert_eq!(by_row[&3].problems.len(), 1, "{:?}", by_row[&3].problems);
     assert!(by_row[&0].problems.is_empty());
     // What the server saw: the tags read once (202, then the page), and the refused row never sent.
-    assert_eq!(documents_sent(&mock), ["Contract 0.pdf", "Contract 2.pdf", "Contract 3.pdf"]);
+    assert_eq!(mock.documents_sent(), ["Contract 0.pdf", "Contract 2.pdf", "Contract 3.pdf"]);
     assert_eq!(mock.requests_for(op::GetDocgenTemplatesIdTagsV20250::INFO).len(), 2);
 }
 

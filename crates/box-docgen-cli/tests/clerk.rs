@@ -42,22 +42,6 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Every batch `POST` the double got, as the names of its documents.
-fn sent(mock: &MockBox) -> Vec<String> {
-    mock.requests_for(PostDocgenBatchesV20250::INFO)
-        .iter()
-        .flat_map(|request| {
-            let body: Value = serde_json::from_slice(&request.body).expect("JSON");
-            body["document_generation_data"]
-                .as_array()
-                .expect("documents")
-                .iter()
-                .map(|document| document["generated_file_name"].as_str().expect("a name").to_owned())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn generate<'a>(rows: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["generate", "--template", "88", "--folder", "0", "--rows", rows, "--no-journal"];
     args.extend(extra);
@@ -89,7 +73,7 @@ async fn every_message_numbers_a_row_by_its_record_in_the_file() {
     let numbers: Vec<u64> = written.iter().map(|line| line["row"].as_u64().expect("a row")).collect();
     assert_eq!(numbers, [1, 2, 3]);
     assert_eq!((written[1]["status"].as_str(), written[2]["status"].as_str()), (Some("refused"), Some("refused")));
-    assert_eq!(sent(&mock), ["INV-1.pdf"]);
+    assert_eq!(mock.documents_sent(), ["INV-1.pdf"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +102,7 @@ async fn check_refuses_what_generate_refuses_and_generate_calls_them_refused() {
     let statuses: Vec<String> =
         json_lines(&generated).iter().map(|line| line["status"].as_str().expect("a status").to_owned()).collect();
     assert_eq!(statuses, ["completed", "refused", "refused", "refused", "completed"]);
-    assert_eq!(sent(&mock), ["A.pdf", "E.pdf"], "refused rows are never sent");
+    assert_eq!(mock.documents_sent(), ["A.pdf", "E.pdf"], "refused rows are never sent");
     let text = stderr(&generated);
     assert!(text.contains("fix the refused rows") && !text.contains("retry the failed rows"), "{text}");
     // A name --name builds from the data ("AC/DC Ltd"): the same refusal, in check and in generate.
@@ -240,7 +224,7 @@ async fn columns_the_template_does_not_read_are_named_once_and_warnings_are_summ
     let strict = run(Some(&mock), &generate(&rows, &["--strict"])).await;
     assert_eq!(code(&strict), Some(2));
     assert!(stderr(&strict).contains("--strict: cusomer.address"), "{}", stderr(&strict));
-    assert!(sent(&mock).is_empty());
+    assert!(mock.documents_sent().is_empty());
     // JSON lines with flat dotted keys nest as CSV headers do: the template's paths are there.
     let lines = write(
         dir.path(),
@@ -270,7 +254,7 @@ async fn options_are_checked_before_anything_is_sent() {
     assert_eq!(code(&output), Some(2), "{}", stderr(&output));
     let output = run(Some(&mock), &generate(&rows, &["--out", &blocked.join("out").display().to_string()])).await;
     assert_eq!(code(&output), Some(2), "{}", stderr(&output));
-    assert!(sent(&mock).is_empty(), "nothing sent");
+    assert!(mock.documents_sent().is_empty(), "nothing sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

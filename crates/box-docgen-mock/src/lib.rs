@@ -391,6 +391,21 @@ impl MockBox {
         self.state().jobs.iter().map(|job| job.generated_file_name.clone()).collect()
     }
 
+    /// The file name of every document in every batch `POST` the stand-in received, in order, whether it accepted
+    /// the batch or not (a 429, a fault, a body it refused): what a test counts to prove that a row was never
+    /// sent. A body that is not a batch request names no document.
+    pub fn documents_sent(&self) -> Vec<String> {
+        let names = |request: &Request| -> Vec<String> {
+            let Ok(body) = serde_json::from_slice::<serde_json::Value>(&request.body) else { return Vec::new() };
+            let documents = body["document_generation_data"].as_array().into_iter().flatten();
+            documents.filter_map(|document| document["generated_file_name"].as_str().map(str::to_owned)).collect()
+        };
+        self.requests_for(<operations::PostDocgenBatchesV20250<'_> as operations::Operation>::INFO)
+            .iter()
+            .flat_map(names)
+            .collect()
+    }
+
     /// Plays the lag of Box's listings: a batch appears in its template's job listing (`GET
     /// /docgen_template_jobs/{id}`) only this long after it was accepted (tokio's clock). Its own listing and
     /// its jobs are there at once.
