@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use box_docgen_bulk::Bulk;
 
-use super::generate::{Follow, connect_paced, parse_settlements, shared, write_results};
+use super::generate::{Follow, connect_paced, parse_settlements, settle_download_and_stop, shared, write_results};
 use crate::cli::Work;
 use crate::connect::Target;
 use crate::failure::Failure;
@@ -20,24 +20,15 @@ pub(super) async fn run(target: &Target, args: Work, out: Output) -> Result<(), 
     let total = database.report(id).await.map_err(shared::failure)?.run.rows;
     let settlements = parse_settlements(&args.settle, total)?;
     if let Some(out_dir) = &args.out {
-        std::fs::create_dir_all(out_dir).map_err(|error| Failure::config(format!("{}: {error}", out_dir.display())))?;
+        crate::output::writable_dir(out_dir)?;
     }
-    let mut bulk = Bulk::for_store(&connection.client, Arc::new(store))
+    let bulk = Bulk::for_store(&connection.client, Arc::new(store))
         .batch_size(args.batch_size)
         .wait_options(connection.wait_options())
         .lease(Duration::from_secs_f64(args.lease))
         .recovery_grace(Duration::from_secs(args.recovery_grace))
         .retry_failed(!args.no_retry_failed);
-    for (row, settlement) in settlements {
-        bulk = bulk.settle(row, settlement);
-    }
-    if let Some(out_dir) = &args.out {
-        bulk = bulk.download_to(out_dir);
-    }
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    bulk = bulk.stop_on(async move {
-        let _ = stopped.await;
-    });
+    let (bulk, stop) = settle_download_and_stop(bulk, settlements, args.out.as_deref());
     eprintln!("working on run {id}");
     let mut follow = Follow::new(total, out, false, false);
     follow.ceiling(args.pacing.docs_per_minute);

@@ -9,13 +9,13 @@ mod result;
 mod settle;
 pub(crate) mod shared;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use box_docgen::rate::RateLimits;
-use box_docgen_bulk::Bulk;
 use box_docgen_bulk::store::RunSettings;
+use box_docgen_bulk::{Bulk, Settlement};
 use box_docgen_contract::Contract;
 use serde_json::Value;
 
@@ -49,23 +49,34 @@ pub(super) async fn run(target: &Target, args: Generate, out: Output) -> Result<
         .contract(contract)
         .retry_failed(true)
         .recovery_grace(Duration::from_secs(args.recovery_grace));
-    let (mut bulk, home) = keep_run(bulk, &args, extension).await?;
-    for (row, settlement) in settlements {
-        bulk = bulk.settle(row, settlement);
-    }
-    if let Some(out_dir) = &args.out {
-        bulk = bulk.download_to(out_dir);
-    }
-    // Ctrl-C stops the run cleanly (nothing new is sent, a request on its way is answered or marked unsent,
-    // leases given back); a second one quits at once.
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    bulk = bulk.stop_on(async move {
-        let _ = stopped.await;
-    });
+    let (bulk, home) = keep_run(bulk, &args, extension).await?;
+    let (bulk, stop) = settle_download_and_stop(bulk, settlements, args.out.as_deref());
     let progress = bulk.progress();
     let outcomes = bulk.generate_indexed(futures::stream::iter(sendable)).await?;
     let interrupted = follow.outcomes(outcomes, &progress, stop).await?;
     conclude(follow, &args, &home, total, interrupted).await
+}
+
+/// What every run of the tool adds to its bulk run (`generate` and `work` alike): the settlements asked for,
+/// the directory documents are downloaded to, and a stop: Ctrl-C (which [`Follow::outcomes`] turns into the
+/// returned sender's message) stops the run cleanly (nothing new is sent, a request on its way is answered or
+/// marked unsent, leases given back); a second one quits at once.
+pub(crate) fn settle_download_and_stop(
+    mut bulk: Bulk,
+    settlements: Vec<(u64, Settlement)>,
+    out: Option<&Path>,
+) -> (Bulk, tokio::sync::oneshot::Sender<()>) {
+    for (row, settlement) in settlements {
+        bulk = bulk.settle(row, settlement);
+    }
+    if let Some(out_dir) = out {
+        bulk = bulk.download_to(out_dir);
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let bulk = bulk.stop_on(async move {
+        let _ = stopped.await;
+    });
+    (bulk, stop)
 }
 
 /// Where a run is kept: a shared store (the database and the run's id), a journal, or nowhere.
