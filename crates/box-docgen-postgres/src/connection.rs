@@ -22,6 +22,16 @@ pub(crate) enum Failure {
     Refused(box_docgen_bulk::Error),
 }
 
+/// A value as the store writes it in a `jsonb` column; a value that cannot be is the call's own failure.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Failure> {
+    serde_json::to_value(value).map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))
+}
+
+/// A `jsonb` column read back; one that does not read is the call's own failure, never taken as absent.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Failure> {
+    serde_json::from_value(value).map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))
+}
+
 impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Self {
         Failure::Database(error)

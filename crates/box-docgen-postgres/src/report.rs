@@ -8,7 +8,7 @@ use futures::FutureExt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::connection::{Connection, Failure};
+use crate::connection::{Connection, Failure, parse};
 use crate::error::Error;
 
 /// Where a row of a shared run stands, as the store has it (written as `free`, `claimed`, ... in the database
@@ -123,10 +123,8 @@ const SUMMARIES: &str = "SELECT r.id, r.settings, to_char(r.created_at AT TIME Z
      ON c.run_id = r.id";
 
 fn summary(row: &tokio_postgres::Row) -> Result<RunSummary, Failure> {
-    let settings: RunSettings = serde_json::from_value(row.get(1))
-        .map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))?;
-    let counts: BTreeMap<String, u64> = serde_json::from_value(row.get(3))
-        .map_err(|error| Failure::Refused(box_docgen_bulk::Error::Store(Box::new(error))))?;
+    let settings: RunSettings = parse(row.get(1))?;
+    let counts: BTreeMap<String, u64> = parse(row.get(3))?;
     let states = counts
         .into_iter()
         .map(|(state, count)| Ok((RowState::read(&state)?, count)))
@@ -168,13 +166,11 @@ pub(crate) async fn report(connection: &Connection, id: i64) -> Result<RunReport
                 let rows = rows
                     .iter()
                     .map(|row| {
-                        let job = row.get::<_, Option<Value>>(3).and_then(|job| serde_json::from_value(job).ok());
-                        let downloaded =
-                            row.get::<_, Option<Value>>(4).and_then(|value| serde_json::from_value(value).ok());
-                        let candidates = row
-                            .get::<_, Option<Value>>(7)
-                            .and_then(|value| serde_json::from_value(value).ok())
-                            .unwrap_or_default();
+                        // Absent (SQL NULL, or JSON null as an absent download is written) or read whole.
+                        let column = |at: usize| row.get::<_, Option<Value>>(at).unwrap_or(Value::Null);
+                        let job: Option<DocGenJob> = parse(column(3))?;
+                        let downloaded: Option<Downloaded> = parse(column(4))?;
+                        let candidates: Option<Vec<String>> = parse(column(7))?;
                         Ok(RowReport {
                             index: row.get::<_, i64>(0) as u64,
                             file_name: row.get(1),
@@ -183,7 +179,7 @@ pub(crate) async fn report(connection: &Connection, id: i64) -> Result<RunReport
                             downloaded,
                             batch_id: row.get(5),
                             error: row.get(6),
-                            candidates,
+                            candidates: candidates.unwrap_or_default(),
                         })
                     })
                     .collect::<Result<_, Failure>>()?;

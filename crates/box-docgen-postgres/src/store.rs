@@ -20,7 +20,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tokio_postgres::Transaction;
 
-use crate::connection::{Connection, Failure};
+use crate::connection::{Connection, Failure, json, parse};
 
 /// A run kept in PostgreSQL, shared by every worker that opens it; from
 /// [`Database::create_run`](crate::Database::create_run) or [`Database::open_run`](crate::Database::open_run).
@@ -49,14 +49,6 @@ fn seconds(length: Duration) -> f64 {
 
 fn lost() -> Failure {
     Failure::Refused(Error::LeaseLost)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<Value, Failure> {
-    serde_json::to_value(value).map_err(|error| Failure::Refused(Error::Store(Box::new(error))))
-}
-
-fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Failure> {
-    serde_json::from_value(value).map_err(|error| Failure::Refused(Error::Store(Box::new(error))))
 }
 
 /// Ends the run's turn if it is the lease's.
@@ -449,12 +441,12 @@ impl RunStore for PgStore {
     fn done(&self, lease: &Lease, seq: u64, rows: Vec<Finished>) -> StoreFuture<'_, ()> {
         let (run, token, seq) = (self.run, lease.token as i64, seq as i64);
         let indices: Vec<i64> = rows.iter().map(|row| row.index as i64).collect();
-        let jobs: Vec<Value> = rows.iter().map(|row| serde_json::to_value(&row.job).unwrap_or_default()).collect();
-        let downloads: Vec<Value> =
-            rows.iter().map(|row| serde_json::to_value(&row.downloaded).unwrap_or_default()).collect();
+        let rows = Arc::new(rows);
         self.call("record a finished batch", move |transaction| {
-            let (indices, jobs, downloads) = (indices.clone(), jobs.clone(), downloads.clone());
+            let (indices, rows) = (indices.clone(), rows.clone());
             async move {
+                let jobs = rows.iter().map(|row| json(&row.job)).collect::<Result<Vec<_>, _>>()?;
+                let downloads = rows.iter().map(|row| json(&row.downloaded)).collect::<Result<Vec<_>, _>>()?;
                 if move_intent(transaction, run, seq, token, "accepted", "done").await? {
                     transaction
                         .execute(
