@@ -1,6 +1,7 @@
 //! The run store interface's suite (`tests/suite/store.rs`) on the file journal; `tests/postgres` runs the same
 //! suite on PostgreSQL.
 
+#[macro_use]
 #[path = "../suite/store.rs"]
 mod suite;
 
@@ -39,27 +40,4 @@ impl Harness for FileJournal {
     }
 }
 
-#[tokio::test]
-async fn the_turn_is_one_workers_at_a_time() {
-    suite::the_turn_is_one_workers_at_a_time(&mut FileJournal::new()).await;
-}
-
-#[tokio::test]
-async fn work_left_open_is_taken_over() {
-    suite::work_left_open_is_taken_over(&mut FileJournal::new()).await;
-}
-
-#[tokio::test]
-async fn an_ended_lease_writes_nothing_after_a_takeover() {
-    suite::an_ended_lease_writes_nothing_after_a_takeover(&mut FileJournal::new()).await;
-}
-
-#[tokio::test]
-async fn undecided_rows_wait_for_a_settlement() {
-    suite::undecided_rows_wait_for_a_settlement(&mut FileJournal::new()).await;
-}
-
-#[tokio::test]
-async fn calls_run_twice_change_nothing() {
-    suite::calls_run_twice_change_nothing(&mut FileJournal::new()).await;
-}
+store_cases!(suite, #[tokio::test], FileJournal::new());

@@ -1,6 +1,7 @@
 //! The run store interface's suite (`tests/suite/store.rs`) on PostgreSQL; `tests/it` runs it on the file
 //! journal.
 
+#[macro_use]
 #[path = "../suite/store.rs"]
 mod store;
 
@@ -44,27 +45,4 @@ async fn postgres() -> Postgres {
     Postgres { server: Server::start().await, run: None }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_turn_is_one_workers_at_a_time() {
-    store::the_turn_is_one_workers_at_a_time(&mut postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn work_left_open_is_taken_over() {
-    store::work_left_open_is_taken_over(&mut postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ended_lease_writes_nothing_after_a_takeover() {
-    store::an_ended_lease_writes_nothing_after_a_takeover(&mut postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn undecided_rows_wait_for_a_settlement() {
-    store::undecided_rows_wait_for_a_settlement(&mut postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn calls_run_twice_change_nothing() {
-    store::calls_run_twice_change_nothing(&mut postgres().await).await;
-}
+store_cases!(store, #[tokio::test(flavor = "multi_thread", worker_threads = 2)], postgres().await);

@@ -8,6 +8,23 @@ use std::time::Duration;
 use box_docgen_bulk::store::{Abandoned, Lease, NewRow, Planned, RowState, RunSettings, RunStore, Turn};
 use box_docgen_bulk::{Error, Settlement, Undecided};
 
+/// The suite's cases as the tests of one store: `store_cases!(module, #[test attribute], harness)`, where
+/// `module` is the name this file is included under (`#[macro_use]`) and `harness` makes a fresh [`Harness`]
+/// (it may `.await`). A case is added to this list once and runs on every store.
+macro_rules! store_cases {
+    ($suite:ident, #[$test:meta], $harness:expr) => {
+        store_cases!(@each $suite, #[$test], $harness, the_turn_is_one_workers_at_a_time, work_left_open_is_taken_over, an_ended_lease_writes_nothing_after_a_takeover, undecided_rows_wait_for_a_settlement, calls_run_twice_change_nothing);
+    };
+    (@each $suite:ident, #[$test:meta], $harness:expr, $($case:ident),+) => {
+        $(
+            #[$test]
+            async fn $case() {
+                $suite::$case(&mut $harness).await;
+            }
+        )+
+    };
+}
+
 /// A store under test.
 pub trait Harness {
     /// A worker's handle on the run: after [`crash`](Self::crash), the run as the next worker finds it.
